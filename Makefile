@@ -1,0 +1,44 @@
+# rtbridge: the two set-up commands are `make demo` and `make test`.
+GO ?= go
+export GOTOOLCHAIN := local
+BIN := bin/rtbridge
+TEST_DIR ?= /tmp/rtbridge-test
+
+.PHONY: all build test unit servers servers-down demo vet fmt bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/rtbridge
+
+# Installs and starts RT 5, Dovecot and the KDC (Debian packages, loopback),
+# then runs every test with integration tests required (never skipped).
+test: servers
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || { echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	RTBRIDGE_INTEGRATION=1 RTBRIDGE_TEST_DIR=$(TEST_DIR) $(GO) test -count=1 -timeout 15m ./...
+
+# Unit tests only: no servers needed; integration tests skip and say so.
+unit:
+	$(GO) test ./...
+
+servers:
+	RTBRIDGE_TEST_DIR=$(TEST_DIR) RT_RESET=1 bash test/servers/up.sh
+
+servers-down:
+	bash test/servers/down.sh
+
+demo: build
+	bash scripts/demo.sh
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w .
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Stops every server test/servers/up.sh started (each by its own PID file).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+bash "$here/kerberos/stop-kdc.sh" || true
+bash "$here/imap/stop-imap.sh" || true
+bash "$here/rt/stop-rt.sh" || true

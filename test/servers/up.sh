@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs (from Debian packages, when missing) and starts every server the
+# integration tests need, on loopback, then writes their KEY=VALUE facts to
+# $RTBRIDGE_TEST_DIR/servers.env (read by internal/testenv).
+#
+#   bash test/servers/up.sh          # start (idempotent)
+#   bash test/servers/down.sh        # stop
+#
+# Each server has its own folder with a start and a stop script; see their --help.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+out_dir=${RTBRIDGE_TEST_DIR:-/tmp/rtbridge-test}
+mkdir -p "$out_dir"
+env_file=$out_dir/servers.env
+tmp=$(mktemp "$out_dir/servers.env.XXXXXX")
+log() { printf '== %s\n' "$*" >&2; }
+
+export DEBIAN_FRONTEND=noninteractive
+if [ "$(id -u)" = 0 ] && [ ! -f "$out_dir/.apt-updated" ]; then
+	log "apt-get update"
+	apt-get -o DPkg::Lock::Timeout=900 update -qq >&2
+	touch "$out_dir/.apt-updated"
+fi
+
+log "RT 5 (SQLite, standalone) on 127.0.0.1:${RT_PORT:-18080}"
+RT_PORT=${RT_PORT:-18080} bash "$here/rt/start-rt.sh" ${RT_RESET:+--reset} >"$out_dir/rt.out"
+cat "$out_dir/rt.out" >>"$tmp"
+
+log "Dovecot IMAP on 127.0.0.1:${IMAP_PORT:-1143} / ${IMAPS_PORT:-1993}"
+IMAP_DIR=${IMAP_DIR:-/tmp/bridge-imap} bash "$here/imap/start-imap.sh" >"$out_dir/imap.out"
+cat "$out_dir/imap.out" >>"$tmp"
+
+log "MIT KDC + Apache SPNEGO front"
+KRB_DIR=${KRB_DIR:-/tmp/bridge-krb5} bash "$here/kerberos/start-kdc.sh" >"$out_dir/kdc.out"
+cat "$out_dir/kdc.out" >>"$tmp"
+
+# Later entries win in the env file; keep only KEY=VALUE lines.
+grep -E '^[A-Za-z_][A-Za-z0-9_]*=' "$tmp" >"$env_file" || true
+rm -f "$tmp"
+log "servers ready; facts in $env_file"
