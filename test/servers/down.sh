@@ -3,5 +3,6 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bash "$here/kerberos/stop-kdc.sh" || true
+bash "$here/kerberos/stop-rt-front.sh" || true
 bash "$here/imap/stop-imap.sh" || true
 bash "$here/rt/stop-rt.sh" || true

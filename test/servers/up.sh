@@ -30,8 +30,16 @@ log "Dovecot IMAP on 127.0.0.1:${IMAP_PORT:-1143} / ${IMAPS_PORT:-1993}"
 IMAP_DIR=${IMAP_DIR:-/tmp/bridge-imap} bash "$here/imap/start-imap.sh" >"$out_dir/imap.out"
 cat "$out_dir/imap.out" >>"$tmp"
 
+# RT behind the SPNEGO front: a second web process of the same RT that trusts
+# the front's X-Remote-User (RT 5.0.3 reads only REMOTE_USER), plus the RT user
+# rtuser; then the KDC and Apache front forwarding to it.
+log "RT web process for the SPNEGO front on 127.0.0.1:${RT_FRONT_PORT:-18081}"
+RT_FRONT_URL="http://localhost:${SPNEGO_PORT:-8443}" bash "$here/kerberos/start-rt-front.sh" >"$out_dir/rt-front.out"
+cat "$out_dir/rt-front.out" >>"$tmp"
+
 log "MIT KDC + Apache SPNEGO front"
-KRB_DIR=${KRB_DIR:-/tmp/bridge-krb5} bash "$here/kerberos/start-kdc.sh" >"$out_dir/kdc.out"
+KRB_DIR=${KRB_DIR:-/tmp/bridge-krb5} UPSTREAM=$(sed -n 's/^RT_KRB_UPSTREAM=//p' "$out_dir/rt-front.out") \
+	bash "$here/kerberos/start-kdc.sh" >"$out_dir/kdc.out"
 cat "$out_dir/kdc.out" >>"$tmp"
 
 # Later entries win in the env file; keep only KEY=VALUE lines.
