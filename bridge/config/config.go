@@ -14,9 +14,16 @@ import (
 
 // Config is the whole file.
 type Config struct {
-	RT    RT    `yaml:"rt"`
-	State State `yaml:"state"`
-	Log   Log   `yaml:"log"`
+	RT       RT        `yaml:"rt"`
+	State    State     `yaml:"state"`
+	Log      Log       `yaml:"log"`
+	HTTP     HTTP      `yaml:"http"`
+	Webhooks []Webhook `yaml:"webhooks"`
+	Executor Executor  `yaml:"executor"`
+
+	// IMAP is owned by package imapsource, which replaces this node with its
+	// own typed section; until then the section is kept for it verbatim.
+	IMAP yaml.Node `yaml:"imap"`
 
 	// Rules and Templates are compiled by package rules (rules.Compile).
 	Rules     yaml.Node `yaml:"rules"`
@@ -60,16 +67,118 @@ type Log struct {
 	Format string `yaml:"format"` // text (default) or json
 }
 
-// Secret is a string that never prints: it marshals and formats as <secret>.
-type Secret string
-
-// String hides the value.
-func (s Secret) String() string {
-	if s == "" {
-		return ""
-	}
-	return "<secret>"
+// HTTP is the one HTTP server: webhooks, /healthz, /readyz, /metrics, /status.
+type HTTP struct {
+	Listen string `yaml:"listen"` // host:port; default 127.0.0.1:8080
+	TLS    *TLS   `yaml:"tls"`    // absent: plain HTTP (put a TLS proxy in front)
+	// MaxBodyBytes bounds a webhook request body (413 above it); default 1 MiB.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// ShutdownTimeout bounds how long requests in flight may take after a
+	// stop was asked for; default 10s.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
 
-// MarshalYAML hides the value.
-func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
+// TLS names the server's certificate and key (PEM files).
+type TLS struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// Webhook kinds.
+const (
+	KindJSON         = "json"
+	KindAlertmanager = "alertmanager"
+	KindGrafana      = "grafana"
+)
+
+// Webhook is one HTTP endpoint; every endpoint is its own event source.
+type Webhook struct {
+	Name string `yaml:"name"` // source name (unique among all sources)
+	Path string `yaml:"path"` // e.g. /hooks/deploy; must start with /
+	Kind string `yaml:"kind"` // json (default), alertmanager, grafana
+	Auth Auth   `yaml:"auth"` // required; "none" must be said explicitly
+	// MaxBodyBytes overrides http.max_body_bytes for this endpoint.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// DedupHeader names a request header carrying a delivery id (e.g.
+	// X-GitHub-Delivery); a second request with the same id is recorded as a
+	// duplicate. The Idempotency-Key header is always honoured.
+	DedupHeader string `yaml:"dedup_header"`
+}
+
+// Auth is a webhook's authentication: exactly one of Bearer, Basic and HMAC,
+// or None (written as the scalar `auth: none`).
+type Auth struct {
+	None   bool        `yaml:"-"`
+	Bearer *BearerAuth `yaml:"bearer"`
+	Basic  *BasicAuth  `yaml:"basic"`
+	HMAC   *HMACAuth   `yaml:"hmac"`
+}
+
+// fromScalar accepts `auth: none`.
+func (a *Auth) fromScalar(s string) string {
+	if s != "none" {
+		return `must be "none" or a mapping with one of bearer, basic, hmac`
+	}
+	a.None = true
+	return ""
+}
+
+// Method names the configured method for logs and errors.
+func (a Auth) Method() string {
+	switch {
+	case a.None:
+		return "none"
+	case a.Bearer != nil:
+		return "bearer"
+	case a.Basic != nil:
+		return "basic"
+	case a.HMAC != nil:
+		return "hmac"
+	}
+	return ""
+}
+
+// BearerAuth expects "Authorization: Bearer <token>".
+type BearerAuth struct {
+	Token     Secret `yaml:"token"`
+	TokenFile string `yaml:"token_file"`
+}
+
+// BasicAuth expects HTTP basic authentication.
+type BasicAuth struct {
+	Username     string `yaml:"username"`
+	Password     Secret `yaml:"password"`
+	PasswordFile string `yaml:"password_file"`
+}
+
+// HMACAuth expects a signature of the body in a header (the alerts source
+// defines the exact scheme; see package alerts).
+type HMACAuth struct {
+	Header     string `yaml:"header"` // e.g. X-Signature
+	Secret     Secret `yaml:"secret"`
+	SecretFile string `yaml:"secret_file"`
+}
+
+// Executor tunes the workers that run plans against RT.
+type Executor struct {
+	Workers     int           `yaml:"workers"`      // concurrent events; default 4
+	MaxAttempts int           `yaml:"max_attempts"` // per step, then dead; default 10
+	MaxAge      time.Duration `yaml:"max_age"`      // an event older than this is dead instead of retried; default 24h
+	Backoff     Backoff       `yaml:"backoff"`
+	Breaker     Breaker       `yaml:"breaker"`
+	// StopTimeout bounds how long a stop waits for steps in flight before
+	// they are cancelled (and reconciled on the next start); default 20s.
+	StopTimeout time.Duration `yaml:"stop_timeout"`
+}
+
+// Backoff is the retry schedule: Initial doubling up to Max, with jitter.
+type Backoff struct {
+	Initial time.Duration `yaml:"initial"` // default 5s
+	Max     time.Duration `yaml:"max"`     // default 10m
+}
+
+// Breaker is the per-RT circuit breaker.
+type Breaker struct {
+	Failures int           `yaml:"failures"` // consecutive transient failures that open it; default 5
+	OpenFor  time.Duration `yaml:"open_for"` // pause before a probe; default 30s
+}

@@ -1,0 +1,54 @@
+package config
+
+import "time"
+
+// Defaults, all in one place.
+const (
+	DefaultStateDir        = "/var/lib/rtbridge"
+	DefaultListen          = "127.0.0.1:8080"
+	DefaultMaxBodyBytes    = 1 << 20
+	DefaultRTTimeout       = 30 * time.Second
+	DefaultHTTPShutdown    = 10 * time.Second
+	DefaultWorkers         = 4
+	DefaultMaxAttempts     = 10
+	DefaultMaxAge          = 24 * time.Hour
+	DefaultBackoffInitial  = 5 * time.Second
+	DefaultBackoffMax      = 10 * time.Minute
+	DefaultBreakerFailures = 5
+	DefaultBreakerOpenFor  = 30 * time.Second
+	DefaultStopTimeout     = 20 * time.Second
+)
+
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+func (c *Config) applyDefaults() {
+	setDefault(&c.RT.API, "rest1")
+	setDefault(&c.RT.Auth, "cookie")
+	setDefault(&c.RT.Timeout, DefaultRTTimeout)
+	setDefault(&c.RT.MaxConcurrency, 1)
+	setDefault(&c.State.Dir, DefaultStateDir)
+	setDefault(&c.Log.Level, "info")
+	setDefault(&c.Log.Format, "text")
+	setDefault(&c.HTTP.Listen, DefaultListen)
+	setDefault(&c.HTTP.MaxBodyBytes, DefaultMaxBodyBytes)
+	setDefault(&c.HTTP.ShutdownTimeout, DefaultHTTPShutdown)
+	for i := range c.Webhooks {
+		w := &c.Webhooks[i]
+		setDefault(&w.Kind, KindJSON)
+		setDefault(&w.MaxBodyBytes, c.HTTP.MaxBodyBytes)
+	}
+	e := &c.Executor
+	setDefault(&e.Workers, DefaultWorkers)
+	setDefault(&e.MaxAttempts, DefaultMaxAttempts)
+	setDefault(&e.MaxAge, DefaultMaxAge)
+	setDefault(&e.Backoff.Initial, DefaultBackoffInitial)
+	setDefault(&e.Backoff.Max, DefaultBackoffMax)
+	setDefault(&e.Breaker.Failures, DefaultBreakerFailures)
+	setDefault(&e.Breaker.OpenFor, DefaultBreakerOpenFor)
+	setDefault(&e.StopTimeout, DefaultStopTimeout)
+}

@@ -1,0 +1,182 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// ReservedPaths are served by the daemon itself; no webhook may take them.
+var reservedPaths = []string{"/healthz", "/readyz", "/metrics", "/status"}
+
+// resolve makes relative paths absolute (against the config's directory) and
+// reads every *_file secret into its twin.
+func (d *decoder) resolve(c *Config) {
+	abs := func(p *string) {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(c.Dir(), *p)
+		}
+	}
+	abs(&c.State.Dir)
+	abs(&c.RT.CAFile)
+	if c.HTTP.TLS != nil {
+		abs(&c.HTTP.TLS.CertFile)
+		abs(&c.HTTP.TLS.KeyFile)
+	}
+	d.secret(c, &c.RT.Password, &c.RT.PasswordFile, "rt", "password")
+	d.secret(c, &c.RT.Token, &c.RT.TokenFile, "rt", "token")
+	for i := range c.Webhooks {
+		a := &c.Webhooks[i].Auth
+		p := fmt.Sprintf("webhooks[%d].auth", i)
+		if a.Bearer != nil {
+			d.secret(c, &a.Bearer.Token, &a.Bearer.TokenFile, p+".bearer", "token")
+		}
+		if a.Basic != nil {
+			d.secret(c, &a.Basic.Password, &a.Basic.PasswordFile, p+".basic", "password")
+		}
+		if a.HMAC != nil {
+			d.secret(c, &a.HMAC.Secret, &a.HMAC.SecretFile, p+".hmac", "secret")
+		}
+	}
+}
+
+// secret enforces that key and key_file are exclusive and loads key_file.
+// The file's trailing newlines are dropped (echo, systemd-creds add one).
+func (d *decoder) secret(c *Config, val *Secret, file *string, section, key string) {
+	fileKey := join(section, key+"_file")
+	if *file == "" {
+		return
+	}
+	if *val != "" {
+		d.errorf(d.at(fileKey), fileKey, "%s and %s_file are mutually exclusive", key, key)
+		return
+	}
+	if !filepath.IsAbs(*file) {
+		*file = filepath.Join(c.Dir(), *file)
+	}
+	b, err := os.ReadFile(*file)
+	if err != nil {
+		d.errorf(d.at(fileKey), fileKey, "%v", err)
+		return
+	}
+	s := strings.TrimRight(string(b), "\r\n")
+	if s == "" {
+		d.errorf(d.at(fileKey), fileKey, "file %s is empty", *file)
+		return
+	}
+	*val = Secret(s)
+}
+
+func (d *decoder) validate(c *Config) {
+	d.validateRT(c)
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		d.errorf(d.at("log.level"), "log.level", "must be one of debug, info, warn, error; got %q", c.Log.Level)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		d.errorf(d.at("log.format"), "log.format", "must be text or json; got %q", c.Log.Format)
+	}
+	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+		d.errorf(d.at("http.listen"), "http.listen", "must be host:port (e.g. 127.0.0.1:8080): %v", err)
+	}
+	if t := c.HTTP.TLS; t != nil && (t.CertFile == "" || t.KeyFile == "") {
+		d.errorf(d.at("http.tls"), "http.tls", "needs both cert_file and key_file")
+	}
+	if c.HTTP.MaxBodyBytes < 0 {
+		d.errorf(d.at("http.max_body_bytes"), "http.max_body_bytes", "must be positive")
+	}
+	d.validateWebhooks(c)
+	e := c.Executor
+	for _, f := range []struct {
+		key string
+		n   int
+	}{{"workers", e.Workers}, {"max_attempts", e.MaxAttempts}, {"breaker.failures", e.Breaker.Failures}} {
+		if f.n < 1 {
+			d.errorf(d.at("executor."+f.key), "executor."+f.key, "must be at least 1 (leave it out for the default)")
+		}
+	}
+	if e.Backoff.Max < e.Backoff.Initial {
+		d.errorf(d.at("executor.backoff.max"), "executor.backoff.max", "must not be below backoff.initial (%s)", e.Backoff.Initial)
+	}
+}
+
+func (d *decoder) validateRT(c *Config) {
+	r := c.RT
+	if r.URL == "" {
+		d.errorf(d.at("rt.url"), "rt.url", "required (e.g. https://rt.example.com/)")
+	} else if u, err := url.Parse(r.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		d.errorf(d.at("rt.url"), "rt.url", "must be an http:// or https:// URL; got %q", r.URL)
+	} else if u.User != nil {
+		d.errorf(d.at("rt.url"), "rt.url", "must not contain credentials (use rt.user and rt.password_file)")
+	}
+	if r.API != "rest1" && r.API != "rest2" {
+		d.errorf(d.at("rt.api"), "rt.api", "must be rest1 or rest2; got %q", r.API)
+	}
+	switch r.Auth {
+	case "token":
+		if r.Token == "" {
+			d.errorf(d.at("rt.auth"), "rt.auth", "token needs rt.token or rt.token_file")
+		}
+	case "basic", "query", "cookie":
+		if r.User == "" || r.Password == "" {
+			d.errorf(d.at("rt.auth"), "rt.auth", "%s needs rt.user and rt.password (or rt.password_file)", r.Auth)
+		}
+	case "kerberos":
+	default:
+		d.errorf(d.at("rt.auth"), "rt.auth", "must be one of basic, query, cookie, token, kerberos; got %q", r.Auth)
+	}
+	if r.MaxConcurrency < 1 {
+		d.errorf(d.at("rt.max_concurrency"), "rt.max_concurrency", "must be at least 1")
+	}
+}
+
+func (d *decoder) validateWebhooks(c *Config) {
+	names, paths := map[string]bool{}, map[string]bool{}
+	for i, w := range c.Webhooks {
+		p := fmt.Sprintf("webhooks[%d]", i)
+		switch {
+		case w.Name == "":
+			d.errorf(d.at(p+".name"), p+".name", "required")
+		case names[w.Name]:
+			d.errorf(d.at(p+".name"), p+".name", "%q is used by another webhook", w.Name)
+		}
+		names[w.Name] = true
+		switch {
+		case !strings.HasPrefix(w.Path, "/"):
+			d.errorf(d.at(p+".path"), p+".path", "must start with / (e.g. /hooks/%s); got %q", w.Name, w.Path)
+		case slices.Contains(reservedPaths, w.Path):
+			d.errorf(d.at(p+".path"), p+".path", "%s is served by rtbridge itself", w.Path)
+		case paths[w.Path]:
+			d.errorf(d.at(p+".path"), p+".path", "%s is used by another webhook", w.Path)
+		}
+		paths[w.Path] = true
+		if !slices.Contains([]string{KindJSON, KindAlertmanager, KindGrafana}, w.Kind) {
+			d.errorf(d.at(p+".kind"), p+".kind", "must be json, alertmanager or grafana; got %q", w.Kind)
+		}
+		d.validateAuth(w.Auth, p+".auth")
+	}
+}
+
+func (d *decoder) validateAuth(a Auth, p string) {
+	n := 0
+	for _, set := range []bool{a.None, a.Bearer != nil, a.Basic != nil, a.HMAC != nil} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		d.errorf(d.at(p), p, `required: one of bearer, basic, hmac (write "auth: none" to accept unauthenticated requests)`)
+	case n > 1:
+		d.errorf(d.at(p), p, "give only one of bearer, basic, hmac")
+	case a.Bearer != nil && a.Bearer.Token == "":
+		d.errorf(d.at(p+".bearer"), p+".bearer", "needs token or token_file")
+	case a.Basic != nil && (a.Basic.Username == "" || a.Basic.Password == ""):
+		d.errorf(d.at(p+".basic"), p+".basic", "needs username and password (or password_file)")
+	case a.HMAC != nil && (a.HMAC.Secret == "" || a.HMAC.Header == ""):
+		d.errorf(d.at(p+".hmac"), p+".hmac", "needs header and secret (or secret_file)")
+	}
+}
