@@ -136,7 +136,7 @@ func TestConfigLeaksNoSecret(t *testing.T) {
 	outputs := map[string]string{
 		"%v": fmt.Sprintf("%v", c), "%+v": fmt.Sprintf("%+v", c), "%#v": fmt.Sprintf("%#v", c),
 		"%s secret": fmt.Sprintf("%s %v %q", c.RT.Password, c.Webhooks[0].Auth.Bearer, c.Webhooks[2].Auth.Basic),
-		"yaml": c.Redacted(), "json": string(js), "slog": logged.String(),
+		"yaml":      c.Redacted(), "json": string(js), "slog": logged.String(),
 	}
 	for name, out := range outputs {
 		for _, s := range secrets {
