@@ -1,0 +1,146 @@
+// Package metrics declares rtbridge's Prometheus metrics on a private
+// registry. Every label takes values from a closed set, written beside the
+// label; counters with known label values start at zero so rate() works
+// from the first scrape.
+package metrics
+
+import (
+	"net/http"
+	"runtime"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Outcomes of an event (label "outcome").
+var Outcomes = []string{"done", "ignored", "dead", "duplicate"}
+
+// Metrics holds every metric of the daemon.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	// source: configured source names. code: the HTTP status answered.
+	WebhookRequests *prometheus.CounterVec
+	// source: configured source names.
+	EventsAccepted *prometheus.CounterVec
+	// source; rule: the rule that planned it ("" when none matched or before
+	// planning); outcome: done, ignored, dead, duplicate.
+	EventsFinished *prometheus.CounterVec
+	// class: transient, ambiguous, auth (why a step is tried again).
+	Retries *prometheus.CounterVec
+	// Ambiguous creates retried without an idempotency field (at-least-once).
+	AmbiguousRetries prometheus.Counter
+	// endpoint: the REST path with ids replaced (ticket/:id/comment);
+	// status: the HTTP status, or "error" when no answer came.
+	RTDuration *prometheus.HistogramVec
+	// state: the store's event states.
+	Queue         *prometheus.GaugeVec
+	OldestPending prometheus.Gauge
+	DeadLetters   prometheus.Gauge
+	// 0 closed, 1 open (RT is being probed, workers pause).
+	BreakerOpen prometheus.Gauge
+	// source: 1 while the source works, 0 while it reports a problem.
+	SourceUp *prometheus.GaugeVec
+	// result: success, failure.
+	Reloads            *prometheus.CounterVec
+	LastReloadSuccess  prometheus.Gauge
+	LastReloadSuccTime prometheus.Gauge
+	ConfigHash         prometheus.Gauge
+}
+
+// New registers every metric on a fresh registry. version is the build's
+// version string for rtbridge_build_info.
+func New(version string) *Metrics {
+	reg := prometheus.NewRegistry()
+	f := func(c prometheus.Collector) { reg.MustRegister(c) }
+	f(collectors.NewGoCollector())
+	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rtbridge_build_info", Help: "Always 1; labels say which build runs."}, []string{"version", "goversion"})
+	build.WithLabelValues(version, runtime.Version()).Set(1)
+	f(build)
+
+	m := &Metrics{
+		reg: reg,
+		WebhookRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtbridge_webhook_requests_total",
+			Help: "Webhook requests by source and HTTP status answered."}, []string{"source", "code"}),
+		EventsAccepted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtbridge_events_accepted_total",
+			Help: "Events durably accepted, by source."}, []string{"source"}),
+		EventsFinished: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtbridge_events_finished_total",
+			Help: "Events that reached a final state, by source, rule and outcome (done, ignored, dead, duplicate)."}, []string{"source", "rule", "outcome"}),
+		Retries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtbridge_executor_retries_total",
+			Help: "Step attempts scheduled again, by class (transient, ambiguous, auth)."}, []string{"class"}),
+		AmbiguousRetries: prometheus.NewCounter(prometheus.CounterOpts{Name: "rtbridge_executor_ambiguous_retries_total",
+			Help: "Ambiguous creates retried without rt.idempotency_field (may have made a duplicate ticket)."}),
+		RTDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "rtbridge_rt_request_duration_seconds",
+			Help:    "RT HTTP requests by endpoint and status (\"error\": no answer).",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}, []string{"endpoint", "status"}),
+		Queue: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rtbridge_queue_events",
+			Help: "Stored events by state."}, []string{"state"}),
+		OldestPending: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rtbridge_queue_oldest_pending_seconds",
+			Help: "Age of the oldest event not yet final (0: none)."}),
+		DeadLetters: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rtbridge_dead_letters",
+			Help: "Dead events waiting for an operator (rtbridge deadletter list)."}),
+		BreakerOpen: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rtbridge_rt_breaker_open",
+			Help: "1 while the RT circuit breaker is open (RT unreachable; workers pause)."}),
+		SourceUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rtbridge_source_up",
+			Help: "1 while a source works, 0 while it reports a problem."}, []string{"source"}),
+		Reloads: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtbridge_config_reloads_total",
+			Help: "Configuration reloads (SIGHUP) by result (success, failure)."}, []string{"result"}),
+		LastReloadSuccess: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rtbridge_config_last_reload_successful",
+			Help: "1 when the last load of the configuration succeeded."}),
+		LastReloadSuccTime: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rtbridge_config_last_reload_success_timestamp_seconds",
+			Help: "When the configuration was last loaded successfully (Unix time)."}),
+		ConfigHash: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rtbridge_config_hash",
+			Help: "A hash of the loaded configuration file (changes when it does)."}),
+	}
+	for _, c := range []prometheus.Collector{m.WebhookRequests, m.EventsAccepted, m.EventsFinished, m.Retries, m.AmbiguousRetries,
+		m.RTDuration, m.Queue, m.OldestPending, m.DeadLetters, m.BreakerOpen, m.SourceUp, m.Reloads,
+		m.LastReloadSuccess, m.LastReloadSuccTime, m.ConfigHash} {
+		f(c)
+	}
+	for _, r := range []string{"success", "failure"} {
+		m.Reloads.WithLabelValues(r)
+	}
+	for _, c := range []string{"transient", "ambiguous", "auth"} {
+		m.Retries.WithLabelValues(c)
+	}
+	return m
+}
+
+// InitSource sets every per-source series to zero, so a source shows up
+// before its first event.
+func (m *Metrics) InitSource(name string) {
+	m.EventsAccepted.WithLabelValues(name)
+	m.SourceUp.WithLabelValues(name).Set(1)
+	for _, o := range Outcomes {
+		m.EventsFinished.WithLabelValues(name, "", o)
+	}
+}
+
+// Finished counts an event's final state.
+func (m *Metrics) Finished(source, rule, outcome string) {
+	m.EventsFinished.WithLabelValues(source, rule, outcome).Inc()
+}
+
+// ConfigLoaded records a reload's result; hash identifies the file loaded.
+func (m *Metrics) ConfigLoaded(ok bool, hash uint32, at time.Time) {
+	if !ok {
+		m.Reloads.WithLabelValues("failure").Inc()
+		m.LastReloadSuccess.Set(0)
+		return
+	}
+	m.Reloads.WithLabelValues("success").Inc()
+	m.LastReloadSuccess.Set(1)
+	m.LastReloadSuccTime.Set(float64(at.Unix()))
+	m.ConfigHash.Set(float64(hash))
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// Registry exposes the registry, for packages that add their own metrics.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
