@@ -1,0 +1,203 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Stats is what `rtbridge status` shows about the queue.
+type Stats struct {
+	ByState       map[State]int // every state present, zero included
+	OldestPending time.Time     // received_at of the oldest unfinished event; zero when none
+	NextAttempt   time.Time     // earliest due retry; zero when none
+	Unfinished    int           // final events whose disposition has not run
+}
+
+// Stats counts events by state.
+func (s *Store) Stats(ctx context.Context) (Stats, error) {
+	st := Stats{ByState: map[State]int{}}
+	for _, s := range states {
+		st.ByState[s] = 0
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT state, COUNT(*) FROM events GROUP BY state`)
+	if err != nil {
+		return st, fmt.Errorf("store: stats: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var state State
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			return st, fmt.Errorf("store: stats: %w", err)
+		}
+		st.ByState[state] = n
+	}
+	if err := rows.Err(); err != nil {
+		return st, fmt.Errorf("store: stats: %w", err)
+	}
+	var oldest, next sql.NullInt64
+	if err := s.rdb.QueryRowContext(ctx, `SELECT MIN(received_at), MIN(next_attempt) FROM events WHERE state IN `+nonFinal).Scan(&oldest, &next); err != nil {
+		return st, fmt.Errorf("store: stats: %w", err)
+	}
+	st.OldestPending, st.NextAttempt = fromMS(oldest.Int64), fromMS(next.Int64)
+	if err := s.rdb.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE finished = 0 AND state IN ('done', 'ignored', 'dead', 'duplicate')`).Scan(&st.Unfinished); err != nil {
+		return st, fmt.Errorf("store: stats: %w", err)
+	}
+	return st, nil
+}
+
+// DeadLetters lists dead events, oldest first (limit <= 0: all).
+func (s *Store) DeadLetters(ctx context.Context, limit int) ([]*Event, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	return s.list(ctx, `WHERE state = 'dead' ORDER BY id LIMIT ?`, limit)
+}
+
+// Recent lists the latest final events, newest first: the bounded history
+// of outcomes for operators.
+func (s *Store) Recent(ctx context.Context, limit int) ([]*Event, error) {
+	return s.list(ctx, `WHERE state IN ('done', 'ignored', 'dead', 'duplicate', 'dropped') ORDER BY id DESC LIMIT ?`, limit)
+}
+
+// Retry sends a dead event back to be re-planned with the current rules;
+// the results of its steps that succeeded are kept for the executor to
+// carry over (Event.Replan). It works from another process while the daemon
+// runs (the daemon polls); in-process it wakes the executor.
+func (s *Store) Retry(ctx context.Context, id string) error {
+	err := s.update(ctx, id, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE events SET state = 'accepted', replan = CASE WHEN plan IS NULL THEN 0 ELSE 1 END,
+			attempts = 0, next_attempt = ?, dead_step = -1, dead_class = '', reason = '', finished = 0, updated_at = ?
+			WHERE id = ? AND state = 'dead'`, ms(s.opts.Now()), ms(s.opts.Now()), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("%w: %s is not dead", ErrState, id)
+		}
+		// Attempts of unfinished steps start over; done steps stay done.
+		_, err = tx.ExecContext(ctx, `UPDATE steps SET attempts = 0 WHERE event_id = ? AND state <> 'done'`, id)
+		return err
+	})
+	if err == nil {
+		s.wake()
+	}
+	return err
+}
+
+// Drop gives up on a dead event for good (it stays listed as dropped).
+func (s *Store) Drop(ctx context.Context, id string) error {
+	return s.update(ctx, id, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE events SET state = 'dropped', updated_at = ? WHERE id = ? AND state = 'dead'`, ms(s.opts.Now()), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("%w: %s is not dead", ErrState, id)
+		}
+		return nil
+	})
+}
+
+// Retention says what Prune keeps.
+type Retention struct {
+	RawAge    time.Duration // drop raw payloads of finished events older than this (0: keep)
+	KeepFinal int           // keep at most this many finished done/ignored/duplicate/dropped events (0: all)
+}
+
+// Prune applies the retention: old raw payloads go first, then the oldest
+// final events beyond KeepFinal (never dead ones, never ones whose
+// disposition has not run), then payload files no row refers to that are
+// older than an hour (left by a crash between the file's fsync and the commit).
+func (s *Store) Prune(ctx context.Context, r Retention) (events int, err error) {
+	now := s.opts.Now()
+	var files []string
+	final := `state IN ('done', 'ignored', 'duplicate', 'dropped') AND finished = 1`
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		if r.RawAge > 0 {
+			cut := ms(now.Add(-r.RawAge))
+			rows, err := tx.QueryContext(ctx, `SELECT raw_file FROM events WHERE `+final+` AND received_at < ? AND raw_file <> ''`, cut)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var f string
+				if err := rows.Scan(&f); err != nil {
+					rows.Close()
+					return err
+				}
+				files = append(files, f)
+			}
+			rows.Close()
+			if _, err := tx.ExecContext(ctx, `UPDATE events SET raw = NULL, raw_file = '' WHERE `+final+` AND received_at < ?`, cut); err != nil {
+				return err
+			}
+		}
+		if r.KeepFinal > 0 {
+			rows, err := tx.QueryContext(ctx, `SELECT id, raw_file FROM events WHERE `+final+` ORDER BY id DESC LIMIT -1 OFFSET ?`, r.KeepFinal)
+			if err != nil {
+				return err
+			}
+			var ids []string
+			for rows.Next() {
+				var id, f string
+				if err := rows.Scan(&id, &f); err != nil {
+					rows.Close()
+					return err
+				}
+				ids = append(ids, id)
+				if f != "" {
+					files = append(files, f)
+				}
+			}
+			rows.Close()
+			for _, id := range ids {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM dedup WHERE event_id = ?`, id); err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id = ?`, id); err != nil {
+					return err
+				}
+			}
+			events = len(ids)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: prune: %w", err)
+	}
+	for _, f := range files {
+		s.removeRaw(f)
+	}
+	return events, s.removeOrphans(ctx, now.Add(-time.Hour))
+}
+
+func (s *Store) removeOrphans(ctx context.Context, before time.Time) error {
+	dir := filepath.Join(s.dir, RawDir)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("store: prune: %w", err)
+	}
+	for _, de := range ents {
+		if !strings.HasSuffix(de.Name(), ".raw") {
+			continue
+		}
+		info, err := de.Info()
+		if err != nil || info.ModTime().After(before) {
+			continue
+		}
+		var one int
+		err = s.rdb.QueryRowContext(ctx, `SELECT 1 FROM events WHERE raw_file = ?`, de.Name()).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			s.log.Info("store: removing orphaned payload file", "file", de.Name())
+			s.removeRaw(de.Name())
+		}
+	}
+	return nil
+}
