@@ -19,13 +19,13 @@ import (
 
 // acceptReq is one Accept waiting for the group committer.
 type acceptReq struct {
-	in      source.Incoming
-	inline  []byte // payload when small
-	file    string // name under RawDir when large
-	size    int64
-	origin  string
-	meta    string
-	resp    chan acceptResp
+	in     source.Incoming
+	inline []byte // payload when small
+	file   string // name under RawDir when large
+	size   int64
+	origin string
+	meta   string
+	resp   chan acceptResp
 }
 
 type acceptResp struct {
