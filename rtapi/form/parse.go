@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Status is RT's first body line, "RT/<version> <code> <text>".
@@ -164,10 +165,16 @@ func continuation(first, text string) (string, string) {
 	for len(vals) > 0 && vals[len(vals)-1] == "" {
 		vals = vals[:len(vals)-1]
 	}
-	ws := ""
+	if len(vals) == 0 {
+		return "", text
+	}
+	// RT keeps the shortest (in characters) leading whitespace run.
+	ws, wsLen := "", 0
 	for _, v := range vals[1:] {
-		if n := leadingSpace(v); n > 0 && (ws == "" || n < len(ws)) {
-			ws = v[:n]
+		if n := leadingSpace(v); n > 0 {
+			if c := utf8.RuneCountInString(v[:n]); ws == "" || c < wsLen {
+				ws, wsLen = v[:n], c
+			}
 		}
 	}
 	if ws != "" {
