@@ -168,8 +168,8 @@ func TestExcerptMasksSecrets(t *testing.T) {
 	for in, want := range map[string]string{
 		"Proxy error: GET /REST/1.0/ticket/1?user=root&pass=hunter2 failed": "Proxy error: GET /REST/1.0/ticket/1?user=***&pass=***",
 		"Authorization: token 1-14-abcdef\nmore":                            "Authorization: ***",
-		"\n\n  <p>Bad\tGateway</p>\n":                                        "Bad Gateway",
-		"": "(empty)",
+		"\n\n  <p>Bad\tGateway</p>\n":                                       "Bad Gateway",
+		"":                                                                  "(empty)",
 	} {
 		if got := Excerpt([]byte(in)); got != want {
 			t.Errorf("Excerpt(%q) = %q, want %q", in, got, want)
