@@ -86,6 +86,17 @@ CREATE TABLE daemon_info (
 	updated_at INTEGER NOT NULL
 );
 `,
+	// 2: every correlation key a plan holds (a plan may look up or record
+	// several: the executor serialises events on all of them).
+	`
+CREATE TABLE event_keys (
+	event_id TEXT NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+	key      TEXT NOT NULL,
+	PRIMARY KEY (event_id, key)
+);
+CREATE INDEX event_keys_key ON event_keys (key);
+INSERT INTO event_keys (event_id, key) SELECT id, corr_key FROM events WHERE corr_key <> '';
+`,
 }
 
 // SchemaVersion is the version this build migrates to.

@@ -296,7 +296,7 @@ func TestPlanStepsDeadRetryDrop(t *testing.T) {
 	ctx := context.Background()
 	acc, _ := s.Accept(ctx, incoming("hook", "", "{}"))
 	id := acc.ID
-	if err := s.SavePlan(ctx, id, 1, []byte(`{"v":1}`), "am:g", "r1", []NewStep{{Action: "create", Key: "am:g"}, {Action: "comment", Key: "am:g"}}); err != nil {
+	if err := s.SavePlan(ctx, id, PlanRecord{Version: 1, Body: []byte(`{"v":1}`), Key: "am:g", Rule: "r1", Steps: []NewStep{{Action: "create", Key: "am:g"}, {Action: "comment", Key: "am:g"}}}); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := s.StepStarted(ctx, id, 0, time.Minute); n != 1 {
@@ -342,10 +342,13 @@ func TestPlanStepsDeadRetryDrop(t *testing.T) {
 	}
 	// Re-plan carrying the done create.
 	carry := e.Steps[0]
-	if err := s.SavePlan(ctx, id, 1, []byte(`{"v":2}`), "am:g", "r1", []NewStep{{Action: "create", Key: "am:g", Carry: &carry}, {Action: "comment", Key: "am:g"}}); err != nil {
+	if err := s.SavePlan(ctx, id, PlanRecord{Version: 1, Body: []byte(`{"v":2}`), Key: "am:g", Keys: []string{"msgid:x"}, Rule: "r1", Steps: []NewStep{{Action: "create", Key: "am:g", Carry: &carry}, {Action: "comment", Key: "am:g"}}}); err != nil {
 		t.Fatal(err)
 	}
 	e, _ = s.Event(ctx, id)
+	if keys, _ := s.Keys(ctx, id); len(keys) != 2 || keys[0] != "am:g" || keys[1] != "msgid:x" {
+		t.Fatalf("keys %v", keys)
+	}
 	if e.State != StatePlanned || e.Steps[0].State != StepDone || e.Steps[0].Ticket != 42 || e.Steps[1].State != StepPending || string(e.Plan) != `{"v":2}` {
 		t.Fatalf("re-planned %+v", e)
 	}
@@ -366,7 +369,7 @@ func TestRecoverRunning(t *testing.T) {
 	s := open(t, dir)
 	ctx := context.Background()
 	acc, _ := s.Accept(ctx, incoming("hook", "", "{}"))
-	s.SavePlan(ctx, acc.ID, 1, []byte(`{}`), "k", "r", []NewStep{{Action: "create", Key: "k"}})
+	s.SavePlan(ctx, acc.ID, PlanRecord{Version: 1, Body: []byte(`{}`), Key: "k", Rule: "r", Steps: []NewStep{{Action: "create", Key: "k"}}})
 	s.StepStarted(ctx, acc.ID, 0, time.Hour)
 	if w, _ := s.Runnable(ctx, time.Now(), 10); len(w) != 0 {
 		t.Fatal("a running event under lease is runnable")

@@ -129,7 +129,8 @@ type LedgerEntry struct {
 type Work struct {
 	ID          string
 	State       State
-	Key         string // stored plan's key; "" before planning
-	Planned     bool   // a plan is stored and not marked for re-planning
+	Key         string   // stored plan's main key; "" before planning
+	Keys        []string // every key of the stored plan (when Planned)
+	Planned     bool     // a plan is stored and not marked for re-planning
 	NextAttempt time.Time
 }

@@ -36,14 +36,26 @@ func (s *Store) Runnable(ctx context.Context, now time.Time, limit int) ([]Work,
 		w.NextAttempt = fromMS(next)
 		out = append(out, w)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: runnable: %w", err)
+	}
+	rows.Close()
+	for i := range out {
+		if out[i].Planned {
+			if out[i].Keys, err = s.Keys(ctx, out[i].ID); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
 }
 
 // HeldKeys returns, for every correlation key of a planned unfinished
 // event, the smallest such event id: a later event with that key must wait.
+// Plans marked for re-planning hold nothing until they are planned again.
 func (s *Store) HeldKeys(ctx context.Context) (map[string]string, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT corr_key, MIN(id) FROM events
-		WHERE state IN `+nonFinal+` AND corr_key <> '' GROUP BY corr_key`)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT k.key, MIN(e.id) FROM event_keys k JOIN events e ON e.id = k.event_id
+		WHERE e.state IN `+nonFinal+` AND e.replan = 0 GROUP BY k.key`)
 	if err != nil {
 		return nil, fmt.Errorf("store: held keys: %w", err)
 	}
@@ -164,16 +176,29 @@ func (s *Store) Raw(ctx context.Context, id string) (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(raw)), nil
 }
 
+// PlanRecord is a plan as the store keeps it: opaque versioned bytes plus
+// what the store must know to order and show it.
+type PlanRecord struct {
+	Version int    // the rules engine's plan format version
+	Body    []byte // the plan (JSON)
+	Rule    string // the rule that made it, for operators and metrics
+	Key     string // the main correlation key ("" when none)
+	Keys    []string
+	Steps   []NewStep
+}
+
 // SavePlan stores an event's plan and its steps (replacing an earlier plan
 // after an operator retry) and moves it to planned. The plan is frozen from
 // here on: a rules reload does not change it.
-func (s *Store) SavePlan(ctx context.Context, id string, version int, plan []byte, key, rule string, steps []NewStep) error {
+func (s *Store) SavePlan(ctx context.Context, id string, p PlanRecord) error {
 	now := ms(s.opts.Now())
 	return s.update(ctx, id, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM steps WHERE event_id = ?`, id); err != nil {
-			return err
+		for _, q := range []string{`DELETE FROM steps WHERE event_id = ?`, `DELETE FROM event_keys WHERE event_id = ?`} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return err
+			}
 		}
-		for i, st := range steps {
+		for i, st := range p.Steps {
 			if c := st.Carry; c != nil {
 				_, err := tx.ExecContext(ctx, `INSERT INTO steps (event_id, idx, action, key, state, attempts, started_at, finished_at, ticket, txn, reply)
 					VALUES (?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?)`, id, i, st.Action, st.Key, c.Attempts, ms(c.StartedAt), ms(c.FinishedAt), c.Ticket, c.Txn, c.Reply)
@@ -186,10 +211,38 @@ func (s *Store) SavePlan(ctx context.Context, id string, version int, plan []byt
 				return err
 			}
 		}
+		seen := map[string]bool{}
+		for _, k := range append([]string{p.Key}, p.Keys...) {
+			if k == "" || seen[k] {
+				continue
+			}
+			seen[k] = true
+			if _, err := tx.ExecContext(ctx, `INSERT INTO event_keys (event_id, key) VALUES (?, ?)`, id, k); err != nil {
+				return err
+			}
+		}
 		_, err := tx.ExecContext(ctx, `UPDATE events SET state = 'planned', plan = ?, plan_version = ?, corr_key = ?, rule = ?, replan = 0,
-			reason = '', dead_step = -1, dead_class = '', updated_at = ?, next_attempt = ? WHERE id = ?`, plan, version, key, rule, now, now, id)
+			reason = '', dead_step = -1, dead_class = '', updated_at = ?, next_attempt = ? WHERE id = ?`, p.Body, p.Version, p.Key, p.Rule, now, now, id)
 		return err
 	})
+}
+
+// Keys returns the correlation keys of an event's stored plan.
+func (s *Store) Keys(ctx context.Context, id string) ([]string, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT key FROM event_keys WHERE event_id = ? ORDER BY key`, id)
+	if err != nil {
+		return nil, fmt.Errorf("store: keys of %s: %w", id, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, fmt.Errorf("store: keys of %s: %w", id, err)
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
 }
 
 // Ignore finishes an event no rule wants (or that a rule chose to drop).
