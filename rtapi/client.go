@@ -1,0 +1,169 @@
+package rtapi
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config configures a Client. Only URL is required.
+type Config struct {
+	// URL is RT's web root (https://rt.example.com/, https://example.com/rt/)
+	// or its REST 1.0 base (https://rt.example.com/REST/1.0/, the seed's form).
+	URL string
+	// Auth adds credentials; nil sends none (only NoAuth paths work then).
+	Auth Authenticator
+	// HTTPClient supplies the transport (TLS settings, proxies). Its Jar,
+	// Timeout and CheckRedirect are not used: the client keeps RT's session
+	// cookie itself, times each attempt with Timeout and never follows
+	// redirects (RT redirects only to login or SelfService pages).
+	HTTPClient *http.Client
+	// Logger gets one debug line per attempt; nil discards.
+	Logger *slog.Logger
+	// Retry bounds retries of transient failures; the zero value means
+	// DefaultRetryPolicy.
+	Retry RetryPolicy
+	// Timeout bounds one attempt, including reading the answer (for
+	// AttachmentContent: until the body is closed). 0 means 60s; negative
+	// means no per-attempt limit (the caller's context still applies).
+	Timeout time.Duration
+	// UserAgent is sent on every request; default "rtbridge-rtapi/1".
+	UserAgent string
+	// Location is the RT user's timezone: RT shows ticket dates and reads
+	// dates sent to it in that zone. nil means UTC (use a UTC service account).
+	Location *time.Location
+	// MaxResponseBytes bounds a parsed answer (not /content streams);
+	// default 256 MiB. A larger answer is a permanent error.
+	MaxResponseBytes int64
+}
+
+// Client talks to one RT over REST 1.0. It is safe for concurrent use.
+type Client struct {
+	base      *url.URL // …/REST/1.0/
+	hc        *http.Client
+	auth      Authenticator
+	stateless bool
+	log       *slog.Logger
+	retry     RetryPolicy
+	timeout   time.Duration
+	ua        string
+	maxBody   int64
+	loc       *time.Location
+	sess      *session
+}
+
+// New checks cfg and returns a client. It does not contact RT.
+func New(cfg Config) (*Client, error) {
+	base, err := restBase(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	var rt http.RoundTripper = http.DefaultTransport
+	if cfg.HTTPClient != nil && cfg.HTTPClient.Transport != nil {
+		rt = cfg.HTTPClient.Transport
+	}
+	c := &Client{
+		base:    base,
+		auth:    cfg.Auth,
+		log:     cfg.Logger,
+		retry:   cfg.Retry.withDefaults(),
+		timeout: cfg.Timeout,
+		ua:      cfg.UserAgent,
+		maxBody: cfg.MaxResponseBytes,
+		loc:     cfg.Location,
+	}
+	if c.loc == nil {
+		c.loc = time.UTC
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.timeout == 0 {
+		c.timeout = 60 * time.Second
+	}
+	if c.ua == "" {
+		c.ua = "rtbridge-rtapi/1"
+	}
+	if c.maxBody <= 0 {
+		c.maxBody = 256 << 20
+	}
+	if s, ok := cfg.Auth.(Stateless); ok && s.Stateless() {
+		c.stateless = true
+	}
+	c.sess = &session{endpoint: base}
+	c.hc = &http.Client{
+		Transport: &cookieCatcher{next: rt, sess: c.sess},
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+	c.sess.client = c.hc
+	return c, nil
+}
+
+// BaseURL returns the REST 1.0 base URL the client uses (without credentials).
+func (c *Client) BaseURL() string { return c.base.String() }
+
+// restBase turns any accepted form of the RT URL into …/REST/1.0/.
+func restBase(raw string) (*url.URL, error) {
+	if strings.TrimSpace(raw) == "" {
+		return nil, errors.New("rtapi: RT URL is empty")
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		// url.Parse's error repeats the input, which may hold a password.
+		return nil, errors.New("rtapi: RT URL does not parse")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("rtapi: RT URL %s: scheme must be http or https", RedactURL(u))
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("rtapi: RT URL %s has no host", RedactURL(u))
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("rtapi: RT URL %s must not contain credentials; configure the authenticator instead", RedactURL(u))
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("rtapi: RT URL %s must not have a query or fragment", RedactURL(u))
+	}
+	p := strings.TrimRight(u.Path, "/")
+	if strings.HasSuffix(strings.ToUpper(p), "/REST/1.0") {
+		p = p[:len(p)-len("/REST/1.0")]
+	}
+	u.Path = p + "/REST/1.0/"
+	u.RawPath = ""
+	return u, nil
+}
+
+// resolve returns the absolute URL of a REST path such as "ticket/17/show".
+func (c *Client) resolve(path string, query url.Values) (*url.URL, error) {
+	path = strings.TrimLeft(path, "/")
+	if strings.HasPrefix(strings.ToUpper(path), "REST/1.0/") {
+		path = path[len("REST/1.0/"):]
+	}
+	rel, err := url.Parse(path)
+	if err != nil || rel.IsAbs() || rel.Host != "" || strings.Contains(path, "..") {
+		return nil, fmt.Errorf("rtapi: invalid REST path %q", path)
+	}
+	u := c.base.ResolveReference(rel)
+	q := u.Query()
+	for k, vs := range query {
+		for _, v := range vs {
+			q.Add(k, v)
+		}
+	}
+	// Encode encodes '+' as %2B, which RT's search needs for orderby=+id.
+	u.RawQuery = q.Encode()
+	return u, nil
+}
+
+// drain reads a little of an unwanted body so the connection can be reused.
+func drain(body io.ReadCloser) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
+	_ = body.Close()
+}
