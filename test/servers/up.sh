@@ -25,6 +25,8 @@ fi
 log "RT 5 (SQLite, standalone) on 127.0.0.1:${RT_PORT:-18080}"
 RT_PORT=${RT_PORT:-18080} bash "$here/rt/start-rt.sh" ${RT_RESET:+--reset} >"$out_dir/rt.out"
 cat "$out_dir/rt.out" >>"$tmp"
+# Ticket custom fields the tests need (REST cannot create them).
+bash "$here/rt/ensure-cf.sh" >>"$tmp"
 
 log "Dovecot IMAP on 127.0.0.1:${IMAP_PORT:-1143} / ${IMAPS_PORT:-1993}"
 IMAP_DIR=${IMAP_DIR:-/tmp/bridge-imap} bash "$here/imap/start-imap.sh" >"$out_dir/imap.out"
