@@ -44,6 +44,10 @@ KRB_DIR=${KRB_DIR:-/tmp/bridge-krb5} UPSTREAM=$(sed -n 's/^RT_KRB_UPSTREAM=//p' 
 	bash "$here/kerberos/start-kdc.sh" >"$out_dir/kdc.out"
 cat "$out_dir/kdc.out" >>"$tmp"
 
+log "Alertmanager pair on 127.0.0.1:${AM_PORT:-19093} / ${AM_PORT_2:-19094}"
+AM_DIR=${AM_DIR:-/tmp/bridge-alertmanager} bash "$here/alertmanager/start-alertmanager.sh" >"$out_dir/alertmanager.out"
+cat "$out_dir/alertmanager.out" >>"$tmp"
+
 # Later entries win in the env file; keep only KEY=VALUE lines.
 grep -E '^[A-Za-z_][A-Za-z0-9_]*=' "$tmp" >"$env_file" || true
 rm -f "$tmp"
