@@ -158,3 +158,13 @@ func TestParseMinutes(t *testing.T) {
 		}
 	}
 }
+
+// Recorded from the test RT 5.0.3: RT quotes only the values that contain a
+// comma and leaves quotes inside other values alone.
+func TestDecodeTicketCFQuoting(t *testing.T) {
+	resp := mustParseBody(t, "RT/5.0.3+dfsg-3~deb12u6 200 Ok\n\nid: ticket/6\nSubject: h1 cf quoting probe\nCF.{RTBridgeTags}: 'a, b',it's,c\n\n")
+	tk, err := decodeTicket(resp.Records[0], nil)
+	if err != nil || !reflect.DeepEqual(tk.CustomFields, map[string][]string{"RTBridgeTags": {"a, b", "it's", "c"}}) {
+		t.Errorf("custom fields = %q, %v", tk.CustomFields, err)
+	}
+}
