@@ -1,0 +1,23 @@
+// Package webhook is the HTTP intake: every configured endpoint is an event
+// source that authenticates a request, bounds and checks its body, hands
+// the exact bytes to the store and answers 202 {"id": "<event id>"} only
+// after the store committed them.
+//
+// # Failure contract
+//
+// A request is answered 4xx only when retrying it cannot help: 401 (missing
+// or wrong credentials), 405 (not POST), 413 (body above the endpoint's
+// limit), 400 (empty body, or not what the endpoint's kind expects; the
+// answer says why). Nothing is stored for any of them. 503 (with
+// Retry-After) means the store could not commit or the daemon is stopping:
+// the sender should retry, and nothing was accepted. RT is never called
+// inside a request.
+//
+// # Kinds
+//
+// The json kind is built in. Other kinds (alertmanager, grafana) plug in
+// through Options.Kinds: a Kind says which event.Kind the bytes become and
+// how to check them; authentication, the body limit and the durable accept
+// are shared. HMAC signatures plug in through Options.HMAC, which turns the
+// endpoint's config into a Verifier.
+package webhook

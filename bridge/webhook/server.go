@@ -1,0 +1,212 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/rtbridge/rtbridge/bridge/config"
+	"github.com/rtbridge/rtbridge/bridge/metrics"
+	"github.com/rtbridge/rtbridge/bridge/source"
+)
+
+// Options wires a Server.
+type Options struct {
+	Sink    source.Sink
+	Metrics *metrics.Metrics
+	Logger  *slog.Logger
+	// Kinds maps a config kind name (alertmanager, grafana) to its Kind;
+	// "json" is built in.
+	Kinds map[string]Kind
+	// HMAC builds the verifier of an endpoint with `auth: {hmac: …}`.
+	HMAC func(config.HMACAuth) (Verifier, error)
+	// AcceptTimeout bounds the store's durable accept; default 10s.
+	AcceptTimeout time.Duration
+}
+
+// MaxDedupKey bounds a delivery id taken from a header.
+const MaxDedupKey = 256
+
+// IdempotencyHeader is always honoured as a delivery id.
+const IdempotencyHeader = "Idempotency-Key"
+
+type endpoint struct {
+	cfg       config.Webhook
+	kind      Kind
+	verifier  Verifier
+	challenge string
+}
+
+// Server serves every configured webhook endpoint. Update swaps the set
+// atomically (reload); Stop closes intake (503) while the daemon drains.
+type Server struct {
+	opts    Options
+	table   atomic.Pointer[map[string]*endpoint]
+	stopped atomic.Bool
+}
+
+// New builds the endpoints; any endpoint that cannot be built fails it all.
+func New(hooks []config.Webhook, opts Options) (*Server, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.AcceptTimeout <= 0 {
+		opts.AcceptTimeout = 10 * time.Second
+	}
+	s := &Server{opts: opts}
+	if err := s.Update(hooks); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Update replaces the endpoints after building all of them; on error the
+// old set stays.
+func (s *Server) Update(hooks []config.Webhook) error {
+	table := map[string]*endpoint{}
+	var errs []error
+	for _, h := range hooks {
+		k, ok := s.opts.Kinds[h.Kind]
+		if !ok && h.Kind == config.KindJSON {
+			k, ok = JSONKind, true
+		}
+		if !ok {
+			errs = append(errs, fmt.Errorf("webhook %s: kind %q is not available in this build", h.Name, h.Kind))
+			continue
+		}
+		v, err := verifierFor(h.Auth, s.opts.HMAC)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("webhook %s: %w", h.Name, err))
+			continue
+		}
+		table[h.Path] = &endpoint{cfg: h, kind: k, verifier: v, challenge: challenge(h.Auth)}
+		if s.opts.Metrics != nil {
+			s.opts.Metrics.InitSource(h.Name)
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	s.table.Store(&table)
+	return nil
+}
+
+// Handles reports whether path is a configured endpoint.
+func (s *Server) Handles(path string) bool {
+	_, ok := (*s.table.Load())[path]
+	return ok
+}
+
+// Stop makes every endpoint answer 503 (intake closed for shutdown).
+func (s *Server) Stop() { s.stopped.Store(true) }
+
+type reply struct {
+	ID          string `json:"id,omitempty"`
+	Duplicate   bool   `json:"duplicate,omitempty"`
+	DuplicateOf string `json:"duplicate_of,omitempty"`
+	Error       string `json:"error,omitempty"`
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ep, ok := (*s.table.Load())[r.URL.Path]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	code, rep := s.serve(w, r, ep)
+	if s.opts.Metrics != nil {
+		s.opts.Metrics.WebhookRequests.WithLabelValues(ep.cfg.Name, strconv.Itoa(code)).Inc()
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(rep)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, ep *endpoint) (int, reply) {
+	log := s.opts.Logger.With("source", ep.cfg.Name)
+	if s.stopped.Load() {
+		w.Header().Set("Retry-After", "5")
+		return http.StatusServiceUnavailable, reply{Error: "rtbridge is stopping; retry later"}
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return http.StatusMethodNotAllowed, reply{Error: "use POST"}
+	}
+	_, early := ep.verifier.(headerOnly)
+	if early {
+		if code, rep, ok := s.auth(w, r, ep, nil, log); !ok {
+			return code, rep
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, ep.cfg.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return http.StatusRequestEntityTooLarge, reply{Error: fmt.Sprintf("body larger than %d bytes", mbe.Limit)}
+		}
+		return http.StatusBadRequest, reply{Error: "could not read the body: " + err.Error()}
+	}
+	if !early {
+		if code, rep, ok := s.auth(w, r, ep, body, log); !ok {
+			return code, rep
+		}
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return http.StatusBadRequest, reply{Error: "empty body"}
+	}
+	if err := ep.kind.Check(body); err != nil {
+		log.Info("webhook body refused", "err", err)
+		return http.StatusBadRequest, reply{Error: err.Error()}
+	}
+	dedup := r.Header.Get(IdempotencyHeader)
+	if ep.cfg.DedupHeader != "" && r.Header.Get(ep.cfg.DedupHeader) != "" {
+		dedup = r.Header.Get(ep.cfg.DedupHeader)
+	}
+	if len(dedup) > MaxDedupKey {
+		return http.StatusBadRequest, reply{Error: fmt.Sprintf("delivery id header longer than %d bytes", MaxDedupKey)}
+	}
+	meta := map[string]string{MetaPath: r.URL.Path}
+	secretHeader := ""
+	if ep.cfg.Auth.HMAC != nil {
+		secretHeader = ep.cfg.Auth.HMAC.Header
+	}
+	safeHeaders(r.Header, secretHeader, meta)
+
+	ctx, cancel := context.WithTimeout(r.Context(), s.opts.AcceptTimeout)
+	defer cancel()
+	acc, err := s.opts.Sink.Accept(ctx, source.Incoming{
+		Source: ep.cfg.Name, Kind: ep.kind.Event, DedupKey: dedup, Raw: bytes.NewReader(body), Meta: meta,
+	})
+	if err != nil {
+		log.Error("store did not accept the event; sender told to retry", "err", err)
+		w.Header().Set("Retry-After", "5")
+		return http.StatusServiceUnavailable, reply{Error: "the event could not be stored; retry later"}
+	}
+	if s.opts.Metrics != nil && !acc.Duplicate {
+		s.opts.Metrics.EventsAccepted.WithLabelValues(ep.cfg.Name).Inc()
+	}
+	log.Info("event accepted", "event", acc.ID, "bytes", len(body), "duplicate_of", acc.DuplicateOf)
+	return http.StatusAccepted, reply{ID: acc.ID, Duplicate: acc.Duplicate, DuplicateOf: acc.DuplicateOf}
+}
+
+func (s *Server) auth(w http.ResponseWriter, r *http.Request, ep *endpoint, body []byte, log *slog.Logger) (int, reply, bool) {
+	err := ep.verifier.Verify(r.Header, body)
+	if err == nil {
+		return 0, reply{}, true
+	}
+	// The reason goes to the log (never a secret), not to the sender.
+	log.Warn("webhook request not authenticated", "remote", r.RemoteAddr, "err", err)
+	if ep.challenge != "" {
+		w.Header().Set("WWW-Authenticate", ep.challenge)
+	}
+	return http.StatusUnauthorized, reply{Error: "authentication required"}, false
+}
