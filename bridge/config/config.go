@@ -154,9 +154,18 @@ type BasicAuth struct {
 // HMACAuth expects a signature of the body in a header (the alerts source
 // defines the exact scheme; see package alerts).
 type HMACAuth struct {
-	Header     string `yaml:"header"` // e.g. X-Signature
+	// Style is github (X-Hub-Signature-256: sha256=<hex>) or grafana (hex
+	// in X-Grafana-Alerting-Signature, optionally over "<ts>:<body>");
+	// default grafana on grafana endpoints, github elsewhere.
+	Style      string `yaml:"style"`
+	Header     string `yaml:"header"` // overrides the style's header name
 	Secret     Secret `yaml:"secret"`
 	SecretFile string `yaml:"secret_file"`
+	// TimestampHeader (grafana style) names the header with the Unix time
+	// that is part of the signed string; ReplayWindow bounds its age
+	// (default 5m).
+	TimestampHeader string        `yaml:"timestamp_header"`
+	ReplayWindow    time.Duration `yaml:"replay_window"`
 }
 
 // Executor tunes the workers that run plans against RT.

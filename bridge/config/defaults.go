@@ -41,6 +41,11 @@ func (c *Config) applyDefaults() {
 		w := &c.Webhooks[i]
 		setDefault(&w.Kind, KindJSON)
 		setDefault(&w.MaxBodyBytes, c.HTTP.MaxBodyBytes)
+		if h := w.Auth.HMAC; h != nil && w.Kind == KindGrafana {
+			setDefault(&h.Style, "grafana")
+		} else if h != nil {
+			setDefault(&h.Style, "github")
+		}
 	}
 	e := &c.Executor
 	setDefault(&e.Workers, DefaultWorkers)
