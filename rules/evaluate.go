@@ -1,0 +1,441 @@
+package rules
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/rtbridge/rtbridge/bridge/event"
+)
+
+// matched is one rule that matched an event, with its captures.
+type matched struct {
+	r    *rule
+	caps map[string]string
+}
+
+// match returns the rules that apply to ev: the first match, and after it
+// further matches as long as the matching rule says continue.
+func (rs *RuleSet) match(ev *event.Event) []matched {
+	v := &view{ev: ev}
+	var out []matched
+	for _, r := range rs.rules {
+		var caps map[string]string
+		if r.usesCaps {
+			caps = map[string]string{}
+		}
+		if r.when != nil && !r.when.match(v, caps) {
+			continue
+		}
+		out = append(out, matched{r, caps})
+		if !r.cont {
+			break
+		}
+	}
+	return out
+}
+
+// ruleKeys are the keys of one matched rule, rendered without ledger data.
+type ruleKeys struct {
+	key   string   // the rule's key: template ("" none)
+	cands []string // lookup order: key, then thread keys
+}
+
+func (rs *RuleSet) keysOf(m matched, ev *event.Event, d *Data) (ruleKeys, error) {
+	var k ruleKeys
+	if m.r.key != nil {
+		s, err := m.r.key.line(d, maxLine)
+		if err != nil {
+			return k, err
+		}
+		k.key = s
+	}
+	if k.key != "" {
+		k.cands = append(k.cands, k.key)
+	}
+	if m.r.thread && ev.Mail != nil {
+		for _, id := range threadIDs(ev.Mail) {
+			k.cands = append(k.cands, MessageIDKey(id))
+		}
+	}
+	return k, nil
+}
+
+// MessageIDKey is the correlation key of a mail's Message-ID, as recorded
+// by every step that acts on a ticket for a mail.
+func MessageIDKey(id string) string {
+	return "msgid:" + truncateRunes(foldLine(id), maxLine-len("msgid:"))
+}
+
+// threadIDs lists the ids a reply refers to, most specific first:
+// In-Reply-To, then References newest first.
+func threadIDs(m *event.Mail) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(id string) {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	for _, id := range m.InReplyTo {
+		add(id)
+	}
+	for i := len(m.References) - 1; i >= 0; i-- {
+		add(m.References[i])
+	}
+	return out
+}
+
+// Keys returns every correlation key evaluating ev may look up or record,
+// sorted. The executor locks them (in this order) before Evaluate; the
+// plan's Keys is the same set.
+func (rs *RuleSet) Keys(ev *event.Event) ([]string, error) {
+	base := newData(ev)
+	set := map[string]bool{}
+	for _, m := range rs.match(ev) {
+		d := *base
+		d.Match = m.caps
+		k, err := rs.keysOf(m, ev, &d)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range k.cands {
+			set[c] = true
+		}
+		for _, steps := range [][]*stepSpec{m.r.ifExists, m.r.ifMissing, m.r.do} {
+			for _, s := range steps {
+				for _, t := range []*tmpl{s.tkey, s.key, linkTargetKey(s)} {
+					if t == nil {
+						continue
+					}
+					key, err := t.line(&d, maxLine)
+					if err != nil {
+						return nil, err
+					}
+					if key != "" {
+						set[key] = true
+					}
+				}
+			}
+		}
+	}
+	if ev.Mail != nil && ev.Mail.MessageID != "" {
+		set[MessageIDKey(ev.Mail.MessageID)] = true
+	}
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func linkTargetKey(s *stepSpec) *tmpl {
+	if s.link != nil {
+		return s.link.targetKey
+	}
+	return nil
+}
+
+// Evaluate decides what to do with ev. It reads the ledger only through
+// l and has no other side effect. Errors wrap ErrRender (a template failed
+// on this event), ErrNoTicket, or the ledger's error.
+func (rs *RuleSet) Evaluate(ctx context.Context, ev *event.Event, l Ledger) (*Plan, error) {
+	keys, err := rs.Keys(ev)
+	if err != nil {
+		return nil, err
+	}
+	e := &evaluation{rs: rs, ev: ev, ledger: l, ctx: ctx, base: newData(ev),
+		plan:    &Plan{Version: PlanVersion, EventID: ev.ID, Keys: keys},
+		created: map[string]int{}}
+	ms := rs.match(ev)
+	for i, m := range ms {
+		if err := e.rule(m, i == 0); err != nil {
+			return nil, fmt.Errorf("rule %q: %w", m.r.name, err)
+		}
+	}
+	p := e.plan
+	switch {
+	case len(ms) == 0:
+		p.Ignore = &Ignore{Reason: "no rule matched"}
+	case len(p.Steps) > 0:
+		p.Ignore = nil
+	case p.Ignore == nil:
+		p.Ignore = &Ignore{Rule: p.Rule, Reason: "the rule produced no steps for this event"}
+		if p.Key != "" {
+			p.Ignore.Reason = fmt.Sprintf("the rule has no steps for key %q in its current state", p.Key)
+		}
+	}
+	return p, nil
+}
+
+// evaluation is the state of one Evaluate call.
+type evaluation struct {
+	rs      *RuleSet
+	ev      *event.Event
+	ledger  Ledger
+	ctx     context.Context
+	base    *Data
+	plan    *Plan
+	created map[string]int // key → 1-based step that creates its ticket
+	msgRec  bool           // the mail's own msgid key is already recorded
+}
+
+func (e *evaluation) rule(m matched, first bool) error {
+	d := *e.base
+	d.Match = m.caps
+	k, err := e.rs.keysOf(m, e.ev, &d)
+	if err != nil {
+		return err
+	}
+	var cur TicketRef
+	found := false
+	key := k.key
+	for _, c := range k.cands {
+		if step, ok := e.created[c]; ok {
+			cur, key, found = TicketRef{Step: step, Key: c}, c, true
+			break
+		}
+		ent, ok, err := e.ledger.Lookup(e.ctx, c)
+		if err != nil {
+			return fmt.Errorf("ledger lookup %q: %w", c, err)
+		}
+		if ok && ent.TicketID > 0 {
+			cur, key, found = TicketRef{ID: ent.TicketID, Key: c}, c, true
+			d.Ticket = TicketData{ent.TicketID, ent.Status, ent.CreatedAt, ent.UpdatedAt, ent.ResolvedAt, ent.State}
+			break
+		}
+	}
+	d.Key = key
+	p := e.plan
+	if first {
+		p.Rule, p.Key = m.r.name, key
+	}
+	var state map[string]string
+	if e.ev.Alert != nil {
+		digest := alertDigest(e.ev.Alert)
+		if m.r.skipReps && found && d.Ticket.State["alerts"] == digest {
+			p.Notes = append(p.Notes, fmt.Sprintf("rule %q: identical alert set already recorded for key %q", m.r.name, key))
+			if len(p.Steps) == 0 && p.Ignore == nil {
+				p.Ignore = &Ignore{Rule: m.r.name, Reason: fmt.Sprintf("identical alert set repeated for key %q (ticket %d)", key, cur.ID)}
+			}
+			return nil
+		}
+		state = map[string]string{"alerts": digest, "status": e.ev.Alert.Status}
+	}
+	steps := m.r.ifMissing
+	if found {
+		steps = m.r.ifExists
+	}
+	steps = append(slices.Clip(steps), m.r.do...)
+	contributed := false
+	for _, s := range steps {
+		if s.kind == "ignore" {
+			r := &renderer{d: &d}
+			reason := r.line(s.reason, maxLine)
+			if r.err != nil {
+				return r.err
+			}
+			if len(p.Steps) == 0 && p.Ignore == nil {
+				p.Ignore = &Ignore{Rule: m.r.name, Reason: reason}
+			}
+			break
+		}
+		step, err := e.step(s, &d, &cur, k.key, state, m.r.name)
+		if err != nil {
+			return err
+		}
+		if step != nil {
+			contributed = true
+		}
+	}
+	if contributed {
+		p.Rules = append(p.Rules, m.r.name)
+	}
+	return nil
+}
+
+// step renders one step and appends it (and, for a link whose target must
+// be created, the create before it). cur is the rule's current ticket.
+func (e *evaluation) step(s *stepSpec, d *Data, cur *TicketRef, ruleKey string, state map[string]string, ruleName string) (*Step, error) {
+	r := &renderer{d: d}
+	st := Step{Action: Action(s.kind), Rule: ruleName, Attachments: s.attach}
+	if s.kind == "create" {
+		st.Create = r.create(s.create, e.rs.defaults)
+		st.Key = ruleKey
+		if s.key != nil {
+			st.Key = r.line(s.key, maxLine)
+		}
+		if _, taken := e.created[st.Key]; taken {
+			st.Key = "" // a second create in one plan must not steal the key
+		}
+		if r.err != nil {
+			return nil, r.err
+		}
+		return e.add(st, cur, state, ruleKey), nil
+	}
+	target, err := e.target(s, r, cur)
+	if err != nil {
+		return nil, err
+	}
+	st.Ticket, st.Key = target, target.Key
+	switch s.kind {
+	case "comment", "correspond":
+		st.Message = r.message(s.msg, e.rs.defaults)
+	case "edit":
+		st.Edit = r.edit(s.edit)
+	case "link", "unlink":
+		lt, ok, err := e.linkTarget(s, r, ruleName)
+		if err != nil || !ok {
+			return nil, err
+		}
+		st.Link = &Link{Type: s.link.typ, Target: lt}
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return e.add(st, cur, state, ruleKey), nil
+}
+
+// add appends st to the plan, recording the mail's Message-ID and the
+// alert state where they belong, and makes a created ticket current.
+func (e *evaluation) add(st Step, cur *TicketRef, state map[string]string, ruleKey string) *Step {
+	p := e.plan
+	carries := st.Action == ActionCreate || st.Action == ActionComment || st.Action == ActionCorrespond
+	if carries && !e.msgRec && e.ev.Mail != nil {
+		e.msgRec = true
+		if id := e.ev.Mail.MessageID; id != "" {
+			st.Record = append(st.Record, MessageIDKey(id))
+		}
+		if len(e.ev.Mail.ParseProblems) > 0 {
+			st.Attachments.Original = true
+		}
+	}
+	if state != nil && st.Key != "" && st.Key == ruleKey {
+		st.State = state
+	}
+	p.Steps = append(p.Steps, st)
+	idx := len(p.Steps)
+	if st.Action == ActionCreate {
+		if st.Key != "" {
+			e.created[st.Key] = idx
+		}
+		*cur = TicketRef{Step: idx, Key: st.Key}
+	}
+	return &p.Steps[idx-1]
+}
+
+// target resolves the ticket a non-create step acts on.
+func (e *evaluation) target(s *stepSpec, r *renderer, cur *TicketRef) (TicketRef, error) {
+	switch {
+	case s.ticket != nil:
+		v := r.line(s.ticket, maxLine)
+		if r.err != nil {
+			return TicketRef{}, r.err
+		}
+		id, err := strconv.Atoi(strings.TrimPrefix(v, "#"))
+		if err != nil || id <= 0 {
+			return TicketRef{}, fmt.Errorf("%w: %s: %q is not a ticket number", ErrRender, s.ticket.pos, v)
+		}
+		return TicketRef{ID: id}, nil
+	case s.tkey != nil:
+		key := r.line(s.tkey, maxLine)
+		if r.err != nil {
+			return TicketRef{}, r.err
+		}
+		ref, ok, err := e.resolve(key)
+		if err != nil {
+			return TicketRef{}, err
+		}
+		if !ok {
+			return TicketRef{}, fmt.Errorf("%w: %s: key %q has no ticket", ErrNoTicket, s.kind, key)
+		}
+		return ref, nil
+	}
+	if cur.IsZero() || (cur.ID == 0 && cur.Step == 0) {
+		return TicketRef{}, fmt.Errorf("%w: %s: the rule's key has no ticket and no earlier step created one", ErrNoTicket, s.kind)
+	}
+	return *cur, nil
+}
+
+// resolve finds the ticket of key: created earlier in this plan, or known
+// to the ledger.
+func (e *evaluation) resolve(key string) (TicketRef, bool, error) {
+	if key == "" {
+		return TicketRef{}, false, nil
+	}
+	if step, ok := e.created[key]; ok {
+		return TicketRef{Step: step, Key: key}, true, nil
+	}
+	ent, ok, err := e.ledger.Lookup(e.ctx, key)
+	if err != nil {
+		return TicketRef{}, false, fmt.Errorf("ledger lookup %q: %w", key, err)
+	}
+	if !ok || ent.TicketID <= 0 {
+		return TicketRef{}, false, nil
+	}
+	return TicketRef{ID: ent.TicketID, Key: key}, true, nil
+}
+
+// linkTarget resolves a link's target; a missing target key either adds a
+// create step (create_if_missing) or skips the link with a note.
+func (e *evaluation) linkTarget(s *stepSpec, r *renderer, ruleName string) (TicketRef, bool, error) {
+	ls := s.link
+	if ls.target != nil {
+		v := r.line(ls.target, maxLine)
+		id, err := strconv.Atoi(strings.TrimPrefix(v, "#"))
+		if r.err == nil && (err != nil || id <= 0) {
+			r.fail(ls.target, "%q is not a ticket number", v)
+		}
+		return TicketRef{ID: id}, r.err == nil, r.err
+	}
+	key := r.line(ls.targetKey, maxLine)
+	if r.err != nil {
+		return TicketRef{}, false, r.err
+	}
+	ref, ok, err := e.resolve(key)
+	if err != nil || ok {
+		return ref, ok, err
+	}
+	if ls.ifMissing == nil || key == "" || s.kind == "unlink" {
+		e.plan.Notes = append(e.plan.Notes, fmt.Sprintf("rule %q: %s skipped: key %q has no ticket", ruleName, s.kind, key))
+		return TicketRef{}, false, nil
+	}
+	c := r.create(ls.ifMissing, e.rs.defaults)
+	if r.err != nil {
+		return TicketRef{}, false, r.err
+	}
+	var scratch TicketRef
+	e.add(Step{Action: ActionCreate, Rule: ruleName, Key: key, Create: c}, &scratch, nil, "")
+	return scratch, true, nil
+}
+
+// alertDigest identifies the set of alerts and their statuses, so a rule
+// can stay quiet when Alertmanager repeats an identical notification.
+func alertDigest(a *event.AlertNotification) string {
+	lines := make([]string, 0, len(a.Alerts))
+	for _, x := range a.Alerts {
+		id := x.Fingerprint
+		if id == "" {
+			ks := sortedKeys(x.Labels)
+			for i, k := range ks {
+				ks[i] = k + "=" + strconv.Quote(x.Labels[k])
+			}
+			id = strings.Join(ks, ",")
+		}
+		lines = append(lines, id+" "+x.Status)
+	}
+	sort.Strings(lines)
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%d\n", a.Status, a.TruncatedAlerts)
+	for _, l := range lines {
+		h.Write([]byte(l + "\n"))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}

@@ -1,0 +1,222 @@
+package rules
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// renderer renders step fields with one template data value.
+type renderer struct {
+	d   *Data
+	err error // first error; later calls are no-ops
+}
+
+func (r *renderer) line(t *tmpl, n int) string {
+	if r.err != nil || t == nil {
+		return ""
+	}
+	s, err := t.line(r.d, n)
+	r.err = err
+	return s
+}
+
+func (r *renderer) text(t *tmpl) string {
+	if r.err != nil || t == nil {
+		return ""
+	}
+	s, err := t.text(r.d)
+	r.err = err
+	return s
+}
+
+// list renders address-like lists: each template may yield several
+// comma-separated values; empties are dropped and duplicates removed.
+func (r *renderer) list(ts []*tmpl) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range ts {
+		s, _, err := t.render(r.d, 64<<10)
+		if err != nil && r.err == nil {
+			r.err = err
+		}
+		for _, part := range strings.Split(s, ",") {
+			part = truncateRunes(foldLine(part), maxLine)
+			if part != "" && !seen[strings.ToLower(part)] {
+				seen[strings.ToLower(part)] = true
+				out = append(out, part)
+			}
+		}
+	}
+	return out
+}
+
+func (r *renderer) cfs(specs []cfSpec) map[string][]string {
+	if len(specs) == 0 {
+		return nil
+	}
+	out := make(map[string][]string, len(specs))
+	for _, cf := range specs {
+		vals := []string{}
+		for _, t := range cf.vals {
+			if v := r.line(t, maxLine); v != "" {
+				vals = append(vals, v)
+			}
+		}
+		out[foldLine(cf.name)] = vals
+	}
+	return out
+}
+
+func (r *renderer) fail(t *tmpl, format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: %s: %s", ErrRender, t.pos, fmt.Sprintf(format, args...))
+	}
+}
+
+// intPtr renders an optional integer (priorities).
+func (r *renderer) intPtr(t *tmpl) *int {
+	s := r.line(t, maxLine)
+	if s == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		r.fail(t, "%q is not a whole number", s)
+		return nil
+	}
+	return &n
+}
+
+// minutes renders a time amount: a number of minutes or a Go duration
+// ("1h30m").
+func (r *renderer) minutes(t *tmpl) int {
+	s := r.line(t, maxLine)
+	if s == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(s); err == nil {
+		return n
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		r.fail(t, "%q is neither minutes nor a duration like 1h30m", s)
+		return 0
+	}
+	return int(d / time.Minute)
+}
+
+// when renders a date: RFC 3339, "2006-01-02 15:04:05", "2006-01-02"
+// (UTC), or "+DURATION" after the event's arrival ("+4h", "+2d").
+func (r *renderer) when(t *tmpl) time.Time {
+	s := r.line(t, maxLine)
+	if s == "" {
+		return time.Time{}
+	}
+	if rel, ok := strings.CutPrefix(s, "+"); ok {
+		days := 0
+		if d, ok := strings.CutSuffix(rel, "d"); ok {
+			n, err := strconv.Atoi(d)
+			if err == nil {
+				days, rel = n, ""
+			}
+		}
+		var dur time.Duration
+		if rel != "" {
+			var err error
+			if dur, err = time.ParseDuration(rel); err != nil {
+				r.fail(t, "%q: bad relative time (want +4h, +2d, …)", s)
+				return time.Time{}
+			}
+		}
+		return r.d.ReceivedAt.UTC().AddDate(0, 0, days).Add(dur)
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02"} {
+		if tm, err := time.Parse(layout, s); err == nil {
+			return tm
+		}
+	}
+	r.fail(t, "%q is not a date (RFC 3339, 2006-01-02 15:04:05, 2006-01-02 or +4h)", s)
+	return time.Time{}
+}
+
+func (r *renderer) create(cs *createSpec, defaults *defaults) *Create {
+	c := &Create{
+		Queue:           r.line(cs.queue, maxLine),
+		Subject:         r.line(cs.subject, maxSubject),
+		Requestors:      r.list(cs.requestors),
+		Cc:              r.list(cs.cc),
+		AdminCc:         r.list(cs.adminCc),
+		Owner:           r.line(cs.owner, maxLine),
+		Status:          r.line(cs.status, maxLine),
+		Priority:        r.intPtr(cs.priority),
+		InitialPriority: r.intPtr(cs.initialPriority),
+		FinalPriority:   r.intPtr(cs.finalPriority),
+		TimeWorked:      r.minutes(cs.timeWorked),
+		TimeEstimated:   r.minutes(cs.timeEstimated),
+		TimeLeft:        r.minutes(cs.timeLeft),
+		Due:             r.when(cs.due),
+		Starts:          r.when(cs.starts),
+		Text:            r.text(cs.text),
+		ContentType:     r.line(cs.contentType, maxLine),
+		CustomFields:    r.cfs(cs.cfs),
+	}
+	if c.Queue == "" && r.err == nil {
+		r.fail(cs.queue, "queue rendered empty")
+	}
+	if cs.subject == nil {
+		c.Subject = r.line(defaults.subject, maxSubject)
+	}
+	if cs.text == nil {
+		c.Text = r.text(defaults.text)
+		if cs.contentType == nil {
+			c.ContentType = r.line(defaults.contentType, maxLine)
+		}
+	}
+	if cs.requestors == nil && r.d.From != "" {
+		c.Requestors = []string{truncateRunes(foldLine(r.d.From), maxLine)}
+	}
+	return c
+}
+
+func (r *renderer) message(ms *msgSpec, defaults *defaults) *Message {
+	m := &Message{
+		Text:        r.text(ms.text),
+		ContentType: r.line(ms.contentType, maxLine),
+		Cc:          r.list(ms.cc),
+		Bcc:         r.list(ms.bcc),
+		TimeWorked:  r.minutes(ms.timeWorked),
+		Status:      r.line(ms.status, maxLine),
+	}
+	if ms.text == nil {
+		m.Text = r.text(defaults.text)
+		if ms.contentType == nil {
+			m.ContentType = r.line(defaults.contentType, maxLine)
+		}
+	}
+	return m
+}
+
+func (r *renderer) edit(es *editSpec) *Edit {
+	e := &Edit{CustomFields: r.cfs(es.cfs)}
+	if len(es.fields) > 0 {
+		e.Fields = make(map[string]string, len(es.fields))
+		for _, f := range es.fields {
+			e.Fields[foldLine(f.name)] = r.line(f.val, maxSubject)
+		}
+	}
+	if es.setReq {
+		l := r.list(es.requestors)
+		e.Requestors = &l
+	}
+	if es.setCc {
+		l := r.list(es.cc)
+		e.Cc = &l
+	}
+	if es.setAdmin {
+		l := r.list(es.adminCc)
+		e.AdminCc = &l
+	}
+	return e
+}

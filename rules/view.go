@@ -1,0 +1,211 @@
+package rules
+
+import (
+	"encoding/json"
+	"net/textproto"
+	"strconv"
+
+	"github.com/rtbridge/rtbridge/bridge/event"
+)
+
+// view gives matchers the values of an event's fields. scratch backs
+// single-value answers so matching a plain field allocates nothing; a
+// returned slice is valid until the next call.
+type view struct {
+	ev      *event.Event
+	scratch [1]string
+	addrs   map[string][]string // lazily built address lists by field
+}
+
+// getter returns the values of a field (arg names a header, label or JSON
+// path) and whether the field is present at all.
+type getter func(v *view, arg string, path []pathElem) ([]string, bool)
+
+func (v *view) one(s string) ([]string, bool) {
+	v.scratch[0] = s
+	return v.scratch[:], s != ""
+}
+
+// fields maps a `when:` key to its getter; keyed fields take an argument.
+var fields = map[string]struct {
+	get   getter
+	keyed bool
+	fold  bool // equality ignores case (addresses, ids)
+}{
+	"id":     {get: func(v *view, _ string, _ []pathElem) ([]string, bool) { return v.one(v.ev.ID) }},
+	"source": {get: func(v *view, _ string, _ []pathElem) ([]string, bool) { return v.one(v.ev.Source) }},
+	"kind":   {get: func(v *view, _ string, _ []pathElem) ([]string, bool) { return v.one(string(v.ev.Kind)) }},
+	"subject": {get: func(v *view, _ string, _ []pathElem) ([]string, bool) {
+		if m := v.ev.Mail; m != nil {
+			return v.one(m.Subject)
+		}
+		return nil, false
+	}},
+	"body": {get: func(v *view, _ string, _ []pathElem) ([]string, bool) {
+		if m := v.ev.Mail; m != nil {
+			return v.one(m.TextBody)
+		}
+		return nil, false
+	}},
+	"html": {get: func(v *view, _ string, _ []pathElem) ([]string, bool) {
+		if m := v.ev.Mail; m != nil {
+			return v.one(m.HTMLBody)
+		}
+		return nil, false
+	}},
+	"from":     {get: addrGetter("from"), fold: true},
+	"to":       {get: addrGetter("to"), fold: true},
+	"cc":       {get: addrGetter("cc"), fold: true},
+	"reply_to": {get: addrGetter("reply_to"), fold: true},
+	"message_id": {fold: true, get: func(v *view, _ string, _ []pathElem) ([]string, bool) {
+		if m := v.ev.Mail; m != nil {
+			return v.one(m.MessageID)
+		}
+		return nil, false
+	}},
+	"in_reply_to": {fold: true, get: func(v *view, _ string, _ []pathElem) ([]string, bool) {
+		if m := v.ev.Mail; m != nil {
+			return m.InReplyTo, len(m.InReplyTo) > 0
+		}
+		return nil, false
+	}},
+	"references": {fold: true, get: func(v *view, _ string, _ []pathElem) ([]string, bool) {
+		if m := v.ev.Mail; m != nil {
+			return m.References, len(m.References) > 0
+		}
+		return nil, false
+	}},
+	"attachment": {get: func(v *view, _ string, _ []pathElem) ([]string, bool) {
+		if m := v.ev.Mail; m != nil && len(m.Attachments) > 0 {
+			out := make([]string, len(m.Attachments))
+			for i, a := range m.Attachments {
+				out[i] = a.Name
+			}
+			return out, true
+		}
+		return nil, false
+	}},
+	"attachment_type": {fold: true, get: func(v *view, _ string, _ []pathElem) ([]string, bool) {
+		if m := v.ev.Mail; m != nil && len(m.Attachments) > 0 {
+			out := make([]string, len(m.Attachments))
+			for i, a := range m.Attachments {
+				out[i] = a.ContentType
+			}
+			return out, true
+		}
+		return nil, false
+	}},
+	"header": {keyed: true, get: func(v *view, name string, _ []pathElem) ([]string, bool) {
+		var h textproto.MIMEHeader
+		switch {
+		case v.ev.Mail != nil:
+			h = v.ev.Mail.Header
+		case v.ev.JSON != nil:
+			h = v.ev.JSON.Header
+		}
+		vals, ok := h[name] // name is canonical (compile time)
+		return vals, ok
+	}},
+	"status":       {get: alertString(func(a *event.AlertNotification) string { return a.Status })},
+	"receiver":     {get: alertString(func(a *event.AlertNotification) string { return a.Receiver })},
+	"group_key":    {get: alertString(func(a *event.AlertNotification) string { return a.GroupKey })},
+	"external_url": {get: alertString(func(a *event.AlertNotification) string { return a.ExternalURL })},
+	"title":        {get: alertString(func(a *event.AlertNotification) string { return a.Title })},
+	"state":        {get: alertString(func(a *event.AlertNotification) string { return a.State })},
+	"message":      {get: alertString(func(a *event.AlertNotification) string { return a.Message })},
+	"labels":       {keyed: true, get: alertMap(func(a *event.AlertNotification) map[string]string { return a.CommonLabels })},
+	"group_labels": {keyed: true, get: alertMap(func(a *event.AlertNotification) map[string]string { return a.GroupLabels })},
+	"annotations":  {keyed: true, get: alertMap(func(a *event.AlertNotification) map[string]string { return a.CommonAnnotations })},
+	"json": {keyed: true, get: func(v *view, _ string, path []pathElem) ([]string, bool) {
+		if v.ev.JSON == nil {
+			return nil, false
+		}
+		x, ok := walkJSON(v.ev.JSON.Body, path)
+		if !ok {
+			return nil, false
+		}
+		return v.one(jsonText(x))
+	}},
+	"path": {get: func(v *view, _ string, _ []pathElem) ([]string, bool) {
+		if v.ev.JSON != nil {
+			return v.one(v.ev.JSON.Path)
+		}
+		return nil, false
+	}},
+}
+
+func addrGetter(field string) getter {
+	return func(v *view, _ string, _ []pathElem) ([]string, bool) {
+		m := v.ev.Mail
+		if m == nil {
+			return nil, false
+		}
+		if out, ok := v.addrs[field]; ok {
+			return out, len(out) > 0
+		}
+		var list []event.Address
+		switch field {
+		case "from":
+			list = m.From
+		case "to":
+			list = m.To
+		case "cc":
+			list = m.Cc
+		default:
+			list = m.ReplyTo
+		}
+		out := make([]string, len(list))
+		for i, a := range list {
+			out[i] = a.Address
+		}
+		if v.addrs == nil {
+			v.addrs = make(map[string][]string, 4)
+		}
+		v.addrs[field] = out
+		return out, len(out) > 0
+	}
+}
+
+func alertString(f func(*event.AlertNotification) string) getter {
+	return func(v *view, _ string, _ []pathElem) ([]string, bool) {
+		if v.ev.Alert == nil {
+			return nil, false
+		}
+		return v.one(f(v.ev.Alert))
+	}
+}
+
+func alertMap(f func(*event.AlertNotification) map[string]string) getter {
+	return func(v *view, name string, _ []pathElem) ([]string, bool) {
+		if v.ev.Alert == nil {
+			return nil, false
+		}
+		s, ok := f(v.ev.Alert)[name]
+		v.scratch[0] = s
+		return v.scratch[:], ok
+	}
+}
+
+// jsonText renders a JSON value for matching and templates: strings as
+// they are, numbers and booleans as JSON writes them, null as "",
+// objects and arrays as compact JSON.
+func jsonText(x any) string {
+	switch t := x.(type) {
+	case nil:
+		return ""
+	case string:
+		return t
+	case bool:
+		return strconv.FormatBool(t)
+	case float64:
+		return strconv.FormatFloat(t, 'f', -1, 64)
+	case json.Number:
+		return t.String()
+	default:
+		b, err := json.Marshal(t)
+		if err != nil {
+			return ""
+		}
+		return string(b)
+	}
+}

@@ -1,0 +1,386 @@
+package rules
+
+import (
+	"errors"
+	"net/textproto"
+	"regexp"
+	"regexp/syntax"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// cond is a compiled `when:` condition. match adds named regex captures to
+// caps (which may be nil when the rule uses none).
+type cond interface {
+	match(v *view, caps map[string]string) bool
+}
+
+type allCond []cond
+
+func (a allCond) match(v *view, caps map[string]string) bool {
+	for _, c := range a {
+		if !c.match(v, caps) {
+			return false
+		}
+	}
+	return true
+}
+
+type anyCond []cond
+
+func (a anyCond) match(v *view, caps map[string]string) bool {
+	for _, c := range a {
+		if caps == nil {
+			if c.match(v, nil) {
+				return true
+			}
+			continue
+		}
+		// Captures of a failed branch must not leak into the rule.
+		tmp := map[string]string{}
+		if c.match(v, tmp) {
+			for k, s := range tmp {
+				caps[k] = s
+			}
+			return true
+		}
+	}
+	return false
+}
+
+type notCond struct{ c cond }
+
+func (n notCond) match(v *view, _ map[string]string) bool { return !n.c.match(v, nil) }
+
+// op is one value test.
+type op int
+
+const (
+	opEq op = iota
+	opNe
+	opRe
+	opNotRe
+	opPresent
+	opAbsent
+)
+
+type test struct {
+	op   op
+	s    string
+	re   *regexp.Regexp
+	caps bool // re has named groups
+}
+
+// fieldCond tests one field. With anyOf a single passing test suffices
+// (a YAML list); otherwise all tests must pass (a mapping or one value).
+type fieldCond struct {
+	get   getter
+	arg   string
+	path  []pathElem
+	fold  bool
+	label bool // Alertmanager semantics: a missing label is ""
+	tests []test
+	anyOf bool
+}
+
+func (f *fieldCond) match(v *view, caps map[string]string) bool {
+	vals, present := f.get(v, f.arg, f.path)
+	if f.label && !present {
+		vals, present = []string{""}, false
+	}
+	for _, t := range f.tests {
+		ok := t.eval(vals, present, f.fold, caps)
+		if f.anyOf && ok {
+			return true
+		}
+		if !f.anyOf && !ok {
+			return false
+		}
+	}
+	return !f.anyOf
+}
+
+func (t *test) eval(vals []string, present, fold bool, caps map[string]string) bool {
+	switch t.op {
+	case opPresent:
+		return present
+	case opAbsent:
+		return !present
+	case opEq, opNe:
+		eq := false
+		for _, s := range vals {
+			if s == t.s || fold && strings.EqualFold(s, t.s) {
+				eq = true
+				break
+			}
+		}
+		return eq == (t.op == opEq)
+	default:
+		found := false
+		for _, s := range vals {
+			if !t.caps || caps == nil || t.op == opNotRe {
+				if t.re.MatchString(s) {
+					found = true
+					break
+				}
+				continue
+			}
+			if m := t.re.FindStringSubmatch(s); m != nil {
+				for i, name := range t.re.SubexpNames() {
+					if name != "" && i < len(m) {
+						caps[name] = m[i]
+					}
+				}
+				found = true
+				break
+			}
+		}
+		return found == (t.op == opRe)
+	}
+}
+
+// compileWhen compiles a `when:` mapping: every key must hold. It reports
+// whether the rule uses captures (so Evaluate allocates a map only then).
+func (c *compiler) compileWhen(n *yaml.Node) cond {
+	pairs, ok := c.ps.mapping(n, "when")
+	if !ok {
+		return nil
+	}
+	var all allCond
+	for _, p := range pairs {
+		if cd := c.compileWhenKey(p); cd != nil {
+			all = append(all, cd)
+		}
+	}
+	if len(all) == 1 {
+		return all[0]
+	}
+	return all
+}
+
+func (c *compiler) compileWhenKey(p pair) cond {
+	switch p.key {
+	case "all", "any":
+		if p.v == nil || p.v.Kind != yaml.SequenceNode {
+			c.ps.errorf(p.v, "%s must be a list of conditions", p.key)
+			return nil
+		}
+		var list []cond
+		for _, item := range p.v.Content {
+			if cd := c.compileWhen(item); cd != nil {
+				list = append(list, cd)
+			}
+		}
+		if p.key == "all" {
+			return allCond(list)
+		}
+		return anyCond(list)
+	case "not":
+		if cd := c.compileWhen(p.v); cd != nil {
+			return notCond{cd}
+		}
+		return nil
+	}
+	f, known := fields[p.key]
+	if !known {
+		c.ps.errorf(p.kn, "unknown condition %q (fields: %s; groups: all, any, not)", p.key, fieldNames())
+		return nil
+	}
+	if !f.keyed {
+		fc := c.compileTests(p.v, p.key)
+		if fc == nil {
+			return nil
+		}
+		fc.get, fc.fold = f.get, f.fold
+		return fc
+	}
+	// Keyed fields: a mapping name → tests; labels also take a list of
+	// Alertmanager matcher strings.
+	if (p.key == "labels" || p.key == "group_labels") && p.v != nil && p.v.Kind != yaml.MappingNode {
+		return c.compileLabelMatchers(p, f.get)
+	}
+	pairs, ok := c.ps.mapping(p.v, p.key)
+	if !ok {
+		return nil
+	}
+	var all allCond
+	for _, q := range pairs {
+		fc := c.compileTests(q.v, p.key+"."+q.key)
+		if fc == nil {
+			continue
+		}
+		fc.get, fc.fold, fc.arg = f.get, f.fold, q.key
+		switch p.key {
+		case "header":
+			fc.arg = textproto.CanonicalMIMEHeaderKey(q.key)
+		case "json":
+			path, err := parseJSONPath(q.key)
+			if err != nil {
+				c.ps.errorf(q.kn, "%v", err)
+				continue
+			}
+			fc.path = path
+		}
+		all = append(all, fc)
+	}
+	return all
+}
+
+func (c *compiler) compileLabelMatchers(p pair, get getter) cond {
+	strs, nodes, ok := c.ps.scalars(p.v, p.key)
+	if !ok {
+		return nil
+	}
+	var all allCond
+	for i, s := range strs {
+		ms, err := ParseLabelMatchers(s)
+		if err != nil {
+			c.ps.errorf(nodes[i], "%v", err)
+			continue
+		}
+		for _, m := range ms {
+			t := test{s: m.Value, re: m.re}
+			switch m.Op {
+			case "=":
+				t.op = opEq
+			case "!=":
+				t.op = opNe
+			case "=~":
+				t.op, t.caps = opRe, hasNames(m.re)
+			default:
+				t.op = opNotRe
+			}
+			c.usesCaps = c.usesCaps || t.caps
+			all = append(all, &fieldCond{get: get, arg: m.Name, label: true, tests: []test{t}})
+		}
+	}
+	return all
+}
+
+// compileTests compiles the value side of a field condition: a string
+// (shorthand), a list of strings (any of), or a mapping of explicit tests.
+func (c *compiler) compileTests(n *yaml.Node, what string) *fieldCond {
+	n = resolve(n)
+	fc := &fieldCond{}
+	switch {
+	case n != nil && n.Kind == yaml.SequenceNode:
+		fc.anyOf = true
+		for _, item := range n.Content {
+			s, ok := c.ps.scalar(item, what)
+			if ok {
+				if t, ok := c.shorthand(resolve(item), s); ok {
+					fc.tests = append(fc.tests, t)
+				}
+			}
+		}
+		if len(n.Content) == 0 {
+			c.ps.errorf(n, "%s: empty list matches nothing", what)
+		}
+	case n != nil && n.Kind == yaml.MappingNode:
+		pairs, _ := c.ps.mapping(n, what)
+		for _, q := range pairs {
+			if t, ok := c.explicit(q, what); ok {
+				fc.tests = append(fc.tests, t)
+			}
+		}
+	default:
+		s, ok := c.ps.scalar(n, what)
+		if !ok {
+			return nil
+		}
+		t, ok := c.shorthand(n, s)
+		if !ok {
+			return nil
+		}
+		fc.tests = []test{t}
+	}
+	if len(fc.tests) == 0 {
+		return nil
+	}
+	return fc
+}
+
+// shorthand parses `value`, `=value`, `!=value`, `~regex`, `!~regex`.
+func (c *compiler) shorthand(n *yaml.Node, s string) (test, bool) {
+	switch {
+	case strings.HasPrefix(s, "!~"):
+		return c.regexTest(n, opNotRe, s[2:])
+	case strings.HasPrefix(s, "~"):
+		return c.regexTest(n, opRe, s[1:])
+	case strings.HasPrefix(s, "!="):
+		return test{op: opNe, s: s[2:]}, true
+	case strings.HasPrefix(s, "="):
+		return test{op: opEq, s: s[1:]}, true
+	}
+	return test{op: opEq, s: s}, true
+}
+
+func (c *compiler) explicit(q pair, what string) (test, bool) {
+	switch q.key {
+	case "equals", "not_equals", "regex", "not_regex":
+		s, ok := c.ps.scalar(q.v, what+"."+q.key)
+		if !ok {
+			return test{}, false
+		}
+		switch q.key {
+		case "equals":
+			return test{op: opEq, s: s}, true
+		case "not_equals":
+			return test{op: opNe, s: s}, true
+		case "regex":
+			return c.regexTest(q.v, opRe, s)
+		default:
+			return c.regexTest(q.v, opNotRe, s)
+		}
+	case "present", "absent":
+		b, ok := c.ps.boolean(q.v, what+"."+q.key)
+		if !ok {
+			return test{}, false
+		}
+		if b == (q.key == "present") {
+			return test{op: opPresent}, true
+		}
+		return test{op: opAbsent}, true
+	}
+	c.ps.errorf(q.kn, "%s: unknown test %q (equals, not_equals, regex, not_regex, present, absent)", what, q.key)
+	return test{}, false
+}
+
+func (c *compiler) regexTest(n *yaml.Node, o op, expr string) (test, bool) {
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		c.ps.errorf(n, "bad regex %q: %v", expr, unwrapRegexErr(err))
+		return test{}, false
+	}
+	t := test{op: o, re: re, caps: hasNames(re)}
+	c.usesCaps = c.usesCaps || t.caps
+	return t, true
+}
+
+func unwrapRegexErr(err error) string {
+	var e *syntax.Error
+	if errors.As(err, &e) {
+		return e.Code.String() + ": `" + e.Expr + "`"
+	}
+	return err.Error()
+}
+
+func hasNames(re *regexp.Regexp) bool {
+	for _, n := range re.SubexpNames() {
+		if n != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func fieldNames() string {
+	names := make([]string, 0, len(fields))
+	for k := range fields {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
