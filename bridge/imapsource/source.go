@@ -1,0 +1,204 @@
+// Package imapsource feeds mail from IMAP folders into the store: one Source
+// per folder, IDLE where the server offers it and polling otherwise,
+// reconnecting with backoff after any error.
+//
+// Progress is a cursor (UIDVALIDITY, last UID accepted) kept in the store,
+// never the \Seen flag, so a human reading the mailbox changes nothing. A
+// message is streamed from the FETCH literal into Sink.Accept; only after
+// the store committed it does the cursor advance. What happens to the
+// message on the server (seen, move, delete, failure folder) waits until the
+// event is final: see Finish.
+package imapsource
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/rtbridge/rtbridge/bridge/config"
+	"github.com/rtbridge/rtbridge/bridge/source"
+)
+
+// Origin keys this source stores with each event and reads back in Finish.
+const (
+	OriginFolder      = "folder"
+	OriginUIDValidity = "uidvalidity"
+	OriginUID         = "uid"
+	// OriginOversize is set ("bytes") when the message was larger than
+	// max_message_bytes: only its header was stored, the full message stays
+	// on the server, and a delete disposition is downgraded to seen.
+	OriginOversize = "oversize"
+)
+
+// Meta keys handed to the store with an oversize message; the daemon adds a
+// parse problem saying so (the event's raw bytes are the header only).
+const (
+	MetaOversize = "imap_oversize_bytes"
+	MetaLimit    = "imap_size_limit"
+)
+
+// Source reads one folder of one IMAP account.
+type Source struct {
+	cfg     config.IMAP
+	folder  string
+	name    string
+	cursors source.Cursors
+	log     *slog.Logger
+	tls     *tls.Config
+
+	mu sync.Mutex
+	st Status
+
+	fin finisher
+}
+
+// Status is what `rtbridge status` and /readyz show for a source.
+type Status struct {
+	Name        string    `json:"name"`
+	Address     string    `json:"address"`
+	Folder      string    `json:"folder"`
+	Connected   bool      `json:"connected"`
+	Idling      bool      `json:"idling"`
+	UIDValidity uint32    `json:"uidvalidity"`
+	LastUID     uint32    `json:"last_uid"`
+	LastCheck   time.Time `json:"last_check"`  // last successful search for new mail
+	LastAccept  time.Time `json:"last_accept"` // last message committed
+	Accepted    int64     `json:"accepted"`
+	Reconnects  int64     `json:"reconnects"`
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+	RetryAt     time.Time `json:"retry_at,omitzero"`
+	err         error
+}
+
+// NewAll returns one Source per folder of the account. cursors is the
+// store; log may be nil.
+func NewAll(cfg config.IMAP, cursors source.Cursors, log *slog.Logger) ([]*Source, error) {
+	var out []*Source
+	for _, f := range cfg.Folders {
+		s, err := New(cfg, f, cursors, log)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// New returns the source for one folder. Its name is "<account>/<folder>".
+func New(cfg config.IMAP, folder string, cursors source.Cursors, log *slog.Logger) (*Source, error) {
+	if cursors == nil {
+		return nil, errors.New("imapsource: no cursor store")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	host, _, err := net.SplitHostPort(cfg.Address)
+	if err != nil {
+		return nil, fmt.Errorf("imapsource: address %q: %w", cfg.Address, err)
+	}
+	tc := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	if cfg.ServerName != "" {
+		tc.ServerName = cfg.ServerName
+	}
+	if cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("imapsource: ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("imapsource: ca_file %s holds no PEM certificate", cfg.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = config.DefaultIMAPPoll
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = config.DefaultIMAPBatch
+	}
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = config.DefaultIMAPMaxMessage
+	}
+	name := cfg.Name + "/" + folder
+	s := &Source{cfg: cfg, folder: folder, name: name, cursors: cursors, tls: tc,
+		log: log.With("source", name)}
+	s.st = Status{Name: name, Address: cfg.Address, Folder: folder}
+	s.fin.s = s
+	return s, nil
+}
+
+// Name is the configured source name.
+func (s *Source) Name() string { return s.name }
+
+// Health is nil while the source is connected and checking mail, else the
+// latest problem (wrong password, server unreachable, …).
+func (s *Source) Health() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.err
+}
+
+// Status returns a snapshot for `rtbridge status`.
+func (s *Source) Status() Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st
+}
+
+func (s *Source) update(f func(st *Status)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(&s.st)
+}
+
+func (s *Source) fail(err error, retryAt time.Time) {
+	s.update(func(st *Status) {
+		st.err = err
+		st.LastError = err.Error()
+		st.LastErrorAt = time.Now()
+		st.RetryAt = retryAt
+		st.Connected, st.Idling = false, false
+	})
+}
+
+// Run reads the folder until ctx ends. Connection and server errors are
+// retried with exponential backoff (1 s doubling to 5 min) and shown by
+// Health; Run returns nil when ctx ends.
+func (s *Source) Run(ctx context.Context, sink source.Sink) error {
+	defer s.fin.close()
+	const minBackoff, maxBackoff = time.Second, 5 * time.Minute
+	backoff := minBackoff
+	for {
+		start := time.Now()
+		err := s.session(ctx, sink)
+		if ctx.Err() != nil {
+			s.update(func(st *Status) { st.Connected, st.Idling = false, false })
+			return nil
+		}
+		if err == nil {
+			err = errors.New("connection ended")
+		}
+		if time.Since(start) > 2*maxBackoff {
+			backoff = minBackoff // it worked for a while: start over
+		}
+		retry := time.Now().Add(backoff)
+		s.fail(err, retry)
+		s.log.Warn("imap session failed; reconnecting", "err", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, maxBackoff)
+		s.update(func(st *Status) { st.Reconnects++ })
+	}
+}
