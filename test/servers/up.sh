@@ -25,8 +25,6 @@ fi
 log "RT 5 (SQLite, standalone) on 127.0.0.1:${RT_PORT:-18080}"
 RT_PORT=${RT_PORT:-18080} bash "$here/rt/start-rt.sh" ${RT_RESET:+--reset} >"$out_dir/rt.out"
 cat "$out_dir/rt.out" >>"$tmp"
-log "RT ticket custom field RTBridgeEventKey (rt.idempotency_field tests)"
-RT_DATA_DIR=${RT_DATA_DIR:-/var/lib/rt5-ci} bash "$here/rt/ensure-cf.sh" >>"$tmp"
 # Ticket custom fields the tests need (REST cannot create them).
 bash "$here/rt/ensure-cf.sh" >>"$tmp"
 

@@ -1,40 +1,37 @@
 #!/usr/bin/env bash
-# ensure-cf.sh - create (idempotently) the global ticket custom field that
-# rtbridge's rt.idempotency_field tests use, RTBridgeEventKey (free-form,
-# one value, applied to every queue), in the running test RT, through RT's
-# Perl API (REST 1.0 cannot create custom fields).
+# ensure-cf.sh - create the ticket custom fields rtbridge's tests use, with
+# RT's own Perl API (REST 1.0 and REST2 cannot create custom fields).
+# Idempotent: an existing field is left alone. Run after start-rt.sh.
 #
-#   RT_DATA_DIR=/var/lib/rt5-ci ./ensure-cf.sh [NAME]
+#   RT_DATA_DIR=/var/lib/rt5-ci bash ensure-cf.sh
+#
+# Fields (global: applied to every queue):
+#   RTBridgeKey   Freeform, single value   (executor idempotency field)
+#   RTBridgeTags  Freeform, multiple values
 set -euo pipefail
 RT_DATA_DIR="${RT_DATA_DIR:-/var/lib/rt5-ci}"
-RT_RUN_USER="${RT_RUN_USER:-www-data}"
-NAME="${1:-RTBridgeEventKey}"
 CONF="$RT_DATA_DIR/RT_SiteConfig.pm"
-[ -f "$CONF" ] || { echo "ensure-cf: no RT configuration at $CONF (start RT first)" >&2; exit 1; }
+DB="$RT_DATA_DIR/rt5.db"
+[ -f "$CONF" ] && [ -f "$DB" ] || { echo "ensure-cf: no RT in $RT_DATA_DIR (run start-rt.sh first)" >&2; exit 1; }
+# Write the SQLite database as its owner (the RT server's user).
+owner=$(stat -c %U "$DB")
 # shellcheck disable=SC2016
-setpriv --reuid="$RT_RUN_USER" --regid="$RT_RUN_USER" --init-groups \
-    env RT_SITE_CONFIG="$CONF" RT_SITE_CONFIG_DIR="$RT_DATA_DIR/RT_SiteConfig.d" CF_NAME="$NAME" \
+setpriv --reuid="$owner" --regid="$owner" --init-groups \
+    env RT_SITE_CONFIG="$CONF" RT_SITE_CONFIG_DIR="$RT_DATA_DIR/RT_SiteConfig.d" \
     perl -I/usr/local/share/request-tracker5/lib -I/usr/share/request-tracker5/lib -e '
     use strict; use warnings;
     use RT; RT::LoadConfig(); RT::Init();
-    my $name = $ENV{CF_NAME};
-    my $cf = RT::CustomField->new(RT->SystemUser);
-    $cf->LoadByName(Name => $name, LookupType => RT::Ticket->CustomFieldLookupType);
-    unless ($cf->Id) {
-        my ($ok, $msg) = $cf->Create(Name => $name, Type => "Freeform", MaxValues => 1,
-            LookupType => RT::Ticket->CustomFieldLookupType,
-            Description => "rtbridge idempotency key (<event id>/<step>)");
-        $ok or die "create custom field $name: $msg\n";
-    }
-    unless ($cf->IsGlobal) {
-        my ($ok, $msg) = $cf->AddToObject(RT::Queue->new(RT->SystemUser)); # id 0: every queue
-        $ok or die "apply custom field $name globally: $msg\n";
-    }
-    my $everyone = RT::Group->new(RT->SystemUser);
-    $everyone->LoadSystemInternalGroup("Privileged") or die "no Privileged group\n";
-    for my $right (qw(SeeCustomField ModifyCustomField)) {
-        next if $everyone->PrincipalObj->HasRight(Right => $right, Object => $cf);
-        my ($ok, $msg) = $everyone->PrincipalObj->GrantRight(Right => $right, Object => $cf);
-        $ok or die "grant $right on $name: $msg\n";
-    }
-    print "RT_IDEMPOTENCY_CF=$name\n";'
+    for my $spec (["RTBridgeKey", "FreeformSingle"], ["RTBridgeTags", "FreeformMultiple"]) {
+        my ($name, $type) = @$spec;
+        my $cf = RT::CustomField->new(RT->SystemUser);
+        $cf->LoadByCols(Name => $name, LookupType => "RT::Queue-RT::Ticket", Disabled => 0);
+        next if $cf->id;
+        my ($id, $msg) = $cf->Create(Name => $name, Type => $type, LookupType => "RT::Queue-RT::Ticket",
+            Description => "rtbridge tests");
+        $id or die "create $name: $msg\n";
+        my ($ok, $m) = $cf->AddToObject(RT::Queue->new(RT->SystemUser));   # id 0 = global
+        $ok or die "apply $name globally: $m\n";
+        print STDERR "ensure-cf: created $name ($type)\n";
+    }'
+echo "RT_TEST_CF=RTBridgeKey"
+echo "RT_TEST_MULTI_CF=RTBridgeTags"
