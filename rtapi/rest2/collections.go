@@ -90,22 +90,23 @@ type attachmentJSON struct {
 	ContentType   string
 	ContentLength flexInt
 	Subject       string
-	Creator       ref
+	Creator       any // a reference, or the name when listed
 	Created       string
-	TransactionId ref
-	Parent        ref
+	TransactionId any
+	Parent        any // a reference object, or 0
 	MessageId     string
 	Headers       string
 	Content       string
 }
 
-const attachmentFields = "Filename,ContentType,ContentLength,Subject,Creator,Created,TransactionId,Parent,MessageId,Headers"
+// Not Parent: RT 5.0.3 answers 500 when a listed attachment has none.
+const attachmentFields = "Filename,ContentType,ContentLength,Subject,Creator,Created,TransactionId,MessageId,Headers"
 
 func (a attachmentJSON) info() rtapi.AttachmentInfo {
 	return rtapi.AttachmentInfo{ID: atoi(a.ID), Name: a.Filename, ContentType: a.ContentType,
-		Size: friendlySize(atoi(a.ContentLength)), Subject: a.Subject, Creator: a.Creator.ID,
-		Created: date(a.Created), Transaction: atoi(flexInt(a.TransactionId.ID)),
-		Parent: atoi(flexInt(a.Parent.ID)), MessageID: a.MessageId, Headers: a.Headers}
+		Size: friendlySize(atoi(a.ContentLength)), Subject: a.Subject, Creator: refName(a.Creator),
+		Created: date(a.Created), Transaction: refID(a.TransactionId),
+		Parent: refID(a.Parent), MessageID: a.MessageId, Headers: a.Headers}
 }
 
 // friendlySize is RT's FriendlyContentLength, the size REST 1.0 lists.
@@ -159,6 +160,7 @@ func (cl *Client) AttachmentContent(ctx context.Context, ticket, id int) (string
 }
 
 type txnJSON struct {
+	Kind                                  string  `json:"type"` // "transaction"; keeps the key away from Type (json matches case-insensitively)
 	ID                                    flexInt `json:"id"`
 	Type, Field, OldValue, NewValue, Data string
 	Description                           string
@@ -168,12 +170,12 @@ type txnJSON struct {
 	Object                                ref
 }
 
-const txnFields = "Type,Field,OldValue,NewValue,Data,Description,Creator,Created,TimeTaken,Object"
+const txnFields = "Type,Field,OldValue,NewValue,Data,Description,Creator,Created,TimeTaken"
 
 func (t txnJSON) item(ticket int) rtapi.HistoryItem {
 	return rtapi.HistoryItem{ID: atoi(t.ID), Ticket: ticket, TimeTaken: atoi(t.TimeTaken), Type: t.Type,
 		Field: t.Field, OldValue: t.OldValue, NewValue: t.NewValue, Data: t.Data,
-		Description: t.Description, Creator: t.Creator.ID, Created: date(t.Created)}
+		Description: t.Description, Creator: refName(t.Creator), Created: date(t.Created)}
 }
 
 // History lists a ticket's transactions, oldest first. REST2 keeps message
@@ -225,10 +227,24 @@ func (cl *Client) fillContent(ctx context.Context, it *rtapi.HistoryItem) error 
 			continue
 		}
 		if it.Content == "" && strings.HasPrefix(a.ContentType, "text/plain") {
-			if b, err := base64.StdEncoding.DecodeString(a.Content); err == nil {
-				it.Content = string(b)
-			}
+			it.Content = a.Content // collections carry Content as text; only attachment/N is base64
 		}
 	}
 	return nil
+}
+
+// refID reads a reference ({"id": "3", …}) or a bare number.
+func refID(v any) int {
+	if m, ok := v.(map[string]any); ok {
+		v = m["id"]
+	}
+	return atoi(flexInt(toString(v)))
+}
+
+// refName reads a user reference's id (its Name) or a bare string.
+func refName(v any) string {
+	if m, ok := v.(map[string]any); ok {
+		v = m["id"]
+	}
+	return toString(v)
 }

@@ -83,7 +83,7 @@ type emailCache struct {
 func newEmailCache(cl *Client) *emailCache { return &emailCache{cl: cl, seen: map[string]string{}} }
 
 func (c *emailCache) of(ctx context.Context, refs []ref) ([]string, error) {
-	var out []string
+	var out []string // nil when empty, as the REST 1.0 client reads it
 	for _, r := range refs {
 		if strings.Contains(r.ID, "@") {
 			out = append(out, r.ID)

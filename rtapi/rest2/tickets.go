@@ -93,7 +93,7 @@ func (cl *Client) Ticket(ctx context.Context, id int) (*rtapi.Ticket, error) {
 	if len(raw.CustomFields) > 0 {
 		t.CustomFields = make(map[string][]string, len(raw.CustomFields))
 		for _, cf := range raw.CustomFields {
-			t.CustomFields[cf.Name] = append([]string{}, cf.Values...)
+			t.CustomFields[cf.Name] = append([]string(nil), cf.Values...) // nil when empty, as REST 1.0 reads it
 		}
 	}
 	return t, nil
@@ -278,7 +278,8 @@ func (cl *Client) Untake(ctx context.Context, id int) error { return cl.owner(ct
 func (cl *Client) owner(ctx context.Context, id int, action string) error {
 	op := fmt.Sprintf("%s ticket %d", action, id)
 	path := "ticket/" + strconv.Itoa(id) + "/" + action
-	_, out, _, err := cl.do(ctx, &call{op: op, method: http.MethodPut, path: path})
+	b, _ := jsonBody(map[string]any{}) // RT wants a JSON content type even here (else 415)
+	_, out, _, err := cl.do(ctx, &call{op: op, method: http.MethodPut, path: path, body: b})
 	if err != nil {
 		return err
 	}
