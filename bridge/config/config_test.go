@@ -23,7 +23,7 @@ func testEnv(name string) (string, bool) {
 }
 
 func TestLoadGood(t *testing.T) {
-	c, err := load("testdata/good.yaml", testEnv)
+	c, err := load("testdata/good.yaml", testEnv, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestLoadErrors(t *testing.T) {
 			if tc.file == "no-creds-dir" {
 				lookup = func(string) (string, bool) { return "", false }
 			}
-			_, err := load("testdata/"+tc.file+".yaml", lookup)
+			_, err := load("testdata/"+tc.file+".yaml", lookup, false)
 			if err == nil {
 				t.Fatal("loaded without error")
 			}
@@ -119,7 +119,7 @@ func TestLoadErrors(t *testing.T) {
 
 // A printed, marshalled or logged config shows no secret.
 func TestConfigLeaksNoSecret(t *testing.T) {
-	c, err := load("testdata/good.yaml", testEnv)
+	c, err := load("testdata/good.yaml", testEnv, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,5 +169,21 @@ func TestExpand(t *testing.T) {
 	}
 	if _, err := d.expand("${OPEN"); err == nil {
 		t.Error("unterminated ${ accepted")
+	}
+}
+
+// Operator commands load the config without the secrets (no
+// $CREDENTIALS_DIRECTORY in an operator's shell).
+func TestLoadForOps(t *testing.T) {
+	none := func(string) (string, bool) { return "", false }
+	c, err := load("testdata/no-creds-dir.yaml", none, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RT.Token != "" || c.State.Dir != DefaultStateDir {
+		t.Errorf("rt %+v state %+v", c.RT, c.State)
+	}
+	if _, err := load("testdata/unknown-key.yaml", none, true); err == nil {
+		t.Error("unknown key accepted by LoadForOps")
 	}
 }

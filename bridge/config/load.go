@@ -33,10 +33,18 @@ func (e *Error) Error() string {
 // returned at once (errors.Join of *Error), each as FILE:LINE:COL: key: what.
 // Secret files are read now; a reload (SIGHUP) reads them again.
 func Load(path string) (*Config, error) {
-	return load(path, osLookup)
+	return load(path, osLookup, false)
 }
 
-func load(path string, lookup func(string) (string, bool)) (*Config, error) {
+// LoadForOps loads the config for operator commands (status, deadletter)
+// that need only the state directory and the HTTP address: secrets are not
+// read and their ${ENV} references may be unset (an operator's shell has no
+// $CREDENTIALS_DIRECTORY). Everything else is checked as by Load.
+func LoadForOps(path string) (*Config, error) {
+	return load(path, osLookup, true)
+}
+
+func load(path string, lookup func(string) (string, bool), skipSecrets bool) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
@@ -46,7 +54,7 @@ func load(path string, lookup func(string) (string, bool)) (*Config, error) {
 		return nil, &Error{File: path, Msg: err.Error()}
 	}
 	c := &Config{File: path}
-	d := &decoder{file: path, lookup: lookup, pos: map[string]*yaml.Node{}, root: &doc}
+	d := &decoder{file: path, lookup: lookup, pos: map[string]*yaml.Node{}, root: &doc, skipSecrets: skipSecrets}
 	if len(doc.Content) > 0 {
 		d.root = doc.Content[0]
 		d.walk(d.root, reflect.ValueOf(c).Elem(), "")

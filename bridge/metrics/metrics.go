@@ -144,3 +144,18 @@ func (m *Metrics) Handler() http.Handler {
 
 // Registry exposes the registry, for packages that add their own metrics.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Retry counts a step scheduled again; class is transient, ambiguous or auth.
+func (m *Metrics) Retry(class string) { m.Retries.WithLabelValues(class).Inc() }
+
+// AmbiguousRetry counts a create retried without an idempotency field.
+func (m *Metrics) AmbiguousRetry() { m.AmbiguousRetries.Inc() }
+
+// Breaker records the RT circuit breaker opening (true) or closing.
+func (m *Metrics) Breaker(open bool) {
+	v := 0.0
+	if open {
+		v = 1
+	}
+	m.BreakerOpen.Set(v)
+}

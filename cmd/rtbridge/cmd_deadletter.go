@@ -2,12 +2,151 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode"
+
+	"github.com/rtbridge/rtbridge/bridge/store"
 )
 
-// cmdDeadletter is being written; see the issue tracker.
+const deadletterUsage = `usage: rtbridge deadletter [--config FILE] [--json] list
+       rtbridge deadletter [--config FILE] [--json] show ID
+       rtbridge deadletter [--config FILE] retry ID... | retry --all
+       rtbridge deadletter [--config FILE] drop ID...`
+
+// cmdDeadletter lists, shows, retries or drops dead events through the
+// store; it works while the daemon runs (the daemon notices a retry within
+// its poll interval).
 func cmdDeadletter(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "rtbridge deadletter: not built yet")
-	return 1
+	fs := flag.NewFlagSet("deadletter", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprintln(stderr, deadletterUsage); fs.PrintDefaults() }
+	cfgPath := fs.String("config", defaultConfig, "config file")
+	asJSON := fs.Bool("json", false, "print JSON (list, show)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		fs.Usage()
+		return 2
+	}
+	verb, ids := rest[0], rest[1:]
+	all := len(ids) == 1 && ids[0] == "--all"
+	switch {
+	case verb == "list" && len(ids) == 0, verb == "show" && len(ids) == 1, verb == "retry" && len(ids) > 0, verb == "drop" && len(ids) > 0 && !all:
+	default:
+		fs.Usage()
+		return 2
+	}
+	_, st, code := openStore(ctx, *cfgPath, stderr)
+	if st == nil {
+		return code
+	}
+	defer st.Close()
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	switch verb {
+	case "list":
+		evs, err := st.DeadLetters(ctx, 0)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		if *asJSON {
+			enc.Encode(evs)
+			return 0
+		}
+		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSOURCE\tRECEIVED\tRULE\tSTEP\tCLASS\tREASON")
+		for _, e := range evs {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.ID, clean(e.Source, 30), e.ReceivedAt.Format(time.RFC3339),
+				clean(e.Rule, 30), e.DeadStep, e.DeadClass, clean(e.Reason, 80))
+		}
+		tw.Flush()
+		fmt.Fprintf(stdout, "%d dead letter(s)\n", len(evs))
+	case "show":
+		e, err := st.Event(ctx, ids[0])
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		if *asJSON {
+			enc.Encode(e)
+			return 0
+		}
+		showEvent(stdout, e)
+	case "retry", "drop":
+		if all {
+			evs, err := st.DeadLetters(ctx, 0)
+			if err != nil {
+				fmt.Fprintln(stderr, err)
+				return 1
+			}
+			ids = ids[:0]
+			for _, e := range evs {
+				ids = append(ids, e.ID)
+			}
+		}
+		failed := 0
+		for _, id := range ids {
+			var err error
+			if verb == "retry" {
+				err = st.Retry(ctx, id)
+			} else {
+				err = st.Drop(ctx, id)
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "%s: %v\n", id, err)
+				failed++
+				continue
+			}
+			fmt.Fprintf(stdout, "%s: %s\n", id, map[string]string{"retry": "queued for retry with the current rules", "drop": "dropped"}[verb])
+		}
+		if failed > 0 {
+			return 1
+		}
+	}
+	return 0
+}
+
+func showEvent(w io.Writer, e *store.Event) {
+	fmt.Fprintf(w, "id:        %s\nsource:    %s (%s)\nreceived:  %s\nstate:     %s\n", e.ID, clean(e.Source, 0), e.Kind, e.ReceivedAt.Format(time.RFC3339), e.State)
+	if e.Rule != "" {
+		fmt.Fprintf(w, "rule:      %s\n", clean(e.Rule, 0))
+	}
+	if e.State == store.StateDead {
+		fmt.Fprintf(w, "failed:    step %d, %s\n", e.DeadStep, e.DeadClass)
+	}
+	if e.Reason != "" {
+		fmt.Fprintf(w, "reason:    %s\n", clean(e.Reason, 0))
+	}
+	fmt.Fprintf(w, "attempts:  %d\npayload:   %d bytes\n", e.Attempts, e.RawSize)
+	for _, s := range e.Steps {
+		fmt.Fprintf(w, "step %d: %s %s (attempts %d)", s.Index, s.Action, s.State, s.Attempts)
+		if s.Message != "" {
+			fmt.Fprintf(w, ": %s", clean(s.Message, 0))
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// clean makes untrusted text (sources, RT messages, rule output) safe for a
+// terminal: control characters become spaces; n > 0 truncates.
+func clean(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	if n > 0 && len([]rune(s)) > n {
+		s = string([]rune(s)[:n-1]) + "…"
+	}
+	return s
 }

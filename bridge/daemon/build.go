@@ -1,0 +1,171 @@
+package daemon
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/rtbridge/rtbridge/bridge/alerts"
+	"github.com/rtbridge/rtbridge/bridge/config"
+	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/bridge/executor"
+	"github.com/rtbridge/rtbridge/bridge/mailparse"
+	"github.com/rtbridge/rtbridge/bridge/metrics"
+	"github.com/rtbridge/rtbridge/bridge/webhook"
+	"github.com/rtbridge/rtbridge/rtapi"
+	"github.com/rtbridge/rtbridge/rtapi/kerberos"
+	"github.com/rtbridge/rtbridge/rules"
+)
+
+// NewLogger builds the slog logger the config asks for; level is shared so
+// a reload can change it.
+func NewLogger(w io.Writer, c config.Log, level *slog.LevelVar) *slog.Logger {
+	level.Set(parseLevel(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func parseLevel(s string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+// CompileRules compiles the config's rules and templates.
+func CompileRules(c *config.Config) (*rules.RuleSet, error) {
+	return rules.Compile(rules.Source{File: c.File, Rules: &c.Rules, Templates: &c.Templates})
+}
+
+// RTHTTPClient is the HTTP client for RT: the config's TLS settings, and
+// every request timed by the metrics (nil m: untimed).
+func RTHTTPClient(c config.RT, m *metrics.Metrics) (*http.Client, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if c.CAFile != "" || c.InsecureSkipVerify {
+		tc := &tls.Config{InsecureSkipVerify: c.InsecureSkipVerify} //nolint:gosec // the operator asked for it
+		if c.CAFile != "" {
+			pem, err := os.ReadFile(c.CAFile)
+			if err != nil {
+				return nil, fmt.Errorf("rt.ca_file: %w", err)
+			}
+			tc.RootCAs = x509.NewCertPool()
+			if !tc.RootCAs.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("rt.ca_file: no PEM certificate in %s", c.CAFile)
+			}
+		}
+		tr.TLSClientConfig = tc
+	}
+	var rt http.RoundTripper = tr
+	if m != nil {
+		rt = m.InstrumentRT(tr)
+	}
+	return &http.Client{Transport: rt}, nil
+}
+
+// NewRTClient builds the RT client of the config.
+func NewRTClient(c config.RT, m *metrics.Metrics, log *slog.Logger) (*rtapi.Client, error) {
+	if c.API != "rest1" {
+		return nil, fmt.Errorf("rt.api %q is not available yet; use rest1", c.API)
+	}
+	hc, err := RTHTTPClient(c, m)
+	if err != nil {
+		return nil, err
+	}
+	var auth rtapi.Authenticator
+	switch c.Auth {
+	case "basic":
+		auth = rtapi.NewBasicAuth(c.User, string(c.Password))
+	case "query":
+		auth = rtapi.NewQueryAuth(c.User, string(c.Password))
+	case "cookie":
+		auth = rtapi.NewCookieAuth(c.User, string(c.Password))
+	case "token":
+		auth = rtapi.NewTokenAuth(string(c.Token))
+	case "kerberos":
+		k, err := kerberos.New(kerberos.Config{Principal: c.User, Password: string(c.Password), Logger: log}, c.URL)
+		if err != nil {
+			return nil, fmt.Errorf("rt kerberos: %w", err)
+		}
+		auth = k
+	default:
+		return nil, fmt.Errorf("rt.auth %q unknown", c.Auth)
+	}
+	return rtapi.New(rtapi.Config{URL: c.URL, Auth: auth, HTTPClient: hc, Logger: log, Timeout: c.Timeout})
+}
+
+// Parse derives an event from its stored bytes, by kind (the executor's
+// Parser): a parser fix applies to retries and replays.
+func Parse(kind event.Kind, raw []byte, meta map[string]string) (*event.Event, error) {
+	ev := &event.Event{Kind: kind}
+	var err error
+	switch kind {
+	case event.KindJSON:
+		ev.JSON, err = webhook.ParseJSON(raw, meta)
+	case event.KindAlertmanager, event.KindGrafana:
+		ev.Alert, err = alerts.Parse(kind, raw)
+	case event.KindMail:
+		ev.Mail, err = mailparse.Parse(func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(string(raw))), nil })
+	default:
+		err = fmt.Errorf("unknown event kind %q", kind)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ev, nil
+}
+
+// WebhookKinds are the endpoint kinds beyond json.
+func WebhookKinds() map[string]webhook.Kind {
+	check := func(k event.Kind) func([]byte) error {
+		return func(b []byte) error { _, err := alerts.Parse(k, b); return err }
+	}
+	return map[string]webhook.Kind{
+		config.KindAlertmanager: {Event: event.KindAlertmanager, Check: check(event.KindAlertmanager)},
+		config.KindGrafana:      {Event: event.KindGrafana, Check: check(event.KindGrafana)},
+	}
+}
+
+// HMACVerifier builds an endpoint's signature check (GitHub style:
+// X-Hub-Signature-256 unless another header is configured).
+func HMACVerifier(h config.HMACAuth) (webhook.Verifier, error) {
+	return alerts.NewHMACVerifier(alerts.StyleGitHub, []byte(h.Secret), h.Header, "", 0)
+}
+
+var _ executor.RuleSet = (*rules.RuleSet)(nil)
+
+// probeRT asks RT's REST root with a short timeout: any answer from RT
+// (even "401 Credentials required") means reachable; no answer or a 5xx
+// (a proxy's error page) means not.
+func probeRT(ctx context.Context, hc *http.Client, base string) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	u := strings.TrimSuffix(base, "/")
+	if !strings.HasSuffix(u, "/REST/1.0") {
+		u += "/REST/1.0"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u+"/", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("RT unreachable: %w", err)
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+	resp.Body.Close()
+	if resp.StatusCode >= 500 {
+		return fmt.Errorf("RT answered HTTP %d", resp.StatusCode)
+	}
+	return nil
+}

@@ -1,0 +1,337 @@
+// Package daemon is `rtbridge run`: it builds every part in data-flow order
+// (config → store → RT client → rules → executor → sources and the HTTP
+// server), reloads config and rules on SIGHUP, and stops in reverse order
+// so that nothing accepted is lost.
+//
+// # Failure contract
+//
+// Start-up fails (non-zero exit, the reason logged) when the config, the
+// rules, the store or the listener cannot be set up. Once running, a reload
+// that fails validation keeps the old config and rules (counted in
+// rtbridge_config_reloads_total{result="failure"}). A stop closes intake
+// first (webhooks answer 503), lets requests in flight finish their durable
+// accept, then stops the executor: a step in flight either completes or is
+// recorded as unknown and reconciled on the next start.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/rtbridge/rtbridge/bridge/config"
+	"github.com/rtbridge/rtbridge/bridge/executor"
+	"github.com/rtbridge/rtbridge/bridge/metrics"
+	"github.com/rtbridge/rtbridge/bridge/notify"
+	"github.com/rtbridge/rtbridge/bridge/source"
+	"github.com/rtbridge/rtbridge/bridge/store"
+	"github.com/rtbridge/rtbridge/bridge/webhook"
+	"github.com/rtbridge/rtbridge/rules"
+)
+
+// Options are what `rtbridge run` passes in.
+type Options struct {
+	ConfigPath string
+	// Reload receives a value per SIGHUP.
+	Reload <-chan os.Signal
+	// LogOutput gets the log (default os.Stderr: journald adds timestamps).
+	LogOutput io.Writer
+	Version   string
+	// Listening is called with the HTTP server's address once it accepts
+	// connections (tests use port 0).
+	Listening func(addr string)
+}
+
+type daemon struct {
+	path   string
+	level  *slog.LevelVar
+	log    *slog.Logger
+	m      *metrics.Metrics
+	st     *store.Store
+	x      *executor.Executor
+	hooks  *webhook.Server
+	sd     *notify.Notifier
+	checks []*check
+
+	cfg     atomic.Pointer[config.Config]
+	rules   atomic.Pointer[rules.RuleSet]
+	sources []source.Source
+}
+
+// Run runs the daemon until ctx ends, then stops cleanly.
+func Run(ctx context.Context, o Options) error {
+	if o.LogOutput == nil {
+		o.LogOutput = os.Stderr
+	}
+	cfg, err := config.Load(o.ConfigPath)
+	if err != nil {
+		return err
+	}
+	d := &daemon{path: o.ConfigPath, level: new(slog.LevelVar)}
+	d.log = NewLogger(o.LogOutput, cfg.Log, d.level)
+	d.sd = notify.New(d.log)
+	rs, err := CompileRules(cfg)
+	if err != nil {
+		return fmt.Errorf("rules: %w", err)
+	}
+	for _, w := range rs.Warnings() {
+		d.log.Warn("rules", "warning", w.String())
+	}
+	d.cfg.Store(cfg)
+	d.rules.Store(rs)
+	d.m = metrics.New(o.Version)
+	d.m.ConfigLoaded(true, fileHash(o.ConfigPath), time.Now())
+
+	if err := os.MkdirAll(cfg.State.Dir, 0o700); err != nil {
+		return fmt.Errorf("state.dir: %w", err)
+	}
+	d.st, err = store.Open(ctx, cfg.State.Dir, store.Options{Logger: d.log})
+	if err != nil {
+		return err
+	}
+	defer d.st.Close()
+	rtc, err := NewRTClient(cfg.RT, d.m, d.log)
+	if err != nil {
+		return err
+	}
+	rtHTTP, err := RTHTTPClient(cfg.RT, d.m)
+	if err != nil {
+		return err
+	}
+	d.x, err = executor.New(executor.Options{
+		Store: d.st, RT: rtc, Parse: Parse,
+		Rules:            func() executor.RuleSet { return d.rules.Load() },
+		Finisher:         d.finisher,
+		Workers:          cfg.Executor.Workers,
+		IdempotencyField: cfg.RT.IdempotencyField,
+		Backoff: executor.Backoff{Base: cfg.Executor.Backoff.Initial, Max: cfg.Executor.Backoff.Max,
+			MaxAttempts: cfg.Executor.MaxAttempts, MaxAge: cfg.Executor.MaxAge},
+		Breaker: executor.BreakerConfig{Threshold: cfg.Executor.Breaker.Failures, Cooldown: cfg.Executor.Breaker.OpenFor},
+		Logger:  d.log, Metrics: d.m,
+	})
+	if err != nil {
+		return err
+	}
+	d.hooks, err = webhook.New(cfg.Webhooks, webhook.Options{Sink: d.st, Metrics: d.m, Logger: d.log,
+		Kinds: WebhookKinds(), HMAC: HMACVerifier})
+	if err != nil {
+		return err
+	}
+	d.sources = buildSources(cfg)
+	d.checks = []*check{
+		{name: "store", ttl: 5 * time.Second, fn: func(ctx context.Context) error {
+			return d.st.SetInfo(ctx, "heartbeat", time.Now().UTC().Format(time.RFC3339))
+		}},
+		{name: "rt", ttl: 5 * time.Second, fn: func(ctx context.Context) error {
+			if s := d.x.BreakerState(); s == executor.BreakerOpen {
+				return errors.New("circuit breaker open: RT calls are failing")
+			}
+			return probeRT(ctx, rtHTTP, cfg.RT.URL)
+		}},
+		{name: "sources", ttl: time.Second, fn: d.sourcesHealth},
+	}
+
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("http.listen: %w", err)
+	}
+	return d.serve(ctx, o, ln)
+}
+
+// serve runs everything until ctx ends, then stops in reverse order.
+func (d *daemon) serve(ctx context.Context, o Options, ln net.Listener) error {
+	cfg := d.cfg.Load()
+	srv := &http.Server{Handler: d.handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
+	fatal := make(chan error, 2)
+	go func() {
+		var err error
+		if t := cfg.HTTP.TLS; t != nil {
+			err = srv.ServeTLS(ln, t.CertFile, t.KeyFile)
+		} else {
+			err = srv.Serve(ln)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
+			fatal <- fmt.Errorf("http server: %w", err)
+		}
+	}()
+	xctx, stopX := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopX()
+	xdone := make(chan error, 1)
+	go func() { xdone <- d.x.Run(xctx) }()
+	sctx, stopSources := context.WithCancel(ctx)
+	defer stopSources()
+	for _, s := range d.sources {
+		go func() {
+			if err := s.Run(sctx, d.st); err != nil {
+				fatal <- fmt.Errorf("source %s: %w", s.Name(), err)
+			}
+		}()
+	}
+	d.log.Info("rtbridge started", "listen", ln.Addr().String(), "state", cfg.State.Dir, "webhooks", len(cfg.Webhooks), "rules", d.rules.Load().Len(), "version", o.Version)
+	if o.Listening != nil {
+		o.Listening(ln.Addr().String())
+	}
+	d.tick(ctx, true)
+	d.sd.Ready(d.statusLine(ctx))
+
+	var err error
+	err = d.loop(ctx, o.Reload, fatal, xdone)
+
+	// Stop: intake first, then the work.
+	d.sd.Stopping()
+	d.log.Info("stopping: intake closed, finishing requests in flight")
+	d.hooks.Stop()
+	stopSources()
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.HTTP.ShutdownTimeout)
+	if e := srv.Shutdown(shutCtx); e != nil {
+		d.log.Warn("http shutdown", "err", e)
+	}
+	cancel()
+	stopX()
+	select {
+	case <-xdone:
+	case <-time.After(cfg.Executor.StopTimeout):
+		d.log.Warn("executor did not stop in time; unfinished steps are reconciled on the next start", "timeout", cfg.Executor.StopTimeout)
+	}
+	d.log.Info("rtbridge stopped")
+	return err
+}
+
+// loop is the main loop: reloads, periodic metrics/status, watchdog.
+func (d *daemon) loop(ctx context.Context, reload <-chan os.Signal, fatal <-chan error, xdone <-chan error) error {
+	every := 5 * time.Second
+	if wd := notify.WatchdogInterval(); wd > 0 && wd < every {
+		every = wd
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-fatal:
+			d.log.Error("fatal", "err", err)
+			return err
+		case err := <-xdone:
+			if err == nil {
+				err = errors.New("executor stopped unexpectedly")
+			}
+			d.log.Error("executor", "err", err)
+			return fmt.Errorf("executor: %w", err)
+		case <-reload:
+			d.reload(ctx)
+		case <-t.C:
+			if d.tick(ctx, false) {
+				d.sd.Watchdog()
+			}
+		}
+	}
+}
+
+// tick refreshes the queue gauges and systemd's status line; it reports
+// whether the daemon is healthy (the store answers), which gates the
+// watchdog ping.
+func (d *daemon) tick(ctx context.Context, first bool) bool {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	stats, err := d.st.Stats(ctx)
+	if err != nil {
+		d.log.Error("store unreadable", "err", err)
+		return false
+	}
+	for state, n := range stats.ByState {
+		d.m.Queue.WithLabelValues(string(state)).Set(float64(n))
+	}
+	d.m.DeadLetters.Set(float64(stats.ByState[store.StateDead]))
+	age := 0.0
+	if !stats.OldestPending.IsZero() {
+		age = time.Since(stats.OldestPending).Seconds()
+	}
+	d.m.OldestPending.Set(age)
+	for _, s := range d.sources {
+		up := 1.0
+		if s.Health() != nil {
+			up = 0
+		}
+		d.m.SourceUp.WithLabelValues(s.Name()).Set(up)
+	}
+	if !first {
+		d.sd.Status(statusText(stats, d.x.BreakerState()))
+	}
+	return true
+}
+
+func (d *daemon) statusLine(ctx context.Context) string {
+	stats, err := d.st.Stats(ctx)
+	if err != nil {
+		return "store unreadable: " + err.Error()
+	}
+	return statusText(stats, d.x.BreakerState())
+}
+
+func statusText(s store.Stats, breaker string) string {
+	pending := 0
+	for state, n := range s.ByState {
+		if !state.Final() {
+			pending += n
+		}
+	}
+	return fmt.Sprintf("%d pending, %d dead letters, RT breaker %s", pending, s.ByState[store.StateDead], breaker)
+}
+
+func (d *daemon) finisher(name string) source.Finisher {
+	for _, s := range d.sources {
+		if f, ok := s.(source.Finisher); ok && s.Name() == name {
+			return f
+		}
+	}
+	return nil
+}
+
+func (d *daemon) sourcesHealth(context.Context) error {
+	var errs []error
+	for _, s := range d.sources {
+		if err := s.Health(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.Name(), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (d *daemon) sourceStates() map[string]string {
+	out := map[string]string{}
+	for _, w := range d.cfg.Load().Webhooks {
+		out[w.Name] = "ok"
+	}
+	for _, s := range d.sources {
+		out[s.Name()] = "ok"
+		if err := s.Health(); err != nil {
+			out[s.Name()] = err.Error()
+		}
+	}
+	return out
+}
+
+// buildSources builds the polling sources (IMAP mailboxes) of the config.
+// Webhooks are not here: they live on the HTTP server.
+func buildSources(*config.Config) []source.Source {
+	// todo: IMAP mailboxes (package imapsource) plug in here.
+	return nil
+}
+
+func fileHash(path string) uint32 {
+	h := fnv.New32a()
+	if b, err := os.ReadFile(path); err == nil {
+		h.Write(b)
+	}
+	return h.Sum32()
+}

@@ -1,0 +1,63 @@
+package daemon
+
+import (
+	"context"
+	"reflect"
+	"sort"
+	"time"
+
+	"github.com/rtbridge/rtbridge/bridge/config"
+)
+
+// reload loads and checks the whole config and rules, then swaps them in;
+// on any failure the old ones stay. Plans already stored keep their rules.
+// Sections that need a restart (rt, state, http, executor) are compared
+// and named in a warning.
+func (d *daemon) reload(ctx context.Context) bool {
+	d.sd.Reloading()
+	defer func() { d.sd.Ready(d.statusLine(ctx)) }()
+	d.log.Info("reloading configuration", "file", d.path)
+	fail := func(stage string, err error) bool {
+		d.log.Error("reload failed; keeping the running configuration", "stage", stage, "err", err)
+		d.m.ConfigLoaded(false, 0, time.Now())
+		return false
+	}
+	cfg, err := config.Load(d.path)
+	if err != nil {
+		return fail("config", err)
+	}
+	rs, err := CompileRules(cfg)
+	if err != nil {
+		return fail("rules", err)
+	}
+	// Last fallible step: it swaps the endpoints only when all build.
+	if err := d.hooks.Update(cfg.Webhooks); err != nil {
+		return fail("webhooks", err)
+	}
+	old := d.cfg.Swap(cfg)
+	d.rules.Store(rs)
+	d.level.Set(parseLevel(cfg.Log.Level))
+	for _, w := range rs.Warnings() {
+		d.log.Warn("rules", "warning", w.String())
+	}
+	if changed := restartNeeded(old, cfg); len(changed) > 0 {
+		d.log.Warn("changed settings take effect only after a restart", "sections", changed)
+	}
+	d.m.ConfigLoaded(true, fileHash(d.path), time.Now())
+	d.log.Info("configuration reloaded", "rules", rs.Len(), "webhooks", len(cfg.Webhooks))
+	return true
+}
+
+func restartNeeded(old, cur *config.Config) []string {
+	var out []string
+	for name, pair := range map[string][2]any{
+		"rt": {old.RT, cur.RT}, "state": {old.State, cur.State}, "http": {old.HTTP, cur.HTTP},
+		"executor": {old.Executor, cur.Executor}, "log.format": {old.Log.Format, cur.Log.Format},
+	} {
+		if !reflect.DeepEqual(pair[0], pair[1]) {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
