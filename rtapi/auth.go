@@ -12,7 +12,8 @@ import (
 // retries the request once. Implementations must be safe for concurrent use
 // and must never put secrets in errors.
 //
-// The client keeps RT's session cookie (RT_SID_*) itself and sends it on every
+// The client keeps RT's session cookie (RT_SID_*) itself — from Login, and
+// from any answer RT gave as an authenticated user — and sends it on every
 // request (unless the authenticator is Stateless), so an implementation should
 // skip expensive work (a password check, a Kerberos round trip) while
 // HasSession reports a live session. A Kerberos authenticator, for example,
@@ -49,10 +50,12 @@ type Session interface {
 	// Endpoint returns (a copy of) the REST 1.0 base URL,
 	// e.g. https://rt.example.com/REST/1.0/ — the conventional login target.
 	Endpoint() *url.URL
-	// Login runs do, whose responses' RT_SID_* cookies the client keeps
-	// (client is the client's own *http.Client: same transport, TLS
-	// settings, no redirects followed). It is serialised: concurrent callers
-	// share one in-flight login and its error. When a session already exists
-	// Login returns nil without calling do.
+	// Login runs do with an *http.Client on the client's transport (same
+	// TLS settings, no redirects followed) that records RT's RT_SID_*
+	// cookie; when do returns nil that cookie becomes the session (Login
+	// fails if RT set none). do must return an error for a refused login:
+	// RT sets an anonymous cookie then too. Concurrent callers share one
+	// in-flight login and its error; with a session already held Login
+	// returns nil without calling do.
 	Login(ctx context.Context, do func(ctx context.Context, client *http.Client) error) error
 }

@@ -64,11 +64,9 @@ func (a *CookieAuth) login(ctx context.Context, hc *http.Client, sess Session) e
 	case !ok:
 		return notRTError(op, "", res, len(head))
 	case st.Code == http.StatusUnauthorized:
-		return &Error{Op: op, Code: 401, Text: "RT refused the user name or password", Kind: Auth}
+		return &Error{Op: op, Code: 401, Text: "RT refused the credentials", Kind: Auth}
 	case st.Code != http.StatusOK:
 		return &Error{Op: op, Code: st.Code, Text: st.Text, Kind: Permanent}
-	case !sess.HasSession():
-		return &Error{Op: op, Code: st.Code, Kind: Auth, Text: "RT accepted the login but set no RT_SID_* session cookie"}
 	}
 	return nil
 }

@@ -95,14 +95,8 @@ func New(cfg Config) (*Client, error) {
 	if s, ok := cfg.Auth.(Stateless); ok && s.Stateless() {
 		c.stateless = true
 	}
-	c.sess = &session{endpoint: base}
-	c.hc = &http.Client{
-		Transport: &cookieCatcher{next: rt, sess: c.sess},
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}
-	c.sess.client = c.hc
+	c.sess = &session{endpoint: base, rt: rt}
+	c.hc = &http.Client{Transport: rt, CheckRedirect: noRedirect}
 	return c, nil
 }
 

@@ -148,6 +148,8 @@ func (c *Client) attempt(ctx context.Context, r *call, n int, finish finisher) (
 		}
 		if rtCode == http.StatusUnauthorized {
 			e = &Error{Op: r.op, Path: r.path, Code: 401, Text: "Credentials required", Kind: Auth}
+		} else if rtCode != 0 && !c.stateless {
+			c.sess.accept(res)
 		}
 		if e != nil {
 			keep = false

@@ -87,3 +87,10 @@ func mustCreate(t testing.TB, c *Client, tc TicketCreate) int {
 	}
 	return id
 }
+
+func rtClientEnv(t testing.TB) testenv.RT {
+	t.Helper()
+	return testenv.RequireRT(t)
+}
+
+func itoa(n int) string { return fmt.Sprint(n) }

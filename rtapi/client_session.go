@@ -17,7 +17,7 @@ import (
 // origin, over the same scheme the operator chose for the password itself.
 type session struct {
 	endpoint *url.URL
-	client   *http.Client
+	rt       http.RoundTripper // the transport, for login clients
 
 	mu     sync.Mutex
 	name   string // e.g. RT_SID_example.com.443
@@ -41,6 +41,10 @@ func (s *session) Endpoint() *url.URL {
 	return &u
 }
 
+// Login runs do with a client that records the RT_SID_* cookie of its
+// answers; when do succeeds that cookie becomes the session. RT also sets a
+// (useless, anonymous) cookie on a refused login, so only do's verdict
+// decides.
 func (s *session) Login(ctx context.Context, do func(context.Context, *http.Client) error) error {
 	s.mu.Lock()
 	if s.value != "" {
@@ -60,7 +64,19 @@ func (s *session) Login(ctx context.Context, do func(context.Context, *http.Clie
 	s.flight = c
 	s.mu.Unlock()
 
-	c.err = do(ctx, s.client)
+	catcher := &cookieCatcher{next: s.rt, origin: s.endpoint}
+	hc := &http.Client{Transport: catcher, CheckRedirect: noRedirect}
+	c.err = do(ctx, hc)
+	if c.err == nil {
+		catcher.mu.Lock()
+		name, value := catcher.name, catcher.value
+		catcher.mu.Unlock()
+		if value == "" {
+			c.err = &Error{Op: "log in", Kind: Auth, Text: "RT accepted the login but set no RT_SID_* session cookie"}
+		} else {
+			s.set(name, value)
+		}
+	}
 
 	s.mu.Lock()
 	s.flight = nil
@@ -69,11 +85,19 @@ func (s *session) Login(ctx context.Context, do func(context.Context, *http.Clie
 	return c.err
 }
 
-// cookie returns the header value to send, or "".
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// cookie returns the cookie to send, or "".
 func (s *session) cookie() (name, value string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.name, s.value
+}
+
+func (s *session) set(name, value string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.name, s.value = name, value
 }
 
 // invalidate drops the cookie after RT refused it, unless another request
@@ -87,35 +111,40 @@ func (s *session) invalidate(sent string) {
 	}
 }
 
-// remember keeps an RT_SID_* cookie from a response.
-func (s *session) remember(resp *http.Response) {
-	for _, ck := range resp.Cookies() {
-		if !strings.HasPrefix(ck.Name, "RT_SID_") {
-			continue
-		}
-		s.mu.Lock()
-		if ck.MaxAge < 0 || ck.Value == "" {
-			if ck.Name == s.name {
-				s.value = ""
-			}
-		} else {
-			s.name, s.value = ck.Name, ck.Value
-		}
-		s.mu.Unlock()
+// accept keeps the RT_SID_* cookie of an answer RT gave as an authenticated
+// user (any RT status but 401): e.g. after a token or Kerberos request.
+func (s *session) accept(resp *http.Response) {
+	if name, value, ok := sidCookie(resp); ok {
+		s.set(name, value)
 	}
 }
 
-// cookieCatcher keeps RT's session cookie from every response, including
-// those of an Authenticator's own login requests.
+func sidCookie(resp *http.Response) (name, value string, ok bool) {
+	for _, ck := range resp.Cookies() {
+		if strings.HasPrefix(ck.Name, "RT_SID_") && ck.Value != "" && ck.MaxAge >= 0 {
+			name, value, ok = ck.Name, ck.Value, true
+		}
+	}
+	return name, value, ok
+}
+
+// cookieCatcher records the RT_SID_* cookie of a login's answers.
 type cookieCatcher struct {
-	next http.RoundTripper
-	sess *session
+	next   http.RoundTripper
+	origin *url.URL
+
+	mu          sync.Mutex
+	name, value string
 }
 
 func (t *cookieCatcher) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
-	if err == nil && sameOrigin(req.URL, t.sess.endpoint) {
-		t.sess.remember(resp)
+	if err == nil && sameOrigin(req.URL, t.origin) {
+		if name, value, ok := sidCookie(resp); ok {
+			t.mu.Lock()
+			t.name, t.value = name, value
+			t.mu.Unlock()
+		}
 	}
 	return resp, err
 }
