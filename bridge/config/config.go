@@ -54,6 +54,8 @@ type RT struct {
 	// MaxConcurrency bounds concurrent RT requests (RT on SQLite gains
 	// nothing from more than 1 writer).
 	MaxConcurrency int `yaml:"max_concurrency"`
+	// Kerberos is used with auth: kerberos.
+	Kerberos *Kerberos `yaml:"kerberos"`
 }
 
 // State is where the durable store lives.
