@@ -93,7 +93,12 @@ func NewRTClient(c config.RT, m *metrics.Metrics, log *slog.Logger) (*rtapi.Clie
 	case "token":
 		auth = rtapi.NewTokenAuth(string(c.Token))
 	case "kerberos":
-		k, err := kerberos.New(kerberos.Config{Principal: c.User, Password: string(c.Password), Logger: log}, c.URL)
+		kc := kerberos.Config{Principal: c.User, Password: string(c.Password), Logger: log}
+		if k := c.Kerberos; k != nil {
+			kc = kerberos.Config{Krb5Conf: k.Krb5Conf, Principal: k.PrincipalName(), Realm: k.Realm, KeytabFile: k.KeytabFile,
+				PasswordFile: k.PasswordFile, CCache: k.CCache, SPN: k.SPN, DisablePAFXFAST: k.DisablePAFXFAST, Logger: log}
+		}
+		k, err := kerberos.New(kc, c.URL)
 		if err != nil {
 			return nil, fmt.Errorf("rt kerberos: %w", err)
 		}
@@ -123,23 +128,6 @@ func Parse(kind event.Kind, raw []byte, meta map[string]string) (*event.Event, e
 		return nil, err
 	}
 	return ev, nil
-}
-
-// WebhookKinds are the endpoint kinds beyond json.
-func WebhookKinds() map[string]webhook.Kind {
-	check := func(k event.Kind) func([]byte) error {
-		return func(b []byte) error { _, err := alerts.Parse(k, b); return err }
-	}
-	return map[string]webhook.Kind{
-		config.KindAlertmanager: {Event: event.KindAlertmanager, Check: check(event.KindAlertmanager)},
-		config.KindGrafana:      {Event: event.KindGrafana, Check: check(event.KindGrafana)},
-	}
-}
-
-// HMACVerifier builds an endpoint's signature check (GitHub style:
-// X-Hub-Signature-256 unless another header is configured).
-func HMACVerifier(h config.HMACAuth) (webhook.Verifier, error) {
-	return alerts.NewHMACVerifier(alerts.StyleGitHub, []byte(h.Secret), h.Header, "", 0)
 }
 
 var _ executor.RuleSet = (*rules.RuleSet)(nil)

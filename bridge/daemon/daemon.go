@@ -29,6 +29,7 @@ import (
 
 	"github.com/rtbridge/rtbridge/bridge/config"
 	"github.com/rtbridge/rtbridge/bridge/executor"
+	"github.com/rtbridge/rtbridge/bridge/imapsource"
 	"github.com/rtbridge/rtbridge/bridge/metrics"
 	"github.com/rtbridge/rtbridge/bridge/notify"
 	"github.com/rtbridge/rtbridge/bridge/source"
@@ -121,11 +122,13 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	d.hooks, err = webhook.New(cfg.Webhooks, webhook.Options{Sink: d.st, Metrics: d.m, Logger: d.log,
-		Kinds: WebhookKinds(), HMAC: HMACVerifier})
+		Kinds: webhook.AlertKinds(), HMAC: webhook.HMAC})
 	if err != nil {
 		return err
 	}
-	d.sources = buildSources(cfg)
+	if d.sources, err = buildSources(cfg, d.st, d.log); err != nil {
+		return err
+	}
 	d.checks = []*check{
 		{name: "store", ttl: 5 * time.Second, fn: func(ctx context.Context) error {
 			return d.st.SetInfo(ctx, "heartbeat", time.Now().UTC().Format(time.RFC3339))
@@ -321,11 +324,25 @@ func (d *daemon) sourceStates() map[string]string {
 	return out
 }
 
-// buildSources builds the polling sources (IMAP mailboxes) of the config.
-// Webhooks are not here: they live on the HTTP server.
-func buildSources(*config.Config) []source.Source {
-	// todo: IMAP mailboxes (package imapsource) plug in here.
-	return nil
+// buildSources builds the polling sources (one per IMAP folder) of the
+// config. Webhooks are not here: they live on the HTTP server. IMAP
+// accounts take effect at start; a reload checks but does not restart them.
+func buildSources(cfg *config.Config, cursors source.Cursors, log *slog.Logger) ([]source.Source, error) {
+	accounts, err := cfg.IMAPSources()
+	if err != nil {
+		return nil, err
+	}
+	var out []source.Source
+	for _, a := range accounts {
+		srcs, err := imapsource.NewAll(a, cursors, log)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range srcs {
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }
 
 func fileHash(path string) uint32 {

@@ -30,6 +30,9 @@ func (d *daemon) reload(ctx context.Context) bool {
 	if err != nil {
 		return fail("rules", err)
 	}
+	if _, err := cfg.IMAPSources(); err != nil {
+		return fail("imap", err)
+	}
 	// Last fallible step: it swaps the endpoints only when all build.
 	if err := d.hooks.Update(cfg.Webhooks); err != nil {
 		return fail("webhooks", err)
@@ -57,6 +60,12 @@ func restartNeeded(old, cur *config.Config) []string {
 		if !reflect.DeepEqual(pair[0], pair[1]) {
 			out = append(out, name)
 		}
+	}
+	// IMAP compared decoded: node positions move when other lines do.
+	oi, _ := old.IMAPSources()
+	ci, _ := cur.IMAPSources()
+	if !reflect.DeepEqual(oi, ci) {
+		out = append(out, "imap")
 	}
 	sort.Strings(out)
 	return out
