@@ -232,7 +232,11 @@ func (c *compiler) compileRule(n *yaml.Node) *rule {
 		}
 	}
 	r.usesCaps = c.usesCaps
-	if len(r.do)+len(r.ifExists)+len(r.ifMissing) == 0 {
+	hasSteps := false
+	for _, p := range pairs {
+		hasSteps = hasSteps || p.key == "do" || p.key == "if_exists" || p.key == "if_missing"
+	}
+	if !hasSteps {
 		c.ps.errorf(n, "rule has no steps: give do:, if_exists: or if_missing:")
 	}
 	if (len(r.ifExists) > 0 || len(r.ifMissing) > 0) && r.key == nil && !r.thread {

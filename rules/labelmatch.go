@@ -20,7 +20,14 @@ type LabelMatcher struct {
 }
 
 func (m *LabelMatcher) String() string {
-	return m.Name + m.Op + strconv.Quote(m.Value)
+	name := m.Name
+	for i := 0; i < len(name); i++ {
+		if !isLabelChar(name[i], i == 0) {
+			name = strconv.Quote(name)
+			break
+		}
+	}
+	return name + m.Op + strconv.Quote(m.Value)
 }
 
 // Matches reports whether the label value v (""for a missing label)
@@ -140,6 +147,9 @@ func (p *lmParser) matcher() (*LabelMatcher, error) {
 			p.i++
 		}
 		value = strings.TrimSpace(p.s[start:p.i])
+	}
+	if !utf8.ValidString(name) || !utf8.ValidString(value) {
+		return nil, fmt.Errorf("label %q: not valid UTF-8", name)
 	}
 	m := &LabelMatcher{Name: name, Op: op, Value: value}
 	if op == "=~" || op == "!~" {
