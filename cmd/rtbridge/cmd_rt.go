@@ -2,12 +2,358 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"mime"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/rtbridge/rtbridge/bridge/config"
+	"github.com/rtbridge/rtbridge/bridge/daemon"
+	"github.com/rtbridge/rtbridge/rtapi"
+	"github.com/rtbridge/rtbridge/rtapi/form"
 )
 
-// cmdRT is being written; see the issue tracker.
+const rtUsage = `usage: rtbridge rt get PATH [--query KEY=VALUE ...] [connection flags]
+       rtbridge rt post PATH [-f KEY=VALUE ...] [-a FILE ...] [connection flags]
+
+Talks to RT's REST 1.0 directly, with the same client and credentials the
+daemon uses: "rtbridge rt get user/<your RT user>" is the credential check.
+PATH is relative to REST/1.0/, e.g. ticket/17/show, ticket/17/history,
+search/ticket (with --query query=..., --query orderby=+id), queue/General.
+
+Output (stdout) is one JSON object:
+  {"status": 200, "status_text": "Ok",
+   "records": [[["id","ticket/17"],["Subject","..."]]],
+   "comments": ["..."], "lines": ["..."]}
+"status" is RT's status after the seed's mapping ("# Ticket 9 does not
+exist." is 404). On an RT error the object also has "error" and, for 409,
+"errors": [["queue","..."],["spam","Unknown field."]]. Paths ending in
+/content (ticket/N/attachments/A/content) write the raw bytes instead.
+
+post sends the fields as RT's "content" form (values may span lines; they
+are encoded so RT stores them exactly) and files as attachments
+(attachment_1..N, listed in an Attachment: field; type from the extension).
+
+Connection (later wins): the rt: section of --config, the environment
+RTBRIDGE_RT_URL, RTBRIDGE_RT_USER, RTBRIDGE_RT_PASSWORD_FILE,
+RTBRIDGE_RT_TOKEN_FILE, RTBRIDGE_RT_AUTH, then the flags. Secrets are only
+read from files, never from the command line.
+
+Exit status: 0 success, 1 RT refused or could not be reached, 2 usage or
+configuration error.
+
+Examples:
+  rtbridge rt --config /etc/rtbridge/config.yaml get user/rtbridge
+  rtbridge rt get ticket/17/show --url https://rt.example.com/ --user bridge --password-file pw
+  rtbridge rt post ticket/new -f Queue=General -f Subject=test -f Text=hello -a log.txt
+  rtbridge rt get ticket/17/attachments/42/content > file.bin
+
+Flags:
+`
+
+// rtOptions are the flags of "rtbridge rt".
+type rtOptions struct {
+	configFile, url, user, passwordFile, tokenFile, auth string
+	timeout                                              time.Duration
+	verbose                                              bool
+	query, fields, files                                 multiFlag
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func (o *rtOptions) flags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("rtbridge rt "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, rtUsage); fs.PrintDefaults() }
+	fs.StringVar(&o.configFile, "config", "", "config `FILE` whose rt: section gives the connection")
+	fs.StringVar(&o.url, "url", "", "RT `URL` (https://rt.example.com/ or …/REST/1.0/)")
+	fs.StringVar(&o.user, "user", "", "RT user `NAME`")
+	fs.StringVar(&o.passwordFile, "password-file", "", "read the password from `FILE`")
+	fs.StringVar(&o.tokenFile, "token-file", "", "read an RT auth token from `FILE`")
+	fs.StringVar(&o.auth, "auth", "", "`METHOD`: cookie (log in once), query (user/pass on every request), basic (pre-emptive, for an authenticating web server), token")
+	fs.DurationVar(&o.timeout, "timeout", 0, "per-request timeout (default: config, else 30s)")
+	fs.BoolVar(&o.verbose, "v", false, "debug log of every request to stderr (no secrets)")
+	if name == "get" {
+		fs.Var(&o.query, "query", "URL parameter `KEY=VALUE` (repeatable), e.g. query=Queue='General'")
+	}
+	if name == "post" {
+		fs.Var(&o.fields, "f", "form field `KEY=VALUE` (repeatable, in order)")
+		fs.Var(&o.files, "a", "attach `FILE` (repeatable)")
+	}
+	return fs
+}
+
+// parseInterspersed parses flags before and after the positional arguments.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
 func cmdRT(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "rtbridge rt: not built yet")
-	return 1
+	if len(args) == 0 || (args[0] != "get" && args[0] != "post") {
+		o := &rtOptions{}
+		fs := o.flags("", stderr)
+		fs.Usage()
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+			return 0
+		}
+		return 2
+	}
+	o := &rtOptions{}
+	fs := o.flags(args[0], stderr)
+	pos, err := parseInterspersed(fs, args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		return 2
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "rtbridge rt %s: need exactly one PATH (got %d)\n", args[0], len(pos))
+		return 2
+	}
+	client, err := o.client(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "rtbridge rt: %v\n", err)
+		return 2
+	}
+	path := pos[0]
+	if args[0] == "get" && strings.HasSuffix(strings.TrimRight(path, "/"), "/content") {
+		return rtContent(ctx, client, path, stdout, stderr)
+	}
+	var resp *form.Response
+	if args[0] == "get" {
+		q, err := keyValues(o.query)
+		if err != nil {
+			fmt.Fprintf(stderr, "rtbridge rt get: --query: %v\n", err)
+			return 2
+		}
+		resp, err = client.Get(ctx, path, q)
+		return writeRTResult(stdout, stderr, resp, err)
+	}
+	f, atts, err := o.postForm()
+	if err != nil {
+		fmt.Fprintf(stderr, "rtbridge rt post: %v\n", err)
+		return 2
+	}
+	resp, err = client.Post(ctx, path, f, atts)
+	return writeRTResult(stdout, stderr, resp, err)
+}
+
+// client builds the RT client from config file, environment and flags.
+func (o *rtOptions) client(stderr io.Writer) (*rtapi.Client, error) {
+	var c config.RT
+	if o.configFile != "" {
+		cfg, err := config.Load(o.configFile)
+		if err != nil {
+			return nil, err
+		}
+		c = cfg.RT
+	}
+	override := func(dst *string, env, flagVal string) {
+		if v := os.Getenv(env); v != "" {
+			*dst = v
+		}
+		if flagVal != "" {
+			*dst = flagVal
+		}
+	}
+	override(&c.URL, "RTBRIDGE_RT_URL", o.url)
+	override(&c.User, "RTBRIDGE_RT_USER", o.user)
+	override(&c.Auth, "RTBRIDGE_RT_AUTH", o.auth)
+	pwFile, tokFile := "", ""
+	override(&pwFile, "RTBRIDGE_RT_PASSWORD_FILE", o.passwordFile)
+	override(&tokFile, "RTBRIDGE_RT_TOKEN_FILE", o.tokenFile)
+	if pwFile != "" {
+		s, err := readSecretFile(pwFile)
+		if err != nil {
+			return nil, fmt.Errorf("password file: %w", err)
+		}
+		c.Password = config.Secret(s)
+	}
+	if tokFile != "" {
+		s, err := readSecretFile(tokFile)
+		if err != nil {
+			return nil, fmt.Errorf("token file: %w", err)
+		}
+		c.Token = config.Secret(s)
+	}
+	if c.URL == "" {
+		return nil, errors.New("no RT URL: give --url, RTBRIDGE_RT_URL or --config")
+	}
+	if c.Auth == "" {
+		c.Auth = "cookie"
+		if c.Password == "" && c.Token != "" {
+			c.Auth = "token"
+		}
+	}
+	if c.API == "" {
+		c.API = "rest1"
+	}
+	if o.timeout > 0 {
+		c.Timeout = o.timeout
+	}
+	if c.Timeout == 0 {
+		c.Timeout = 30 * time.Second
+	}
+	switch c.Auth {
+	case "token":
+		if c.Token == "" {
+			return nil, errors.New("auth token needs --token-file (or RTBRIDGE_RT_TOKEN_FILE, rt.token_file)")
+		}
+	case "basic", "query", "cookie", "kerberos":
+		if c.User == "" {
+			return nil, fmt.Errorf("auth %s needs --user", c.Auth)
+		}
+		if c.Password == "" && c.Auth != "kerberos" {
+			return nil, fmt.Errorf("auth %s needs --password-file (or RTBRIDGE_RT_PASSWORD_FILE, rt.password_file)", c.Auth)
+		}
+	default:
+		return nil, fmt.Errorf("unknown --auth %q (use cookie, query, basic or token)", c.Auth)
+	}
+	log := slog.New(slog.DiscardHandler)
+	if o.verbose {
+		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return daemon.NewRTClient(c, nil, log)
+}
+
+func readSecretFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	s := strings.TrimRight(string(b), "\r\n")
+	if s == "" {
+		return "", fmt.Errorf("%s is empty", path)
+	}
+	return s, nil
+}
+
+func keyValues(items []string) (url.Values, error) {
+	q := url.Values{}
+	for _, it := range items {
+		k, v, ok := strings.Cut(it, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("%q is not KEY=VALUE", it)
+		}
+		q.Add(k, v)
+	}
+	return q, nil
+}
+
+func (o *rtOptions) postForm() (form.Form, []rtapi.Attachment, error) {
+	var f form.Form
+	for _, it := range o.fields {
+		k, v, ok := strings.Cut(it, "=")
+		if !ok || k == "" {
+			return nil, nil, fmt.Errorf("-f %q is not KEY=VALUE", it)
+		}
+		if err := form.ValidKey(k); err != nil {
+			return nil, nil, err
+		}
+		f.Add(k, v)
+	}
+	var atts []rtapi.Attachment
+	for _, name := range o.files {
+		if _, err := os.Stat(name); err != nil {
+			return nil, nil, fmt.Errorf("-a: %w", err)
+		}
+		ct := mime.TypeByExtension(filepath.Ext(name))
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		atts = append(atts, rtapi.Attachment{Name: filepath.Base(name), ContentType: ct,
+			Open: func() (io.ReadCloser, error) { return os.Open(name) }})
+	}
+	return f, atts, nil
+}
+
+// rtResult is the JSON printed by "rtbridge rt".
+type rtResult struct {
+	Status     int           `json:"status"`
+	StatusText string        `json:"status_text"`
+	Records    [][][2]string `json:"records"`
+	Comments   []string      `json:"comments"`
+	Lines      []string      `json:"lines,omitempty"`
+	Error      string        `json:"error,omitempty"`
+	Errors     [][2]string   `json:"errors,omitempty"`
+	Partial    bool          `json:"partial,omitempty"`
+	Kind       string        `json:"kind,omitempty"`
+}
+
+func writeRTResult(stdout, stderr io.Writer, resp *form.Response, err error) int {
+	out := rtResult{Records: [][][2]string{}, Comments: []string{}}
+	if resp != nil {
+		out.Status, out.StatusText = resp.Code, resp.Text
+		for _, rec := range resp.Records {
+			fields := [][2]string{}
+			for _, f := range rec.Fields {
+				fields = append(fields, [2]string{f.Key, f.Value})
+			}
+			if len(fields) > 0 {
+				out.Records = append(out.Records, fields)
+			}
+			out.Comments = append(out.Comments, rec.Comments...)
+			out.Lines = append(out.Lines, rec.Lines...)
+		}
+	}
+	code := 0
+	if err != nil {
+		code = 1
+		out.Error = err.Error()
+		var e *rtapi.Error
+		if errors.As(err, &e) {
+			if e.Code != 0 {
+				out.Status = e.Code
+			}
+			if e.Text != "" {
+				out.StatusText = e.Text
+			}
+			for _, fe := range e.FieldErrors {
+				out.Errors = append(out.Errors, [2]string{fe.Field, fe.Message})
+			}
+			out.Partial = e.Partial
+			out.Kind = e.Kind.String()
+		}
+	}
+	if werr := json.NewEncoder(stdout).Encode(out); werr != nil {
+		fmt.Fprintf(stderr, "rtbridge rt: %v\n", werr)
+		return 1
+	}
+	return code
+}
+
+func rtContent(ctx context.Context, c *rtapi.Client, path string, stdout, stderr io.Writer) int {
+	_, body, err := c.Content(ctx, path)
+	if err != nil {
+		return writeRTResult(stdout, stderr, nil, err)
+	}
+	defer body.Close()
+	if _, err := io.Copy(stdout, body); err != nil {
+		fmt.Fprintf(stderr, "rtbridge rt: reading %s: %v\n", path, err)
+		return 1
+	}
+	return 0
 }
