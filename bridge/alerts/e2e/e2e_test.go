@@ -198,4 +198,3 @@ func waitComments(t *testing.T, c *rtapi.Client, id, n int) {
 	}
 	t.Fatalf("ticket %d: fewer than %d comments", id, n)
 }
-
