@@ -1,0 +1,254 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rtbridge/rtbridge/bridge/source"
+)
+
+// Options configures an Executor. Store, RT, Rules and Parse are required.
+type Options struct {
+	Store Store
+	RT    RT
+	// Rules returns the current rule set (the daemon swaps it on reload).
+	// A plan already stored is never re-planned by a reload.
+	Rules func() RuleSet
+	Parse Parser
+	// Finisher returns the source's Finisher by source name, or nil when
+	// the source has no disposition to run.
+	Finisher func(source string) source.Finisher
+	// Workers is how many events run at once (default 1: RT on SQLite
+	// gains nothing from more writers).
+	Workers int
+	// IdempotencyField is rt.idempotency_field: the ticket custom field in
+	// which every created ticket records "<event id>/<step>".
+	IdempotencyField string
+	Backoff          Backoff
+	Breaker          BreakerConfig
+	// Lease is how long a running event is not picked again (should this
+	// process hang mid-step); default 10 minutes.
+	Lease time.Duration
+	// Poll is the longest the scheduler sleeps without a wake (an operator
+	// retry from another process is noticed within it); default 2s.
+	Poll    time.Duration
+	Logger  *slog.Logger
+	Metrics Metrics
+	Now     func() time.Time
+}
+
+// Executor runs stored events; see the package comment.
+type Executor struct {
+	o       Options
+	log     *slog.Logger
+	m       Metrics
+	br      *breaker
+	brDirty atomic.Bool // breaker state changed since last written to the store
+
+	mu         sync.Mutex
+	inflight   map[string][]string // event id → keys it holds
+	heldByKey  map[string]int      // key → in-flight events holding it
+	keyCache   map[string][]string // unplanned event id → keys from RuleSet.Keys
+	finishKick chan struct{}
+	doneCh     chan string
+}
+
+// New checks the options and returns an executor; Run starts it.
+func New(o Options) (*Executor, error) {
+	if o.Store == nil || o.RT == nil || o.Rules == nil || o.Parse == nil {
+		return nil, errors.New("executor: Store, RT, Rules and Parse are required")
+	}
+	if o.Workers <= 0 {
+		o.Workers = 1
+	}
+	if o.Lease <= 0 {
+		o.Lease = 10 * time.Minute
+	}
+	if o.Poll <= 0 {
+		o.Poll = 2 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil {
+		o.Metrics = nopMetrics{}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Finisher == nil {
+		o.Finisher = func(string) source.Finisher { return nil }
+	}
+	o.Backoff = o.Backoff.withDefaults()
+	x := &Executor{
+		o: o, log: o.Logger, m: o.Metrics,
+		inflight:   map[string][]string{},
+		heldByKey:  map[string]int{},
+		keyCache:   map[string][]string{},
+		finishKick: make(chan struct{}, 1),
+		doneCh:     make(chan string, o.Workers),
+	}
+	x.br = newBreaker(o.Breaker, func(s string) {
+		x.m.Breaker(s == BreakerOpen)
+		x.brDirty.Store(true)
+		x.log.Warn("RT circuit breaker "+s, "breaker", s)
+	})
+	return x, nil
+}
+
+// BreakerState returns "closed", "open" or "half-open".
+func (x *Executor) BreakerState() string { return x.br.current() }
+
+// InFlight returns how many events are being worked on now.
+func (x *Executor) InFlight() int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return len(x.inflight)
+}
+
+// Run works until ctx ends, then waits for in-flight events: a step in
+// progress finishes (its RT call gets the cancelled context, which the
+// store records as an unknown outcome to reconcile on the next start).
+// Call it once per process; it first recovers events a crash left running.
+func (x *Executor) Run(ctx context.Context) error {
+	if n, err := x.o.Store.RecoverRunning(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		x.log.Info("resuming events interrupted by a stop or crash", "events", n)
+	}
+	x.o.Store.SetInfo(ctx, "breaker", x.br.current())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		x.finishLoop(ctx)
+	}()
+	x.kickFinish()
+	for {
+		wait := x.dispatch(ctx, &wg)
+		if x.brDirty.Swap(false) {
+			if err := x.o.Store.SetInfo(context.WithoutCancel(ctx), "breaker", x.br.current()); err != nil {
+				x.log.Warn("record breaker state", "err", err)
+			}
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			wg.Wait()
+			return nil
+		case <-x.o.Store.Wake():
+		case <-x.doneCh:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// dispatch starts every runnable event it may, and returns how long to
+// sleep before looking again.
+func (x *Executor) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Duration {
+	now := x.o.Now()
+	wait := x.o.Poll
+	x.mu.Lock()
+	free := x.o.Workers - len(x.inflight)
+	x.mu.Unlock()
+	if free <= 0 {
+		return wait
+	}
+	limit := 256
+	work, err := x.o.Store.Runnable(ctx, now, limit)
+	if err != nil {
+		if ctx.Err() == nil {
+			x.log.Error("list runnable events", "err", err)
+		}
+		return wait
+	}
+	held, err := x.o.Store.HeldKeys(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			x.log.Error("list held keys", "err", err)
+		}
+		return wait
+	}
+	taken := map[string]bool{} // keys claimed by an earlier event of this pass
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, w := range work {
+		if _, busy := x.inflight[w.ID]; busy {
+			continue
+		}
+		keys := w.Keys
+		if !w.Planned {
+			keys = x.keysOf(ctx, w.ID)
+		}
+		blocked := false
+		for _, k := range keys {
+			if x.heldByKey[k] > 0 || taken[k] || (held[k] != "" && held[k] < w.ID) {
+				blocked = true
+			}
+			taken[k] = true
+		}
+		if blocked {
+			continue
+		}
+		ok, probe, brWait := x.br.allow(now)
+		if !ok {
+			return min(wait, max(brWait, 10*time.Millisecond))
+		}
+		x.inflight[w.ID] = keys
+		for _, k := range keys {
+			x.heldByKey[k]++
+		}
+		wg.Add(1)
+		go func(id string, probe bool) {
+			defer wg.Done()
+			x.work(ctx, id, probe)
+			x.mu.Lock()
+			for _, k := range x.inflight[id] {
+				if x.heldByKey[k]--; x.heldByKey[k] <= 0 {
+					delete(x.heldByKey, k)
+				}
+			}
+			delete(x.inflight, id)
+			delete(x.keyCache, id)
+			x.mu.Unlock()
+			select { // a wake for the scheduler; one pending is enough
+			case x.doneCh <- id:
+			default:
+			}
+		}(w.ID, probe)
+		if free--; free == 0 {
+			return wait
+		}
+	}
+	if len(work) == limit {
+		return wait
+	}
+	if next, err := x.o.Store.NextDue(ctx); err == nil && !next.IsZero() {
+		if d := next.Sub(now); d < wait {
+			wait = max(d, 5*time.Millisecond)
+		}
+	}
+	return wait
+}
+
+// keysOf returns the correlation keys an unplanned event's plan may use,
+// from the current rules (cached per event while it waits). An event that
+// cannot be parsed has none: its worker dead-letters it.
+func (x *Executor) keysOf(ctx context.Context, id string) []string {
+	if k, ok := x.keyCache[id]; ok {
+		return k
+	}
+	ev, _, err := x.load(ctx, id)
+	var keys []string
+	if err == nil {
+		keys, _ = x.o.Rules().Keys(ev) // an error shows again when planning: the worker dead-letters it
+	}
+	x.keyCache[id] = keys
+	return keys
+}

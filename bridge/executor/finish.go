@@ -1,0 +1,72 @@
+package executor
+
+import (
+	"context"
+	"time"
+
+	"github.com/rtbridge/rtbridge/bridge/source"
+	"github.com/rtbridge/rtbridge/bridge/store"
+)
+
+func (x *Executor) kickFinish() {
+	select {
+	case x.finishKick <- struct{}{}:
+	default:
+	}
+}
+
+// finishLoop runs the sources' dispositions for final events that have not
+// had theirs. The store remembers each one that ran, so after a crash only
+// the missing ones repeat (Finish is idempotent by contract).
+func (x *Executor) finishLoop(ctx context.Context) {
+	failing := map[string]time.Time{} // event → do not try again before
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		x.finishPending(ctx, failing)
+		select {
+		case <-ctx.Done():
+			return
+		case <-x.finishKick:
+		case <-t.C:
+		}
+	}
+}
+
+func (x *Executor) finishPending(ctx context.Context, failing map[string]time.Time) {
+	evs, err := x.o.Store.Unfinished(ctx, 256)
+	if err != nil {
+		if ctx.Err() == nil {
+			x.log.Error("list events awaiting disposition", "err", err)
+		}
+		return
+	}
+	now := x.o.Now()
+	for _, e := range evs {
+		if ctx.Err() != nil {
+			return
+		}
+		if until, ok := failing[e.ID]; ok && now.Before(until) {
+			continue
+		}
+		if f := x.o.Finisher(e.Source); f != nil {
+			reason := e.Reason
+			if e.State == store.StateDuplicate {
+				reason = "duplicate of " + e.DuplicateOf
+			}
+			err := f.Finish(ctx, source.Final{EventID: e.ID, State: source.State(e.State), Reason: reason, Origin: e.Origin, At: e.UpdatedAt})
+			if err != nil {
+				x.log.Warn("source disposition failed; will retry", "event", e.ID, "source", e.Source, "err", err)
+				failing[e.ID] = now.Add(time.Minute)
+				continue
+			}
+		}
+		delete(failing, e.ID)
+		if e.State == store.StateDuplicate {
+			x.m.Finished(e.Source, "", "duplicate")
+		}
+		if err := x.o.Store.MarkFinished(ctx, e.ID); err != nil {
+			x.log.Error("record disposition", "event", e.ID, "err", err)
+		}
+	}
+}

@@ -1,0 +1,85 @@
+package executor
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/bridge/store"
+	"github.com/rtbridge/rtbridge/rtapi"
+	"github.com/rtbridge/rtbridge/rules"
+)
+
+// RT is the part of RT the executor writes to and reconciles with;
+// *rtapi.Client satisfies it. Errors are classified with rtapi.KindOf.
+type RT interface {
+	CreateTicket(ctx context.Context, t rtapi.TicketCreate) (int, error)
+	Comment(ctx context.Context, id int, m rtapi.Message) error
+	Correspond(ctx context.Context, id int, m rtapi.Message) error
+	EditTicket(ctx context.Context, id int, e rtapi.TicketEdit) error
+	AddLink(ctx context.Context, id int, lt rtapi.LinkType, target string) error
+	DeleteLink(ctx context.Context, id int, lt rtapi.LinkType, target string) error
+	// SearchTickets finds the ticket an ambiguous create may have made.
+	SearchTickets(ctx context.Context, query, orderby, format string) ([]rtapi.SearchResult, error)
+	// History finds the comment an ambiguous comment may have made.
+	History(ctx context.Context, id int, long bool) ([]rtapi.HistoryItem, error)
+}
+
+// RuleSet is the compiled rules the executor plans with; *rules.RuleSet
+// satisfies it. Keys names, before evaluation, every correlation key the
+// plan could look up or record (the ordering locks); Evaluate is pure but
+// for ledger lookups.
+type RuleSet interface {
+	Keys(ev *event.Event) ([]string, error)
+	Evaluate(ctx context.Context, ev *event.Event, l rules.Ledger) (*rules.Plan, error)
+}
+
+// Parser derives the normalised event from the stored raw bytes (mail,
+// alertmanager, grafana, json: the daemon injects the parsers). It is
+// called on every run, so a parser fix applies to retries and replays.
+type Parser func(kind event.Kind, raw []byte, meta map[string]string) (*event.Event, error)
+
+// Store is what the executor needs of the durable store; *store.Store
+// satisfies it (a PostgreSQL store will too).
+type Store interface {
+	Runnable(ctx context.Context, now time.Time, limit int) ([]store.Work, error)
+	HeldKeys(ctx context.Context) (map[string]string, error)
+	NextDue(ctx context.Context) (time.Time, error)
+	RecoverRunning(ctx context.Context) (int, error)
+	Wake() <-chan struct{}
+	Event(ctx context.Context, id string) (*store.Event, error)
+	Raw(ctx context.Context, id string) (io.ReadCloser, error)
+	SavePlan(ctx context.Context, id string, p store.PlanRecord) error
+	Ignore(ctx context.Context, id, rule, reason string) error
+	StepStarted(ctx context.Context, id string, idx int, lease time.Duration) (int, error)
+	StepDone(ctx context.Context, id string, idx int, r store.Result, ledger []store.LedgerEntry) error
+	StepFailed(ctx context.Context, id string, idx int, f store.Failure, unknown bool, next time.Time) error
+	Defer(ctx context.Context, id string, next time.Time) error
+	Dead(ctx context.Context, id string, step int, f store.Failure) error
+	Done(ctx context.Context, id string) error
+	Unfinished(ctx context.Context, limit int) ([]*store.Event, error)
+	MarkFinished(ctx context.Context, id string) error
+	Ledger(ctx context.Context, key string) (store.LedgerEntry, bool, error)
+	SetInfo(ctx context.Context, name, value string) error
+}
+
+// Metrics receives the executor's counts; the daemon's Prometheus metrics
+// implement it (see PromMetrics). Label values come from closed sets.
+type Metrics interface {
+	// Finished: outcome is done, ignored, dead or duplicate.
+	Finished(source, rule, outcome string)
+	// Retry: class is transient, ambiguous or auth.
+	Retry(class string)
+	// AmbiguousRetry counts a create retried without an idempotency field.
+	AmbiguousRetry()
+	// Breaker reports the RT circuit breaker opening (true) or closing.
+	Breaker(open bool)
+}
+
+type nopMetrics struct{}
+
+func (nopMetrics) Finished(string, string, string) {}
+func (nopMetrics) Retry(string)                    {}
+func (nopMetrics) AmbiguousRetry()                 {}
+func (nopMetrics) Breaker(bool)                    {}

@@ -1,0 +1,108 @@
+package executor
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rtbridge/rtbridge/bridge/store"
+	"github.com/rtbridge/rtbridge/rules"
+)
+
+// ledgerView is the rules engine's read-only view of the store's ledger.
+type ledgerView struct{ s Store }
+
+// Lookup implements rules.Ledger.
+func (l ledgerView) Lookup(ctx context.Context, key string) (rules.Entry, bool, error) {
+	le, ok, err := l.s.Ledger(ctx, key)
+	if err != nil || !ok {
+		return rules.Entry{}, ok, err
+	}
+	e := rules.Entry{TicketID: le.Ticket, Status: le.Status, CreatedAt: le.CreatedAt, UpdatedAt: le.UpdatedAt, ResolvedAt: le.ResolvedAt}
+	if le.State != "" {
+		if err := json.Unmarshal([]byte(le.State), &e.State); err != nil {
+			return rules.Entry{}, false, fmt.Errorf("ledger %q: state: %w", key, err)
+		}
+	}
+	return e, true, nil
+}
+
+// NewLedger returns the rules.Ledger view of a store, for `rtbridge test`
+// and other read-only evaluations.
+func NewLedger(s Store) rules.Ledger { return ledgerView{s} }
+
+// inactive statuses mark a ticket resolved in the ledger.
+func inactive(status string) bool {
+	switch strings.ToLower(status) {
+	case "resolved", "rejected", "deleted":
+		return true
+	}
+	return false
+}
+
+// ledger returns the entries a successful step establishes: its Key (with
+// Step.State merged into the entry's state) and every Record key, all
+// pointing at the step's ticket.
+func (r *run) ledger(ctx context.Context, st *rules.Step, ticket int) ([]store.LedgerEntry, error) {
+	if ticket == 0 {
+		return nil, nil
+	}
+	status := ""
+	switch {
+	case st.Create != nil:
+		status = st.Create.Status
+		if status == "" {
+			status = "new"
+		}
+	case st.Message != nil:
+		status = st.Message.Status
+	case st.Edit != nil:
+		status = st.Edit.Fields["Status"]
+	}
+	now := r.x.o.Now()
+	var out []store.LedgerEntry
+	seen := map[string]bool{}
+	for n, key := range append([]string{st.Key}, st.Record...) {
+		if key == "" || seen[key] {
+			continue
+		}
+		seen[key] = true
+		old, ok, err := r.x.o.Store.Ledger(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		le := store.LedgerEntry{Key: key, Ticket: ticket, Status: status, UpdatedAt: now, EventID: r.se.ID}
+		if ok && old.Ticket == ticket {
+			le.CreatedAt, le.ResolvedAt, le.State = old.CreatedAt, old.ResolvedAt, old.State
+			if status == "" {
+				le.Status = old.Status
+			}
+		}
+		switch {
+		case inactive(le.Status) && le.ResolvedAt.IsZero():
+			le.ResolvedAt = now
+		case !inactive(le.Status):
+			le.ResolvedAt = time.Time{}
+		}
+		if n == 0 && len(st.State) > 0 {
+			state := map[string]string{}
+			if le.State != "" {
+				if err := json.Unmarshal([]byte(le.State), &state); err != nil {
+					state = map[string]string{} // a broken state is replaced, not fatal
+				}
+			}
+			for k, v := range st.State {
+				state[k] = v
+			}
+			b, err := json.Marshal(state)
+			if err != nil {
+				return nil, err
+			}
+			le.State = string(b)
+		}
+		out = append(out, le)
+	}
+	return out, nil
+}

@@ -1,0 +1,247 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/bridge/store"
+	"github.com/rtbridge/rtbridge/rtapi"
+	"github.com/rtbridge/rtbridge/rules"
+)
+
+// run is one pass over an event's plan.
+type run struct {
+	x         *Executor
+	log       *slog.Logger
+	ev        *event.Event
+	se        *store.Event
+	plan      *rules.Plan
+	reachedRT bool // an RT call got an answer (for the breaker's probe)
+}
+
+// errNoTicket: a step names a ticket that an earlier step has not produced.
+var errNoTicket = errors.New("step refers to a ticket that is not known")
+
+func (r *run) steps(ctx context.Context) {
+	x, id := r.x, r.se.ID
+	if len(r.se.Steps) != len(r.plan.Steps) {
+		x.dead(ctx, r.log, r.se, -1, ClassInternal, fmt.Sprintf("stored plan has %d steps, results for %d", len(r.plan.Steps), len(r.se.Steps)))
+		return
+	}
+	for i := range r.plan.Steps {
+		st, ss := &r.plan.Steps[i], &r.se.Steps[i]
+		if ss.State == store.StepDone {
+			continue
+		}
+		if ctx.Err() != nil {
+			return // resumed at this step on the next start
+		}
+		log := r.log.With("step", i+1, "action", string(st.Action))
+		now := x.o.Now()
+		if ss.Attempts >= x.o.Backoff.MaxAttempts || now.Sub(r.se.ReceivedAt) > x.o.Backoff.MaxAge {
+			x.dead(ctx, log, r.se, i, ClassExhausted, fmt.Sprintf("gave up after %d attempts over %s; last error (%s): %s",
+				ss.Attempts, now.Sub(r.se.ReceivedAt).Round(time.Second), ss.Class, ss.Message))
+			return
+		}
+		ticket, err := r.ticket(st.Ticket)
+		if err != nil && st.Action != rules.ActionCreate {
+			x.dead(ctx, log, r.se, i, ClassPlan, err.Error())
+			return
+		}
+		if ss.State == store.StepUnknown || ss.State == store.StepStarted {
+			res, found, err := r.reconcile(ctx, log, i, st, ss, ticket)
+			if err != nil {
+				r.failed(ctx, log, i, ss, err, true)
+				return
+			}
+			if found {
+				if !r.succeeded(ctx, log, i, st, ss, res) {
+					return
+				}
+				continue
+			}
+		}
+		attempt, err := x.o.Store.StepStarted(ctx, id, i, x.o.Lease)
+		if err != nil {
+			log.Error("record step start", "err", err)
+			return
+		}
+		log = log.With("attempt", attempt)
+		ss.Attempts, ss.StartedAt = attempt, now
+		res, err := r.call(ctx, i, st, ticket)
+		if err != nil {
+			r.failed(ctx, log, i, ss, err, false)
+			return
+		}
+		if !r.succeeded(ctx, log, i, st, ss, res) {
+			return
+		}
+	}
+	if err := x.o.Store.Done(context.WithoutCancel(ctx), id); err != nil {
+		r.log.Error("record event done", "err", err)
+		return
+	}
+	r.log.Info("event done", "rule", r.se.Rule, "ticket", r.mainTicket())
+	x.m.Finished(r.se.Source, r.se.Rule, "done")
+	x.kickFinish()
+}
+
+func (r *run) mainTicket() int {
+	for _, s := range r.se.Steps {
+		if s.Ticket != 0 {
+			return s.Ticket
+		}
+	}
+	return 0
+}
+
+// ticket resolves a reference to a ticket number.
+func (r *run) ticket(ref rules.TicketRef) (int, error) {
+	if ref.ID != 0 {
+		return ref.ID, nil
+	}
+	if ref.Step > 0 && ref.Step <= len(r.se.Steps) {
+		if s := r.se.Steps[ref.Step-1]; s.State == store.StepDone && s.Ticket != 0 {
+			return s.Ticket, nil
+		}
+		return 0, fmt.Errorf("%w: step %d has no ticket", errNoTicket, ref.Step)
+	}
+	return 0, fmt.Errorf("%w (key %q)", errNoTicket, ref.Key)
+}
+
+// idemValue is what a created ticket carries in the idempotency field.
+func (r *run) idemValue(i int) string { return r.se.ID + "/" + strconv.Itoa(i+1) }
+
+// call performs step i in RT.
+func (r *run) call(ctx context.Context, i int, st *rules.Step, ticket int) (store.Result, error) {
+	rt := r.x.o.RT
+	switch st.Action {
+	case rules.ActionCreate:
+		if st.Create == nil {
+			return store.Result{}, planError("create step without ticket fields")
+		}
+		tc := st.Create.RT()
+		if f := r.x.o.IdempotencyField; f != "" {
+			cfs := make(map[string][]string, len(tc.CustomFields)+1)
+			for k, v := range tc.CustomFields {
+				cfs[k] = v
+			}
+			cfs[f] = []string{r.idemValue(i)}
+			tc.CustomFields = cfs
+		}
+		tc.Attachments = r.attachments(ctx, st.Attachments)
+		id, err := rt.CreateTicket(ctx, tc)
+		return store.Result{Ticket: id, Reply: fmt.Sprintf("# Ticket %d created.", id)}, err
+	case rules.ActionComment, rules.ActionCorrespond:
+		if st.Message == nil {
+			return store.Result{}, planError("message step without a message")
+		}
+		m := st.Message.RT()
+		m.Attachments = r.attachments(ctx, st.Attachments)
+		send := rt.Comment
+		if st.Action == rules.ActionCorrespond {
+			send = rt.Correspond
+		}
+		return store.Result{Ticket: ticket}, send(ctx, ticket, m)
+	case rules.ActionLink, rules.ActionUnlink:
+		if st.Link == nil {
+			return store.Result{}, planError("link step without a link")
+		}
+		target, err := r.ticket(st.Link.Target)
+		if err != nil {
+			return store.Result{}, planError(err.Error())
+		}
+		do := rt.AddLink
+		if st.Action == rules.ActionUnlink {
+			do = rt.DeleteLink
+		}
+		return store.Result{Ticket: ticket}, do(ctx, ticket, st.Link.Type, strconv.Itoa(target))
+	case rules.ActionEdit:
+		if st.Edit == nil {
+			return store.Result{}, planError("edit step without fields")
+		}
+		return store.Result{Ticket: ticket}, rt.EditTicket(ctx, ticket, st.Edit.RT())
+	}
+	return store.Result{}, planError(fmt.Sprintf("unknown action %q", st.Action))
+}
+
+// planError is a step the executor cannot perform whatever RT says.
+type planError string
+
+func (e planError) Error() string { return string(e) }
+
+// succeeded records step i's result with its ledger entries.
+func (r *run) succeeded(ctx context.Context, log *slog.Logger, i int, st *rules.Step, ss *store.Step, res store.Result) bool {
+	r.reachedRT = true
+	r.x.br.success()
+	ctx = context.WithoutCancel(ctx) // RT did it: record it even while stopping
+	led, err := r.ledger(ctx, st, res.Ticket)
+	if err != nil {
+		log.Error("read ledger", "err", err)
+		return false
+	}
+	if err := r.x.o.Store.StepDone(ctx, r.se.ID, i, res, led); err != nil {
+		log.Error("record step result", "err", err, "ticket", res.Ticket)
+		return false
+	}
+	ss.State, ss.Ticket, ss.Txn = store.StepDone, res.Ticket, res.Txn
+	log.Info("step done", "ticket", res.Ticket)
+	return true
+}
+
+// failed classifies a failed attempt (or reconciliation) and records what
+// happens next. duringReconcile: the step's outcome is still unknown.
+func (r *run) failed(ctx context.Context, log *slog.Logger, i int, ss *store.Step, err error, duringReconcile bool) {
+	x := r.x
+	var pe planError
+	if errors.As(err, &pe) {
+		x.dead(ctx, log, r.se, i, ClassPlan, pe.Error())
+		return
+	}
+	kind := rtapi.KindOf(err)
+	var re *rtapi.Error
+	errors.As(err, &re)
+	msg := err.Error()
+	if re != nil && re.Text != "" {
+		msg = re.Text // RT's own words
+	}
+	wctx := context.WithoutCancel(ctx)
+	now := x.o.Now()
+	if ctx.Err() != nil {
+		// Stopping: not RT's fault. Whatever may have been sent is reconciled on the next start.
+		x.o.Store.StepFailed(wctx, r.se.ID, i, store.Failure{Class: "stopped", Message: msg}, duringReconcile || kind != rtapi.Transient, now)
+		return
+	}
+	switch kind {
+	case rtapi.Permanent:
+		r.reachedRT = true
+		x.br.success() // RT answered
+		x.dead(ctx, log, r.se, i, kind.String(), msg)
+		return
+	case rtapi.Ambiguous:
+		r.reachedRT = true
+		x.m.Retry("ambiguous")
+	case rtapi.Auth:
+		x.m.Retry("auth")
+		x.br.failure(now)
+	default:
+		x.m.Retry("transient")
+		x.br.failure(now)
+	}
+	retryAfter := ""
+	if re != nil {
+		retryAfter = re.RetryAfter
+	}
+	next := now.Add(x.o.Backoff.delay(max(ss.Attempts, 1), retryAfter, now))
+	unknown := duringReconcile || kind == rtapi.Ambiguous
+	if err := x.o.Store.StepFailed(wctx, r.se.ID, i, store.Failure{Class: kind.String(), Message: msg}, unknown, next); err != nil {
+		log.Error("record failed attempt", "err", err)
+		return
+	}
+	log.Warn("step failed; will retry", "class", kind.String(), "err", msg, "retry_at", next.Format(time.RFC3339), "reconcile", unknown)
+}

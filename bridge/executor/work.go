@@ -1,0 +1,183 @@
+package executor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/bridge/store"
+	"github.com/rtbridge/rtbridge/rules"
+)
+
+// Failure classes recorded with dead letters and failed attempts, beside
+// rtapi's kinds (permanent, transient, ambiguous, auth).
+const (
+	ClassParse     = "parse"     // the raw bytes could not be turned into an event
+	ClassPlan      = "plan"      // the rules failed on this event (template error, missing ticket)
+	ClassExhausted = "exhausted" // transient failures outlasted Backoff.MaxAttempts or MaxAge
+	ClassInternal  = "internal"  // a stored plan could not be read
+)
+
+// load reads an event and derives its normalised form from the raw bytes.
+func (x *Executor) load(ctx context.Context, id string) (*event.Event, *store.Event, error) {
+	se, err := x.o.Store.Event(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	rc, err := x.o.Store.Raw(ctx, id)
+	if err != nil {
+		return nil, se, fmt.Errorf("read raw payload: %w", err)
+	}
+	raw, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		return nil, se, fmt.Errorf("read raw payload: %w", err)
+	}
+	ev, err := x.o.Parse(event.Kind(se.Kind), raw, se.Meta)
+	if err != nil {
+		return nil, se, &parseError{err}
+	}
+	ev.ID, ev.Source, ev.Kind, ev.ReceivedAt = se.ID, se.Source, event.Kind(se.Kind), se.ReceivedAt
+	return ev, se, nil
+}
+
+type parseError struct{ err error }
+
+func (e *parseError) Error() string { return "parse event: " + e.err.Error() }
+func (e *parseError) Unwrap() error { return e.err }
+
+// work runs one event as far as it goes now: plan (once), then the steps.
+// probe: the breaker let this event through to test whether RT is back.
+func (x *Executor) work(ctx context.Context, id string, probe bool) {
+	log := x.log.With("event", id)
+	reachedRT := false
+	defer func() {
+		if probe && !reachedRT {
+			x.br.release()
+		}
+	}()
+	ev, se, err := x.load(ctx, id)
+	if se != nil {
+		log = log.With("source", se.Source)
+	}
+	var pe *parseError
+	switch {
+	case errors.As(err, &pe):
+		x.dead(ctx, log, se, -1, ClassParse, err.Error())
+		return
+	case err != nil:
+		if ctx.Err() == nil {
+			log.Error("load event", "err", err)
+			x.o.Store.Defer(context.WithoutCancel(ctx), id, x.o.Now().Add(x.o.Backoff.Base))
+		}
+		return
+	}
+	if se.State.Final() {
+		return
+	}
+	plan, ok := x.plan(ctx, log, ev, se)
+	if !ok {
+		return
+	}
+	r := &run{x: x, log: log, ev: ev, se: se, plan: plan}
+	r.steps(ctx)
+	reachedRT = r.reachedRT
+}
+
+// plan returns the event's stored plan, or makes, stores and returns one.
+func (x *Executor) plan(ctx context.Context, log *slog.Logger, ev *event.Event, se *store.Event) (*rules.Plan, bool) {
+	if se.Plan != nil && !se.Replan {
+		var p rules.Plan
+		if err := json.Unmarshal(se.Plan, &p); err != nil {
+			x.dead(ctx, log, se, -1, ClassInternal, fmt.Sprintf("stored plan (version %d) unreadable: %v", se.PlanVersion, err))
+			return nil, false
+		}
+		return &p, true
+	}
+	p, err := x.o.Rules().Evaluate(ctx, ev, ledgerView{x.o.Store})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, false
+		}
+		x.dead(ctx, log, se, -1, ClassPlan, err.Error())
+		return nil, false
+	}
+	p.EventID = se.ID
+	if p.Ignore != nil {
+		if err := x.o.Store.Ignore(ctx, se.ID, p.Ignore.Rule, p.Ignore.Reason); err != nil {
+			log.Error("record ignored event", "err", err)
+			return nil, false
+		}
+		log.Info("event ignored", "rule", p.Ignore.Rule, "reason", p.Ignore.Reason)
+		x.m.Finished(se.Source, p.Ignore.Rule, "ignored")
+		x.kickFinish()
+		return nil, false
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		x.dead(ctx, log, se, -1, ClassInternal, "encode plan: "+err.Error())
+		return nil, false
+	}
+	rec := store.PlanRecord{Version: p.Version, Body: body, Rule: p.Rule, Key: p.Key, Keys: p.Keys, Steps: carry(p.Steps, se)}
+	if rec.Version == 0 {
+		rec.Version = rules.PlanVersion
+	}
+	if err := x.o.Store.SavePlan(ctx, se.ID, rec); err != nil {
+		log.Error("store plan", "err", err)
+		return nil, false
+	}
+	log.Info("event planned", "rule", p.Rule, "key", p.Key, "steps", len(p.Steps), "replan", se.Replan)
+	// The run reads step states from the store's view of the event.
+	se.Steps = nil
+	for i, st := range rec.Steps {
+		s := store.Step{Index: i, Action: st.Action, Key: st.Key, State: store.StepPending}
+		if st.Carry != nil {
+			s = *st.Carry
+			s.Index, s.Action, s.Key = i, st.Action, st.Key
+			s.State = store.StepDone
+		}
+		se.Steps = append(se.Steps, s)
+	}
+	se.Rule = p.Rule
+	return p, true
+}
+
+// carry maps the new plan's steps to the store's, reusing the result of an
+// earlier plan's step with the same action and key that succeeded (each
+// old step at most once): a ticket created before a failure is never
+// created again after an operator retry.
+func carry(steps []rules.Step, se *store.Event) []store.NewStep {
+	used := make([]bool, len(se.Steps))
+	out := make([]store.NewStep, len(steps))
+	for i, st := range steps {
+		out[i] = store.NewStep{Action: string(st.Action), Key: st.Key}
+		if !se.Replan {
+			continue
+		}
+		for j, old := range se.Steps {
+			if !used[j] && old.State == store.StepDone && old.Action == string(st.Action) && old.Key == st.Key {
+				used[j] = true
+				o := old
+				out[i].Carry = &o
+				break
+			}
+		}
+	}
+	return out
+}
+
+// dead dead-letters the event and counts it.
+func (x *Executor) dead(ctx context.Context, log *slog.Logger, se *store.Event, step int, class, msg string) {
+	ctx = context.WithoutCancel(ctx)
+	if err := x.o.Store.Dead(ctx, se.ID, step, store.Failure{Class: class, Message: msg}); err != nil {
+		log.Error("dead-letter event", "err", err)
+		return
+	}
+	log.Error("event dead-lettered", "step", step, "class", class, "reason", msg)
+	x.m.Finished(se.Source, se.Rule, "dead")
+	x.kickFinish()
+}
