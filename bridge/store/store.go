@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rtbridge/rtbridge/bridge/source"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go)
 )
 
@@ -193,3 +194,9 @@ func fromMS(v int64) time.Time {
 	}
 	return time.UnixMilli(v)
 }
+
+// The store is the sources' Sink and Cursors.
+var (
+	_ source.Sink    = (*Store)(nil)
+	_ source.Cursors = (*Store)(nil)
+)
