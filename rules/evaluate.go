@@ -96,9 +96,12 @@ func threadIDs(m *event.Mail) []string {
 // sorted. The executor locks them (in this order) before Evaluate; the
 // plan's Keys is the same set.
 func (rs *RuleSet) Keys(ev *event.Event) ([]string, error) {
-	base := newData(ev)
+	return rs.keys(ev, rs.match(ev), newData(ev))
+}
+
+func (rs *RuleSet) keys(ev *event.Event, ms []matched, base *Data) ([]string, error) {
 	set := map[string]bool{}
-	for _, m := range rs.match(ev) {
+	for _, m := range ms {
 		d := *base
 		d.Match = m.caps
 		k, err := rs.keysOf(m, ev, &d)
@@ -147,14 +150,15 @@ func linkTargetKey(s *stepSpec) *tmpl {
 // l and has no other side effect. Errors wrap ErrRender (a template failed
 // on this event), ErrNoTicket, or the ledger's error.
 func (rs *RuleSet) Evaluate(ctx context.Context, ev *event.Event, l Ledger) (*Plan, error) {
-	keys, err := rs.Keys(ev)
+	ms := rs.match(ev)
+	base := newData(ev)
+	keys, err := rs.keys(ev, ms, base)
 	if err != nil {
 		return nil, err
 	}
-	e := &evaluation{rs: rs, ev: ev, ledger: l, ctx: ctx, base: newData(ev),
+	e := &evaluation{rs: rs, ev: ev, ledger: l, ctx: ctx, base: base,
 		plan:    &Plan{Version: PlanVersion, EventID: ev.ID, Keys: keys},
 		created: map[string]int{}}
-	ms := rs.match(ev)
 	for i, m := range ms {
 		if err := e.rule(m, i == 0); err != nil {
 			return nil, fmt.Errorf("rule %q: %w", m.r.name, err)
