@@ -22,7 +22,8 @@ type call struct {
 	query      url.Values // URL parameters (reads: fields, format, …)
 	params     []param    // body parameters, "content" first (nil for a GET)
 	atts       []Attachment
-	idempotent bool // repeating it cannot do harm (reads, set-style edits)
+	idempotent bool           // repeating it cannot do harm (reads, set-style edits)
+	body       *multipartBody // built on the first attempt, reused by the others
 }
 
 type param struct{ key, value string }
@@ -213,10 +214,12 @@ func (c *Client) newRequest(ctx context.Context, r *call) (*http.Request, error)
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
 	default:
-		mb := newMultipartBody(r.params, r.atts)
+		if r.body == nil {
+			r.body = newMultipartBody(r.params, r.atts)
+		}
 		req, err = http.NewRequestWithContext(ctx, http.MethodPost, u.String(), nil)
 		if err == nil {
-			err = mb.attach(req)
+			err = r.body.attach(req)
 		}
 	}
 	if err != nil {

@@ -22,6 +22,7 @@ type multipartBody struct {
 	params   []param
 	atts     []Attachment
 	boundary string
+	size     int64 // -1: unknown; 0: not measured yet
 }
 
 // attachmentError is a local failure to read an attachment: bad input, not
@@ -51,10 +52,15 @@ func (m *multipartBody) attach(req *http.Request) error {
 			return &attachmentError{name: a.Name, err: fmt.Errorf("attachment %d has no Open function", i+1)}
 		}
 	}
-	n, err := m.length()
-	if err != nil {
-		return err
+	if m.size == 0 {
+		// Measured once per call, not per attempt.
+		n, err := m.length()
+		if err != nil {
+			return err
+		}
+		m.size = n
 	}
+	n := m.size
 	req.Body = m.open()
 	req.GetBody = func() (io.ReadCloser, error) { return m.open(), nil }
 	req.ContentLength = n
