@@ -420,11 +420,16 @@ func (e *evaluation) linkTarget(s *stepSpec, r *renderer, ruleName string) (Tick
 	return scratch, true, nil
 }
 
-// alertDigest identifies the set of alerts and their statuses, so a rule
-// can stay quiet when Alertmanager repeats an identical notification.
+// alertDigest identifies the set of firing alerts, so a rule can stay
+// quiet when Alertmanager repeats an identical notification. Resolved
+// alerts do not count: Alertmanager reports a resolved alert once more and
+// then drops it, which changes nothing that fires.
 func alertDigest(a *event.AlertNotification) string {
 	lines := make([]string, 0, len(a.Alerts))
 	for _, x := range a.Alerts {
+		if x.Status != "firing" {
+			continue
+		}
 		id := x.Fingerprint
 		if id == "" {
 			ks := sortedKeys(x.Labels)
@@ -433,11 +438,11 @@ func alertDigest(a *event.AlertNotification) string {
 			}
 			id = strings.Join(ks, ",")
 		}
-		lines = append(lines, id+" "+x.Status)
+		lines = append(lines, id)
 	}
 	sort.Strings(lines)
+	lines = slices.Compact(lines)
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%d\n", a.Status, a.TruncatedAlerts)
 	for _, l := range lines {
 		h.Write([]byte(l + "\n"))
 	}
