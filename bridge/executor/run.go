@@ -43,9 +43,9 @@ func (r *run) steps(ctx context.Context) {
 		}
 		log := r.log.With("step", i+1, "action", string(st.Action))
 		now := x.o.Now()
-		if ss.Attempts >= x.o.Backoff.MaxAttempts || now.Sub(r.se.ReceivedAt) > x.o.Backoff.MaxAge {
+		if age, over := r.exhausted(ss, now); over {
 			x.dead(ctx, log, r.se, i, ClassExhausted, fmt.Sprintf("gave up after %d attempts over %s; last error (%s): %s",
-				ss.Attempts, now.Sub(r.se.ReceivedAt).Round(time.Second), ss.Class, ss.Message))
+				ss.Attempts, age.Round(time.Second), ss.Class, ss.Message))
 			return
 		}
 		ticket, err := r.ticket(st.Ticket)
@@ -89,6 +89,20 @@ func (r *run) steps(ctx context.Context) {
 	r.log.Info("event done", "rule", r.se.Rule, "ticket", r.mainTicket())
 	x.m.Finished(r.se.Source, r.se.Rule, "done")
 	x.kickFinish()
+}
+
+// exhausted says whether a step has failed for too long. MaxAge counts
+// from acceptance or from the latest operator retry, and only gives up on a
+// step that has failed at least once: a backlog older than MaxAge (a daemon
+// stopped for days) is tried, not dead-lettered unseen.
+func (r *run) exhausted(ss *store.Step, now time.Time) (age time.Duration, over bool) {
+	since := r.se.ReceivedAt
+	if r.se.RetriedAt.After(since) {
+		since = r.se.RetriedAt
+	}
+	age = now.Sub(since)
+	failed := ss.Attempts > 0 || ss.State != store.StepPending
+	return age, ss.Attempts >= r.x.o.Backoff.MaxAttempts || (failed && age > r.x.o.Backoff.MaxAge)
 }
 
 func (r *run) mainTicket() int {

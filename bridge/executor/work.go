@@ -138,7 +138,7 @@ func (x *Executor) plan(ctx context.Context, log *slog.Logger, ev *event.Event, 
 		if st.Carry != nil {
 			s = *st.Carry
 			s.Index, s.Action, s.Key = i, st.Action, st.Key
-			s.State = store.StepDone
+			s.State = st.Carry.CarriedState()
 		}
 		se.Steps = append(se.Steps, s)
 	}
@@ -149,7 +149,8 @@ func (x *Executor) plan(ctx context.Context, log *slog.Logger, ev *event.Event, 
 // carry maps the new plan's steps to the store's, reusing the result of an
 // earlier plan's step with the same action and key that succeeded (each
 // old step at most once): a ticket created before a failure is never
-// created again after an operator retry.
+// created again after an operator retry. An old step whose outcome is
+// unknown is carried too, to be reconciled before it is sent again.
 func carry(steps []rules.Step, se *store.Event) []store.NewStep {
 	used := make([]bool, len(se.Steps))
 	out := make([]store.NewStep, len(steps))
@@ -159,7 +160,8 @@ func carry(steps []rules.Step, se *store.Event) []store.NewStep {
 			continue
 		}
 		for j, old := range se.Steps {
-			if !used[j] && old.State == store.StepDone && old.Action == string(st.Action) && old.Key == st.Key {
+			carried := old.State == store.StepDone || old.State == store.StepUnknown || old.State == store.StepStarted
+			if !used[j] && carried && old.Action == string(st.Action) && old.Key == st.Key {
 				used[j] = true
 				o := old
 				out[i].Carry = &o

@@ -19,7 +19,8 @@
 //	    │            │          └──────> dead (step, class, RT's message)
 //	    │            └──> ignored (reason)
 //	    └──> duplicate (duplicate_of)
-//	dead ──retry──> accepted (re-planned; steps that succeeded keep their results)
+//	dead ──retry──> accepted (re-planned; steps that succeeded keep their results,
+//	                          steps of unknown outcome are reconciled first)
 //	dead ──drop───> dropped
 //
 // done, ignored, dead, duplicate and dropped are final. A final event keeps

@@ -97,6 +97,9 @@ CREATE TABLE event_keys (
 CREATE INDEX event_keys_key ON event_keys (key);
 INSERT INTO event_keys (event_id, key) SELECT id, corr_key FROM events WHERE corr_key <> '';
 `,
+	// 3: when an operator last retried the event (its age for giving up
+	// counts from there, not from acceptance).
+	`ALTER TABLE events ADD COLUMN retried_at INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // SchemaVersion is the version this build migrates to.

@@ -72,9 +72,10 @@ func (s *Store) Recent(ctx context.Context, limit int) ([]*Event, error) {
 // runs (the daemon polls); in-process it wakes the executor.
 func (s *Store) Retry(ctx context.Context, id string) error {
 	err := s.update(ctx, id, func(tx *sql.Tx) error {
+		now := ms(s.opts.Now())
 		res, err := tx.ExecContext(ctx, `UPDATE events SET state = 'accepted', replan = CASE WHEN plan IS NULL THEN 0 ELSE 1 END,
-			attempts = 0, next_attempt = ?, dead_step = -1, dead_class = '', reason = '', finished = 0, updated_at = ?
-			WHERE id = ? AND state = 'dead'`, ms(s.opts.Now()), ms(s.opts.Now()), id)
+			attempts = 0, next_attempt = ?, dead_step = -1, dead_class = '', reason = '', finished = 0, updated_at = ?, retried_at = ?
+			WHERE id = ? AND state = 'dead'`, now, now, now, id)
 		if err != nil {
 			return err
 		}

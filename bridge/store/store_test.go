@@ -336,6 +336,12 @@ func TestPlanStepsDeadRetryDrop(t *testing.T) {
 	if e.State != StateAccepted || !e.Replan || e.Finished || e.Steps[0].State != StepDone || e.Steps[0].Ticket != 42 {
 		t.Fatalf("after retry %+v", e)
 	}
+	if e.RetriedAt.IsZero() || e.RetriedAt.Before(e.ReceivedAt) {
+		t.Fatalf("retried at %v, received at %v", e.RetriedAt, e.ReceivedAt)
+	}
+	if e.Steps[1].State != StepUnknown || e.Steps[1].CarriedState() != StepUnknown || e.Steps[0].CarriedState() != StepDone {
+		t.Fatalf("steps after retry %+v", e.Steps)
+	}
 	work, _ := s.Runnable(ctx, time.Now().Add(time.Second), 10)
 	if len(work) != 1 || work[0].Planned {
 		t.Fatalf("runnable after retry %+v", work)
@@ -360,6 +366,28 @@ func TestPlanStepsDeadRetryDrop(t *testing.T) {
 	st, _ := s.Stats(ctx)
 	if st.ByState[StateDropped] != 1 || st.ByState[StateDead] != 0 {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+// A step carried into a new plan while its outcome is unknown stays
+// unknown (with its failure), so the executor reconciles it first.
+func TestSavePlanCarriesUnknownStep(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	ctx := context.Background()
+	acc, _ := s.Accept(ctx, incoming("hook", "", "{}"))
+	id := acc.ID
+	old := Step{Action: "create", Key: "k", State: StepUnknown, Attempts: 3, StartedAt: time.UnixMilli(1000), Class: "ambiguous", Message: "no answer"}
+	if err := s.SavePlan(ctx, id, PlanRecord{Version: 1, Body: []byte(`{}`), Steps: []NewStep{{Action: "create", Key: "k", Carry: &old}}}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := s.Event(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := e.Steps[0]
+	if got.State != StepUnknown || got.Attempts != 3 || !got.StartedAt.Equal(old.StartedAt) || got.Ticket != 0 || got.Class != "ambiguous" {
+		t.Fatalf("carried step %+v", got)
 	}
 }
 

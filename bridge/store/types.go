@@ -65,6 +65,7 @@ type Event struct {
 	Replan      bool
 	Attempts    int // step attempts started, all steps together
 	NextAttempt time.Time
+	RetriedAt   time.Time // the latest operator retry; zero when none
 	UpdatedAt   time.Time
 	Reason      string // ignored: the rule's reason; dead: RT's message (or ours)
 	Rule        string // the rule that planned it, when known
@@ -90,13 +91,24 @@ type Step struct {
 	Reply      string // first bytes of RT's reply
 }
 
-// NewStep describes a step when a plan is stored. Carry, when set, makes
-// the step done from the start with that earlier result (operator retry:
-// a ticket created before the failure is reused, never created again).
+// NewStep describes a step when a plan is stored. Carry, when set, starts
+// the step from an earlier plan's step (operator retry): a done one keeps
+// its result (a ticket created before the failure is reused, never created
+// again); an unknown one stays unknown, so it is reconciled before it is
+// sent again.
 type NewStep struct {
 	Action string
 	Key    string
 	Carry  *Step
+}
+
+// CarriedState is the state a step carried into a new plan starts in:
+// unknown stays unknown (RT may have acted), anything else was done.
+func (s *Step) CarriedState() StepState {
+	if s.State == StepUnknown || s.State == StepStarted {
+		return StepUnknown
+	}
+	return StepDone
 }
 
 // Result is what a successful step returns.

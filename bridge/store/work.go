@@ -103,18 +103,18 @@ func (s *Store) RecoverRunning(ctx context.Context) (int, error) {
 }
 
 const eventCols = `id, source, kind, dedup_key, received_at, origin, meta, raw_size, raw_file <> '', state, duplicate_of,
-	corr_key, plan, plan_version, replan, attempts, next_attempt, updated_at, reason, rule, dead_step, dead_class, finished`
+	corr_key, plan, plan_version, replan, attempts, next_attempt, updated_at, reason, rule, dead_step, dead_class, finished, retried_at`
 
 func scanEvent(sc interface{ Scan(...any) error }) (*Event, error) {
 	var e Event
-	var recv, next, upd int64
+	var recv, next, upd, retried int64
 	var origin, meta string
 	err := sc.Scan(&e.ID, &e.Source, &e.Kind, &e.DedupKey, &recv, &origin, &meta, &e.RawSize, &e.RawInFile, &e.State, &e.DuplicateOf,
-		&e.Key, &e.Plan, &e.PlanVersion, &e.Replan, &e.Attempts, &next, &upd, &e.Reason, &e.Rule, &e.DeadStep, &e.DeadClass, &e.Finished)
+		&e.Key, &e.Plan, &e.PlanVersion, &e.Replan, &e.Attempts, &next, &upd, &e.Reason, &e.Rule, &e.DeadStep, &e.DeadClass, &e.Finished, &retried)
 	if err != nil {
 		return nil, err
 	}
-	e.ReceivedAt, e.NextAttempt, e.UpdatedAt = fromMS(recv), fromMS(next), fromMS(upd)
+	e.ReceivedAt, e.NextAttempt, e.UpdatedAt, e.RetriedAt = fromMS(recv), fromMS(next), fromMS(upd), fromMS(retried)
 	if err := json.Unmarshal([]byte(origin), &e.Origin); err != nil {
 		return nil, fmt.Errorf("origin of %s: %w", e.ID, err)
 	}
@@ -200,8 +200,9 @@ func (s *Store) SavePlan(ctx context.Context, id string, p PlanRecord) error {
 		}
 		for i, st := range p.Steps {
 			if c := st.Carry; c != nil {
-				_, err := tx.ExecContext(ctx, `INSERT INTO steps (event_id, idx, action, key, state, attempts, started_at, finished_at, ticket, txn, reply)
-					VALUES (?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?)`, id, i, st.Action, st.Key, c.Attempts, ms(c.StartedAt), ms(c.FinishedAt), c.Ticket, c.Txn, c.Reply)
+				_, err := tx.ExecContext(ctx, `INSERT INTO steps (event_id, idx, action, key, state, attempts, started_at, finished_at, ticket, txn, class, message, reply)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, i, st.Action, st.Key, string(c.CarriedState()), c.Attempts, ms(c.StartedAt), ms(c.FinishedAt),
+					c.Ticket, c.Txn, c.Class, c.Message, c.Reply)
 				if err != nil {
 					return err
 				}
