@@ -6,4 +6,5 @@ bash "$here/alertmanager/stop-alertmanager.sh" || true
 bash "$here/kerberos/stop-kdc.sh" || true
 bash "$here/kerberos/stop-rt-front.sh" || true
 bash "$here/imap/stop-imap.sh" || true
+bash "$here/rt/stop-rt-basic.sh" || true
 bash "$here/rt/stop-rt.sh" || true

@@ -27,6 +27,9 @@ RT_PORT=${RT_PORT:-18080} bash "$here/rt/start-rt.sh" ${RT_RESET:+--reset} >"$ou
 cat "$out_dir/rt.out" >>"$tmp"
 # Ticket custom fields the tests need (REST cannot create them).
 bash "$here/rt/ensure-cf.sh" >>"$tmp"
+# Extra users (rights, a bcrypt-cost-12 password) and a Basic-auth front on :18082.
+bash "$here/rt/ensure-users.sh" >>"$tmp"
+RT_BASIC_PORT=${RT_BASIC_PORT:-18082} bash "$here/rt/start-rt-basic.sh" >>"$tmp"
 
 log "Dovecot IMAP on 127.0.0.1:${IMAP_PORT:-1143} / ${IMAPS_PORT:-1993}"
 IMAP_DIR=${IMAP_DIR:-/tmp/bridge-imap} bash "$here/imap/start-imap.sh" >"$out_dir/imap.out"
