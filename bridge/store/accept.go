@@ -72,7 +72,18 @@ func (s *Store) Accept(ctx context.Context, in source.Incoming) (source.Accepted
 	}
 	// Once queued, wait for the verdict even if ctx ends: the batch may
 	// commit, and a committed row must keep its file.
-	res := <-r.resp
+	var res acceptResp
+	select {
+	case res = <-r.resp:
+	case <-s.done:
+		// The committer has gone (Close raced this send): its verdict, if
+		// it gave one, is already buffered; otherwise nothing committed.
+		select {
+		case res = <-r.resp:
+		default:
+			res.err = ErrClosed
+		}
+	}
 	if res.err != nil {
 		return source.Accepted{}, res.err
 	}
