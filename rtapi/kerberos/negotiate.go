@@ -2,7 +2,7 @@ package kerberos
 
 import (
 	"context"
-	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -82,7 +82,7 @@ func (a *Authenticator) loginRT(ctx context.Context, hc *http.Client, target str
 	resp, err = get(ctx, hc, target, a.SetHeader)
 	if err != nil {
 		var ke *Error
-		if asKerberos(err, &ke) {
+		if errors.As(err, &ke) {
 			return rtError(ke)
 		}
 		return &rtapi.Error{Op: "kerberos login", Path: redact(target), Kind: rtapi.Transient, Err: err}
@@ -115,20 +115,6 @@ func isRTOK(body string) bool {
 	return len(f) >= 2 && strings.HasPrefix(f[0], "RT/") && f[1] == "200"
 }
 
-// tokenError carries a *Error out of get's header callback.
-type tokenError struct{ e *Error }
-
-func (t tokenError) Error() string { return t.e.Error() }
-func (t tokenError) Unwrap() error { return t.e }
-
-func asKerberos(err error, out **Error) bool {
-	if t, ok := err.(tokenError); ok {
-		*out = t.e
-		return true
-	}
-	return false
-}
-
 func get(ctx context.Context, hc *http.Client, target string, auth func(*http.Request) *Error) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
@@ -136,7 +122,7 @@ func get(ctx context.Context, hc *http.Client, target string, auth func(*http.Re
 	}
 	if auth != nil {
 		if e := auth(req); e != nil {
-			return nil, tokenError{e}
+			return nil, e
 		}
 	}
 	return hc.Do(req)
@@ -171,14 +157,4 @@ func redact(raw string) string {
 		}
 	}
 	return raw
-}
-
-// token is exposed for tests: a Negotiate header value must be base64.
-func validToken(h string) bool {
-	v, ok := strings.CutPrefix(h, "Negotiate ")
-	if !ok {
-		return false
-	}
-	_, err := base64.StdEncoding.DecodeString(v)
-	return err == nil
 }
