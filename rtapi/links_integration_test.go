@@ -95,7 +95,7 @@ func TestRTOwnerAndMerge(t *testing.T) {
 		t.Fatalf("Untake: %v, owner %q", err, owner())
 	}
 	// RT only steals from another owner; the refusal shows the action reached
-	// RT's steal logic (granting OwnTicket to a second user needs the UI).
+	// RT's steal logic (a real steal: TestRTStealFromAnotherOwner).
 	err := c.Steal(ctx, id)
 	var e *Error
 	if !errors.As(err, &e) || e.Code != 400 || !strings.Contains(e.Text, "steal a ticket owned by someone else") {
