@@ -22,6 +22,7 @@ type RuleSet struct {
 	rules    []*rule
 	defaults *defaults
 	warnings []Problem
+	storm    *stormCounter // alert rules' new tickets per minute (alert_describe.go)
 }
 
 // Warnings returns what Compile found suspicious but accepted (e.g. a rule
@@ -53,6 +54,7 @@ type rule struct {
 	do        []*stepSpec
 	ifExists  []*stepSpec
 	ifMissing []*stepSpec
+	alert     *alertSpec // the alert lifecycle (alert_*.go), nil for a plain rule
 }
 
 func (r *rule) summary() string {
@@ -81,6 +83,9 @@ func (r *rule) summary() string {
 	list("if_exists", r.ifExists)
 	list("if_missing", r.ifMissing)
 	list("do", r.do)
+	if r.alert != nil {
+		fmt.Fprintf(&b, "; alert lifecycle per %s", r.alert.granularity)
+	}
 	if r.cont {
 		b.WriteString("; continue")
 	}
@@ -102,7 +107,7 @@ func Compile(src Source) (*RuleSet, error) {
 	c := &compiler{ps: problems{file: src.File}, named: map[string]*yaml.Node{}}
 	c.root = template.New("").Funcs(funcMap(&regexCache{})).Option("missingkey=error")
 	c.compileTemplates(src.Templates)
-	rs := &RuleSet{defaults: c.compileDefaults()}
+	rs := &RuleSet{defaults: c.compileDefaults(), storm: &stormCounter{}}
 	if !isNull(src.Rules) {
 		n := resolve(src.Rules)
 		if n.Kind != yaml.SequenceNode {
@@ -183,7 +188,7 @@ func (c *compiler) compileRules(n *yaml.Node) []*rule {
 	return out
 }
 
-const ruleKeyNames = "name, description, when, key, thread, continue, skip_repeats, do, if_exists, if_missing"
+const ruleKeyNames = "name, description, when, key, thread, continue, skip_repeats, do, if_exists, if_missing, alert"
 
 func (c *compiler) compileRule(n *yaml.Node) *rule {
 	pairs, ok := c.ps.mapping(n, "rule")
@@ -227,6 +232,8 @@ func (c *compiler) compileRule(n *yaml.Node) *rule {
 			r.ifExists = c.compileSteps(p.v, "if_exists")
 		case "if_missing":
 			r.ifMissing = c.compileSteps(p.v, "if_missing")
+		case "alert":
+			r.alert = c.compileAlert(p.v)
 		default:
 			c.ps.errorf(p.kn, "unknown key %q (rule keys: %s)", p.key, ruleKeyNames)
 		}
@@ -235,6 +242,10 @@ func (c *compiler) compileRule(n *yaml.Node) *rule {
 	hasSteps := false
 	for _, p := range pairs {
 		hasSteps = hasSteps || p.key == "do" || p.key == "if_exists" || p.key == "if_missing"
+		if p.key == "alert" {
+			c.checkAlertRule(n, r, pairs)
+			hasSteps = true
+		}
 	}
 	if !hasSteps {
 		c.ps.errorf(n, "rule has no steps: give do:, if_exists: or if_missing:")

@@ -104,6 +104,12 @@ func (rs *RuleSet) keys(ev *event.Event, ms []matched, base *Data) ([]string, er
 	for _, m := range ms {
 		d := *base
 		d.Match = m.caps
+		if m.r.alert != nil {
+			if err := rs.alertKeys(m.r, ev, &d, set); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		k, err := rs.keysOf(m, ev, &d)
 		if err != nil {
 			return nil, err
@@ -192,6 +198,9 @@ type evaluation struct {
 }
 
 func (e *evaluation) rule(m matched, first bool) error {
+	if m.r.alert != nil {
+		return e.alertRule(m, first) // alert_eval.go
+	}
 	d := *e.base
 	d.Match = m.caps
 	k, err := e.rs.keysOf(m, e.ev, &d)

@@ -1,4 +1,4 @@
-package lifecycle
+package rules
 
 import (
 	"fmt"
@@ -12,9 +12,9 @@ import (
 	"github.com/rtbridge/rtbridge/bridge/event"
 )
 
-// maxValue bounds each label value quoted in a comment, so a 100 KB label
+// maxAlertValue bounds each label value quoted in a comment, so a 100 KB label
 // cannot flood the ticket.
-const maxValue = 200
+const maxAlertValue = 200
 
 // describeChange lists, one alert per line, what fires anew, what still
 // fires, what resolved and what is no longer reported. Label values are
@@ -28,14 +28,14 @@ func describeChange(as []event.Alert, prev, firing []string) string {
 	var newly, still, resolved, gone []string
 	for _, fp := range firing {
 		if slices.Contains(prev, fp) {
-			still = append(still, line(byFP[fp]))
+			still = append(still, alertLine(byFP[fp]))
 		} else {
-			newly = append(newly, line(byFP[fp]))
+			newly = append(newly, alertLine(byFP[fp]))
 		}
 	}
 	for _, a := range as {
 		if a.Status == "resolved" {
-			resolved = append(resolved, line(a))
+			resolved = append(resolved, alertLine(a))
 		}
 	}
 	for _, fp := range prev {
@@ -57,7 +57,7 @@ func describeChange(as []event.Alert, prev, firing []string) string {
 	return strings.TrimRight(b.String(), "\n") + "\n"
 }
 
-func line(a event.Alert) string {
+func alertLine(a event.Alert) string {
 	keys := make([]string, 0, len(a.Labels))
 	for k := range a.Labels {
 		keys = append(keys, k)
@@ -65,66 +65,63 @@ func line(a event.Alert) string {
 	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = quote(k) + "=" + strconv.Quote(clip(a.Labels[k]))
+		parts[i] = quoteLabel(k) + "=" + strconv.Quote(clipValue(a.Labels[k]))
 	}
 	s := "- {" + strings.Join(parts, ", ") + "}"
 	if sum := a.Annotations["summary"]; sum != "" {
-		s += " " + strconv.Quote(clip(sum))
+		s += " " + strconv.Quote(clipValue(sum))
 	}
 	return s
 }
 
 // quote leaves plain label names bare and quotes anything else.
-func quote(k string) string {
+func quoteLabel(k string) string {
 	for _, r := range k {
 		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return strconv.Quote(clip(k))
+			return strconv.Quote(clipValue(k))
 		}
 	}
 	return k
 }
 
-func clip(s string) string {
-	if len(s) <= maxValue {
+func clipValue(s string) string {
+	if len(s) <= maxAlertValue {
 		return s
 	}
-	return strings.ToValidUTF8(s[:maxValue], "") + "…"
+	return strings.ToValidUTF8(s[:maxAlertValue], "") + "…"
 }
 
-// StormCounter counts ticket creations per rule over the last minute. It is
-// in memory on purpose: a restart forgets a storm, which at worst lets one
-// more minute of tickets through.
-type StormCounter struct {
+// stormCounter counts ticket creations per rule over the last minute.
+//
+// It lives in memory, in the compiled RuleSet, on purpose: persisting it
+// would need one ledger entry every event of the rule writes, i.e. every
+// notification of the rule serialised on one key and one more store write
+// per create. A restart or reload forgets at most one minute of counts, so
+// at worst storm_limit more tickets get through before the cap applies
+// again. Workers planning at the same time may each pass the limit by one.
+type stormCounter struct {
 	mu    sync.Mutex
 	times map[string][]time.Time
 }
 
-// Recent returns how many creations rule recorded in the minute before now.
-func (c *StormCounter) Recent(rule string, now time.Time) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.prune(rule, now))
-}
-
-// Add records one creation for rule at now.
-func (c *StormCounter) Add(rule string, now time.Time) {
+// take reports whether rule may create one more ticket at now (fewer than
+// limit in the last minute) and, if so, counts it.
+func (c *stormCounter) take(rule string, limit int, now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.times == nil {
 		c.times = map[string][]time.Time{}
 	}
-	c.times[rule] = append(c.prune(rule, now), now)
-}
-
-func (c *StormCounter) prune(rule string, now time.Time) []time.Time {
 	ts := c.times[rule]
 	i := 0
 	for i < len(ts) && now.Sub(ts[i]) >= time.Minute {
 		i++
 	}
 	ts = ts[i:]
-	if c.times != nil {
+	if len(ts) >= limit {
 		c.times[rule] = ts
+		return false
 	}
-	return ts
+	c.times[rule] = append(ts, now)
+	return true
 }
