@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rtbridge/rtbridge/bridge/daemon"
+	"github.com/rtbridge/rtbridge/bridge/store"
 	"github.com/rtbridge/rtbridge/internal/amtest"
 	"github.com/rtbridge/rtbridge/internal/testenv"
 	"github.com/rtbridge/rtbridge/rtapi"
@@ -32,6 +33,7 @@ func TestHAPairFireChangeResolve(t *testing.T) {
 	}
 	name := fmt.Sprintf("E2E%d", time.Now().UnixNano())
 	hookTok := write("hook-token", "am-e2e-token\n")
+	stateDir := filepath.Join(dir, "state")
 	cfg := write("rtbridge.yaml", fmt.Sprintf(`rt:
   url: %s
   auth: token
@@ -64,7 +66,7 @@ rules:
       - create: { queue: General, subject: '%s {{ len .Alerts.Firing }} firing', text: 'opened by the e2e test' }
   - name: default
     do: [ { ignore: 'not this test' } ]
-`, rt.URL, write("rt-token", rt.Token+"\n"), filepath.Join(dir, "state"), hookTok, name, name))
+`, rt.URL, write("rt-token", rt.Token+"\n"), stateDir, hookTok, name, name))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
@@ -111,7 +113,7 @@ rules:
 	// Phase 1: both fire on both Alertmanagers -> exactly one ticket.
 	post(amtest.Alert{Labels: a}, amtest.Alert{Labels: b})
 	id := waitTicket(t, client, name)
-	settle()
+	settle(t, stateDir, 2)
 	if ids := tickets(t, client, name); len(ids) != 1 {
 		t.Fatalf("HA pair created %d tickets: %v", len(ids), ids)
 	}
@@ -126,7 +128,7 @@ rules:
 	// Phase 2: a resolves -> one comment, from two deliveries.
 	post(amtest.Alert{Labels: a, EndsAt: time.Now().Add(-time.Second)})
 	waitComments(t, client, id, 1)
-	settle()
+	settle(t, stateDir, 4)
 	if c := comments(t, client, id); len(c) != 1 || !strings.Contains(c[0], "1 firing, 1 resolved") {
 		t.Fatalf("after the change: %q", c)
 	}
@@ -134,7 +136,7 @@ rules:
 	// Phase 3: b resolves -> one more comment.
 	post(amtest.Alert{Labels: b, EndsAt: time.Now().Add(-time.Second)})
 	waitComments(t, client, id, 2)
-	settle()
+	settle(t, stateDir, 6)
 	if c := comments(t, client, id); len(c) != 2 || !strings.Contains(c[1], "0 firing, 1 resolved") {
 		t.Fatalf("after the resolution: %q", c)
 	}
@@ -146,9 +148,36 @@ rules:
 	}
 }
 
-// settle waits long enough for a second delivery (the HA peer's, or a
-// group_interval flush) to have been processed, so counts are final.
-func settle() { time.Sleep(3 * time.Second) }
+// settle waits until the daemon's store holds at least events events (each
+// Alertmanager's delivery of every phase so far) and none has work left,
+// so the counts read from RT afterwards are final. It opens the store as a
+// second process would (SQLite WAL: the daemon keeps writing).
+func settle(t *testing.T, stateDir string, events int) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, stateDir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var last store.Stats
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if last, err = st.Stats(ctx); err != nil {
+			t.Fatal(err)
+		}
+		total, open := 0, 0
+		for state, n := range last.ByState {
+			total += n
+			if !state.Final() {
+				open += n
+			}
+		}
+		if total >= events && open == 0 {
+			return
+		}
+	}
+	t.Fatalf("the daemon did not settle on %d events: %v", events, last.ByState)
+}
 
 func tickets(t *testing.T, c *rtapi.Client, name string) []int {
 	t.Helper()
