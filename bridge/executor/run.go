@@ -228,7 +228,10 @@ func (r *run) failed(ctx context.Context, log *slog.Logger, i int, ss *store.Ste
 	now := x.o.Now()
 	if ctx.Err() != nil {
 		// Stopping: not RT's fault. Whatever may have been sent is reconciled on the next start.
-		x.o.Store.StepFailed(wctx, r.se.ID, i, store.Failure{Class: "stopped", Message: msg}, duringReconcile || kind != rtapi.Transient, now)
+		if err := x.o.Store.StepFailed(wctx, r.se.ID, i, store.Failure{Class: "stopped", Message: msg}, duringReconcile || kind != rtapi.Transient, now); err != nil {
+			// The step stays "started": the next start treats it as unknown.
+			log.Error("record interrupted attempt", "err", err)
+		}
 		return
 	}
 	switch kind {
