@@ -106,7 +106,10 @@ func NewRTClient(c config.RT, m *metrics.Metrics, log *slog.Logger) (*rtapi.Clie
 	default:
 		return nil, fmt.Errorf("rt.auth %q unknown", c.Auth)
 	}
-	return rtapi.New(rtapi.Config{URL: c.URL, Auth: auth, HTTPClient: hc, Logger: log, Timeout: c.Timeout})
+	// The executor owns retries (backoff across restarts, the breaker); the
+	// client only retries once at once, for a blip.
+	return rtapi.New(rtapi.Config{URL: c.URL, Auth: auth, HTTPClient: hc, Logger: log, Timeout: c.Timeout,
+		Retry: rtapi.RetryPolicy{Attempts: 2, Initial: 500 * time.Millisecond, Max: 2 * time.Second}})
 }
 
 // Parse derives an event from its stored bytes, by kind (the executor's
