@@ -14,6 +14,7 @@ type Source struct {
 	File      string
 	Rules     *yaml.Node
 	Templates *yaml.Node
+	NoMatch   *yaml.Node // the top-level no_match: setting (nomatch.go)
 }
 
 // RuleSet is a compiled, immutable rule set: safe for concurrent use, and
@@ -21,6 +22,8 @@ type Source struct {
 type RuleSet struct {
 	rules    []*rule
 	defaults *defaults
+	index    *ruleIndex // candidate rules by kind and source (matchindex.go)
+	noMatch  *noMatch   // what an event no rule matches gets (nomatch.go)
 	warnings []Problem
 	storm    *stormCounter // alert rules' new tickets per minute (alert_describe.go)
 }
@@ -116,6 +119,8 @@ func Compile(src Source) (*RuleSet, error) {
 			rs.rules = c.compileRules(n)
 		}
 	}
+	rs.noMatch = c.compileNoMatch(src, rs.rules)
+	rs.index = buildIndex(rs.rules)
 	if errs := c.ps.errors(); len(errs) > 0 {
 		return nil, &CompileError{Problems: errs}
 	}
@@ -182,9 +187,6 @@ func (c *compiler) compileRules(n *yaml.Node) []*rule {
 		out = append(out, r)
 	}
 	c.ps.rule = ""
-	if catchAll == nil && len(out) > 0 {
-		c.ps.warnf(n, "no catch-all rule (a rule without when:): events no rule matches are ignored with reason \"no rule matched\"")
-	}
 	return out
 }
 

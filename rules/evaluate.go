@@ -24,7 +24,7 @@ type matched struct {
 func (rs *RuleSet) match(ev *event.Event) []matched {
 	v := &view{ev: ev}
 	var out []matched
-	for _, r := range rs.rules {
+	for _, r := range rs.candidates(ev) {
 		var caps map[string]string
 		if r.usesCaps {
 			caps = map[string]string{}
@@ -173,7 +173,9 @@ func (rs *RuleSet) Evaluate(ctx context.Context, ev *event.Event, l Ledger) (*Pl
 	p := e.plan
 	switch {
 	case len(ms) == 0:
-		p.Ignore = &Ignore{Reason: "no rule matched"}
+		if p.Ignore, err = rs.noMatch.apply(base); err != nil {
+			return nil, err
+		}
 	case len(p.Steps) > 0:
 		p.Ignore = nil
 	case p.Ignore == nil:

@@ -10,11 +10,40 @@ import (
 
 // view gives matchers the values of an event's fields. scratch backs
 // single-value answers so matching a plain field allocates nothing; a
-// returned slice is valid until the next call.
+// returned slice is valid until the next call. Derived values (address
+// and attachment lists, case-folded texts for regex prefilters) are built
+// on first use and kept for the rest of the event.
 type view struct {
-	ev      *event.Event
-	scratch [1]string
-	addrs   map[string][]string // lazily built address lists by field
+	ev       *event.Event
+	scratch  [1]string
+	addrs    [4][]string // from, to, cc, reply_to
+	addrsSet [4]bool
+	attNames []string
+	attTypes []string
+	folded   map[foldKey][]string // canonFold of a field's values
+}
+
+type foldKey struct{ name, arg string }
+
+// canon returns canonFold(vals[i]) for field f, computing the field's
+// folded values once per event.
+func (v *view) canon(f *fieldCond, vals []string, i int) string {
+	if vals[i] == "" {
+		return ""
+	}
+	k := foldKey{f.name, f.arg}
+	if c, ok := v.folded[k]; ok && len(c) == len(vals) {
+		return c[i]
+	}
+	c := make([]string, len(vals))
+	for j, s := range vals {
+		c[j] = canonFold(s)
+	}
+	if v.folded == nil {
+		v.folded = make(map[foldKey][]string, 4)
+	}
+	v.folded[k] = c
+	return c[i]
 }
 
 // getter returns the values of a field (arg names a header, label or JSON
@@ -77,21 +106,25 @@ var fields = map[string]struct {
 	}},
 	"attachment": {get: func(v *view, _ string, _ []pathElem) ([]string, bool) {
 		if m := v.ev.Mail; m != nil && len(m.Attachments) > 0 {
-			out := make([]string, len(m.Attachments))
-			for i, a := range m.Attachments {
-				out[i] = a.Name
+			if v.attNames == nil {
+				v.attNames = make([]string, len(m.Attachments))
+				for i, a := range m.Attachments {
+					v.attNames[i] = a.Name
+				}
 			}
-			return out, true
+			return v.attNames, true
 		}
 		return nil, false
 	}},
 	"attachment_type": {fold: true, get: func(v *view, _ string, _ []pathElem) ([]string, bool) {
 		if m := v.ev.Mail; m != nil && len(m.Attachments) > 0 {
-			out := make([]string, len(m.Attachments))
-			for i, a := range m.Attachments {
-				out[i] = a.ContentType
+			if v.attTypes == nil {
+				v.attTypes = make([]string, len(m.Attachments))
+				for i, a := range m.Attachments {
+					v.attTypes[i] = a.ContentType
+				}
 			}
-			return out, true
+			return v.attTypes, true
 		}
 		return nil, false
 	}},
@@ -135,21 +168,23 @@ var fields = map[string]struct {
 }
 
 func addrGetter(field string) getter {
+	slot := map[string]int{"from": 0, "to": 1, "cc": 2, "reply_to": 3}[field]
 	return func(v *view, _ string, _ []pathElem) ([]string, bool) {
 		m := v.ev.Mail
 		if m == nil {
 			return nil, false
 		}
-		if out, ok := v.addrs[field]; ok {
+		if v.addrsSet[slot] {
+			out := v.addrs[slot]
 			return out, len(out) > 0
 		}
 		var list []event.Address
-		switch field {
-		case "from":
+		switch slot {
+		case 0:
 			list = m.From
-		case "to":
+		case 1:
 			list = m.To
-		case "cc":
+		case 2:
 			list = m.Cc
 		default:
 			list = m.ReplyTo
@@ -158,10 +193,7 @@ func addrGetter(field string) getter {
 		for i, a := range list {
 			out[i] = a.Address
 		}
-		if v.addrs == nil {
-			v.addrs = make(map[string][]string, 4)
-		}
-		v.addrs[field] = out
+		v.addrs[slot], v.addrsSet[slot] = out, true
 		return out, len(out) > 0
 	}
 }

@@ -70,12 +70,14 @@ type test struct {
 	op   op
 	s    string
 	re   *regexp.Regexp
-	caps bool // re has named groups
+	caps bool       // re has named groups
+	pre  *prefilter // literals every match of re contains; nil: none known
 }
 
 // fieldCond tests one field. With anyOf a single passing test suffices
 // (a YAML list); otherwise all tests must pass (a mapping or one value).
 type fieldCond struct {
+	name  string // the when: key (kind, source, header, …), for the view's caches and the rule index
 	get   getter
 	arg   string
 	path  []pathElem
@@ -90,8 +92,8 @@ func (f *fieldCond) match(v *view, caps map[string]string) bool {
 	if f.label && !present {
 		vals, present = []string{""}, false
 	}
-	for _, t := range f.tests {
-		ok := t.eval(vals, present, f.fold, caps)
+	for i := range f.tests {
+		ok := f.tests[i].eval(v, f, vals, present, caps)
 		if f.anyOf && ok {
 			return true
 		}
@@ -102,7 +104,7 @@ func (f *fieldCond) match(v *view, caps map[string]string) bool {
 	return !f.anyOf
 }
 
-func (t *test) eval(vals []string, present, fold bool, caps map[string]string) bool {
+func (t *test) eval(v *view, f *fieldCond, vals []string, present bool, caps map[string]string) bool {
 	switch t.op {
 	case opPresent:
 		return present
@@ -111,7 +113,7 @@ func (t *test) eval(vals []string, present, fold bool, caps map[string]string) b
 	case opEq, opNe:
 		eq := false
 		for _, s := range vals {
-			if s == t.s || fold && strings.EqualFold(s, t.s) {
+			if s == t.s || f.fold && strings.EqualFold(s, t.s) {
 				eq = true
 				break
 			}
@@ -119,7 +121,10 @@ func (t *test) eval(vals []string, present, fold bool, caps map[string]string) b
 		return eq == (t.op == opEq)
 	default:
 		found := false
-		for _, s := range vals {
+		for i, s := range vals {
+			if t.pre != nil && !t.pre.mayMatch(s, func() string { return v.canon(f, vals, i) }) {
+				continue // s lacks a literal every match contains
+			}
 			if !t.caps || caps == nil || t.op == opNotRe {
 				if t.re.MatchString(s) {
 					found = true
@@ -154,10 +159,7 @@ func (c *compiler) compileWhen(n *yaml.Node) cond {
 			all = append(all, cd)
 		}
 	}
-	if len(all) == 1 {
-		return all[0]
-	}
-	return all
+	return conjunction(all)
 }
 
 func (c *compiler) compileWhenKey(p pair) cond {
@@ -174,7 +176,7 @@ func (c *compiler) compileWhenKey(p pair) cond {
 			}
 		}
 		if p.key == "all" {
-			return allCond(list)
+			return conjunction(list)
 		}
 		return anyCond(list)
 	case "not":
@@ -193,7 +195,7 @@ func (c *compiler) compileWhenKey(p pair) cond {
 		if fc == nil {
 			return nil
 		}
-		fc.get, fc.fold = f.get, f.fold
+		fc.name, fc.get, fc.fold = p.key, f.get, f.fold
 		return fc
 	}
 	// Keyed fields: a mapping name → tests; labels also take a list of
@@ -211,7 +213,7 @@ func (c *compiler) compileWhenKey(p pair) cond {
 		if fc == nil {
 			continue
 		}
-		fc.get, fc.fold, fc.arg = f.get, f.fold, q.key
+		fc.name, fc.get, fc.fold, fc.arg = p.key, f.get, f.fold, q.key
 		switch p.key {
 		case "header":
 			fc.arg = textproto.CanonicalMIMEHeaderKey(q.key)
@@ -252,8 +254,11 @@ func (c *compiler) compileLabelMatchers(p pair, get getter) cond {
 			default:
 				t.op = opNotRe
 			}
+			if t.re != nil {
+				t.pre = newPrefilter(t.re.String())
+			}
 			c.usesCaps = c.usesCaps || t.caps
-			all = append(all, &fieldCond{get: get, arg: m.Name, label: true, tests: []test{t}})
+			all = append(all, &fieldCond{name: p.key, get: get, arg: m.Name, label: true, tests: []test{t}})
 		}
 	}
 	return all
@@ -354,7 +359,7 @@ func (c *compiler) regexTest(n *yaml.Node, o op, expr string) (test, bool) {
 		c.ps.errorf(n, "bad regex %q: %v", expr, unwrapRegexErr(err))
 		return test{}, false
 	}
-	t := test{op: o, re: re, caps: hasNames(re)}
+	t := test{op: o, re: re, caps: hasNames(re), pre: newPrefilter(expr)}
 	c.usesCaps = c.usesCaps || t.caps
 	return t, true
 }
