@@ -10,6 +10,7 @@ import (
 
 	"github.com/rtbridge/rtbridge/bridge/event"
 	"github.com/rtbridge/rtbridge/bridge/store"
+	"github.com/rtbridge/rtbridge/rtapi"
 	"github.com/rtbridge/rtbridge/rules"
 )
 
@@ -98,9 +99,19 @@ func (x *Executor) plan(ctx context.Context, log *slog.Logger, ev *event.Event, 
 		}
 		return &p, true
 	}
-	p, err := x.o.Rules().Evaluate(ctx, ev, ledgerView{x.o.Store})
+	p, err := x.o.Rules().Evaluate(ctx, ev, x.planLedger())
 	if err != nil {
 		if ctx.Err() != nil {
+			return nil, false
+		}
+		if errors.Is(err, rules.ErrTicketStatus) && rtapi.KindOf(err) != rtapi.Permanent {
+			// RT could not tell a ticket's status: plan again later, like a failed step.
+			now := x.o.Now()
+			x.br.failure(now)
+			x.m.Retry(rtapi.KindOf(err).String())
+			next := now.Add(x.o.Backoff.delay(1, "", now))
+			x.o.Store.Defer(context.WithoutCancel(ctx), se.ID, next)
+			log.Warn("planning needs RT; will retry", "err", err, "retry_at", next)
 			return nil, false
 		}
 		x.dead(ctx, log, se, -1, ClassPlan, err.Error())
