@@ -28,6 +28,9 @@ type Config struct {
 	// Rules and Templates are compiled by package rules (rules.Compile).
 	Rules     yaml.Node `yaml:"rules"`
 	Templates yaml.Node `yaml:"templates"`
+	// NoMatch is what happens to an event no rule matches (ignore with a
+	// reason, or dead-letter); compiled by package rules with the rules.
+	NoMatch yaml.Node `yaml:"no_match"`
 
 	// File is the path the config was loaded from; relative paths in it are
 	// resolved against its directory.

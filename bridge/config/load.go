@@ -84,6 +84,6 @@ func (c *Config) Redacted() string {
 // redactable drops the raw YAML sections (marshalled separately by their
 // owners) so the rest renders without surprises.
 func redactable(c Config) Config {
-	c.IMAP, c.Rules, c.Templates = yaml.Node{}, yaml.Node{}, yaml.Node{}
+	c.IMAP, c.Rules, c.Templates, c.NoMatch = yaml.Node{}, yaml.Node{}, yaml.Node{}, yaml.Node{}
 	return c
 }

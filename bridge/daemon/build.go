@@ -45,7 +45,7 @@ func parseLevel(s string) slog.Level {
 
 // CompileRules compiles the config's rules and templates.
 func CompileRules(c *config.Config) (*rules.RuleSet, error) {
-	return rules.Compile(rules.Source{File: c.File, Rules: &c.Rules, Templates: &c.Templates})
+	return rules.Compile(rules.Source{File: c.File, Rules: &c.Rules, Templates: &c.Templates, NoMatch: &c.NoMatch})
 }
 
 // RTHTTPClient is the HTTP client for RT: the config's TLS settings, and

@@ -107,6 +107,8 @@ func rulesSource(file string) (rules.Source, error) {
 			src.Rules = top.Content[i+1]
 		case "templates":
 			src.Templates = top.Content[i+1]
+		case "no_match":
+			src.NoMatch = top.Content[i+1]
 		}
 	}
 	return src, nil
