@@ -25,7 +25,7 @@ var (
 	buildErr  error
 )
 
-func rtbridgeBinary(t *testing.T) string {
+func rtbridgeBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "rtbridge-bin")
@@ -55,7 +55,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -73,7 +73,7 @@ type proc struct {
 }
 
 // startBinary runs `rtbridge run` and waits until /healthz answers.
-func startBinary(t *testing.T, cfgPath, addr, logPath string) *proc {
+func startBinary(t testing.TB, cfgPath, addr, logPath string) *proc {
 	t.Helper()
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
