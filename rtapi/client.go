@@ -55,6 +55,7 @@ type Client struct {
 	maxBody   int64
 	loc       *time.Location
 	sess      *session
+	cfk       cfKindCache
 }
 
 // New checks cfg and returns a client. It does not contact RT.

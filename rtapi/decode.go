@@ -146,7 +146,8 @@ func cfNameOf(key string) (string, bool) {
 
 // decodeTicket decodes a ticket record (show, or one record of a format=l
 // search). loc is the RT user's timezone for the display dates (nil: UTC).
-func decodeTicket(rec form.Record, loc *time.Location) (*Ticket, error) {
+// kinds says which custom fields are multi-valued (see cfKinds).
+func decodeTicket(rec form.Record, loc *time.Location, kinds cfKinds) (*Ticket, error) {
 	idv, ok := rec.Get("id")
 	if !ok {
 		return nil, fmt.Errorf("rt: ticket record without id")
@@ -195,7 +196,7 @@ func decodeTicket(rec form.Record, loc *time.Location) (*Ticket, error) {
 		if t.CustomFields == nil {
 			t.CustomFields = map[string][]string{}
 		}
-		t.CustomFields[name] = append(t.CustomFields[name], form.SplitCFValues(f.Value)...)
+		t.CustomFields[name] = append(t.CustomFields[name], kinds.values(name, f.Value)...)
 	}
 	return t, nil
 }

@@ -190,12 +190,17 @@ func decodeQueue(rec form.Record) (*Queue, error) {
 
 // decodeSearch decodes a search/ticket answer in format "i" (ids),
 // "s" (id: subject) or "l" (full records; Ticket set). "No matching
-// results." and an empty body are an empty result.
-func decodeSearch(resp *form.Response, format string, loc *time.Location) ([]SearchResult, error) {
+// results." and an empty body are an empty result. kinds gives the custom
+// field kinds of a queue (nil: unknown).
+func decodeSearch(resp *form.Response, format string, loc *time.Location, kinds func(queue string) cfKinds) ([]SearchResult, error) {
 	var out []SearchResult
 	for _, rec := range resp.Records {
 		if format == "l" && len(rec.Fields) > 0 {
-			t, err := decodeTicket(rec, loc)
+			var k cfKinds
+			if kinds != nil {
+				k = kinds(getTrim(rec, "Queue"))
+			}
+			t, err := decodeTicket(rec, loc, k)
 			if err != nil {
 				return nil, err
 			}

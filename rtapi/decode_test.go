@@ -16,7 +16,7 @@ func utc(s string) time.Time {
 }
 
 func TestDecodeTicket(t *testing.T) {
-	tk, err := decodeTicket(rtTranscript(t, "34").Records[0], nil)
+	tk, err := decodeTicket(rtTranscript(t, "34").Records[0], nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,14 +26,14 @@ func TestDecodeTicket(t *testing.T) {
 	if !reflect.DeepEqual(tk, want) {
 		t.Errorf("ticket =\n%+v\nwant\n%+v", tk, want)
 	}
-	tk, err = decodeTicket(rtTranscript(t, "13").Records[0], nil)
+	tk, err = decodeTicket(rtTranscript(t, "13").Records[0], nil, nil)
 	if err != nil || !reflect.DeepEqual(tk.Requestors, []string{"alice@example.com"}) || tk.Priority != 5 || !tk.Due.IsZero() {
 		t.Errorf("ticket 1 = %+v, %v", tk, err)
 	}
 	// Documented show (rt-rest.md §3.1): minutes, custom fields, zone.
 	resp := mustParseBody(t, "RT/5.0.8 200 Ok\n\nid: ticket/42\nRequestors: bob@example.com,\n            carol@example.com\nCreated: Tue Jun 04 09:12:33 2024\nTimeWorked: 25 minutes\nCF.{Severity}: High\nCF.{Tags}: urgent,'a, b'\n\n")
 	berlin := time.FixedZone("CEST", 2*3600)
-	tk, err = decodeTicket(resp.Records[0], berlin)
+	tk, err = decodeTicket(resp.Records[0], berlin, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestDecodeTicket(t *testing.T) {
 		t.Errorf("ticket 42 = %+v", tk)
 	}
 	for _, bad := range []string{"id: queue/1\n", "id: ticket/x\n", "id: ticket/1\nPriority: high\n", "id: ticket/1\nDue: tomorrow\n", "id: ticket/1\nTimeLeft: 3 fortnights\n", "Subject: x\n"} {
-		if _, err := decodeTicket(mustParseBody(t, "RT/5 200 Ok\n\n"+bad).Records[0], nil); err == nil {
+		if _, err := decodeTicket(mustParseBody(t, "RT/5 200 Ok\n\n"+bad).Records[0], nil, nil); err == nil {
 			t.Errorf("decodeTicket(%q) succeeded", bad)
 		}
 	}
@@ -133,19 +133,19 @@ func TestDecodeUserQueue(t *testing.T) {
 }
 
 func TestDecodeSearch(t *testing.T) {
-	ids, err := decodeSearch(rtTranscript(t, "38"), "i", nil)
+	ids, err := decodeSearch(rtTranscript(t, "38"), "i", nil, nil)
 	if err != nil || !reflect.DeepEqual(ids, []SearchResult{{ID: 3}, {ID: 1}, {ID: 2}}) {
 		t.Errorf("i = %+v %v", ids, err)
 	}
-	s, err := decodeSearch(rtTranscript(t, "36"), "s", nil)
+	s, err := decodeSearch(rtTranscript(t, "36"), "s", nil, nil)
 	if err != nil || !reflect.DeepEqual(s, []SearchResult{{ID: 3, Subject: "Third ticket, with file"}, {ID: 2, Subject: "Second ticket (edited)"}, {ID: 1, Subject: "First ticket"}}) {
 		t.Errorf("s = %+v %v", s, err)
 	}
-	l, err := decodeSearch(rtTranscript(t, "39"), "l", nil)
+	l, err := decodeSearch(rtTranscript(t, "39"), "l", nil, nil)
 	if err != nil || len(l) != 3 || l[0].ID != 3 || l[0].Ticket.Owner != "Nobody" || l[2].Subject != "Second ticket (edited)" {
 		t.Errorf("l = %+v %v", l, err)
 	}
-	none, err := decodeSearch(rtTranscript(t, "40"), "s", nil)
+	none, err := decodeSearch(rtTranscript(t, "40"), "s", nil, nil)
 	if err != nil || len(none) != 0 {
 		t.Errorf("none = %+v %v", none, err)
 	}
@@ -163,7 +163,7 @@ func TestParseMinutes(t *testing.T) {
 // comma and leaves quotes inside other values alone.
 func TestDecodeTicketCFQuoting(t *testing.T) {
 	resp := mustParseBody(t, "RT/5.0.3+dfsg-3~deb12u6 200 Ok\n\nid: ticket/6\nSubject: h1 cf quoting probe\nCF.{RTBridgeTags}: 'a, b',it's,c\n\n")
-	tk, err := decodeTicket(resp.Records[0], nil)
+	tk, err := decodeTicket(resp.Records[0], nil, nil)
 	if err != nil || !reflect.DeepEqual(tk.CustomFields, map[string][]string{"RTBridgeTags": {"a, b", "it's", "c"}}) {
 		t.Errorf("custom fields = %q, %v", tk.CustomFields, err)
 	}

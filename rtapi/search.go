@@ -30,5 +30,9 @@ func (c *Client) SearchTickets(ctx context.Context, query, orderby, format strin
 	if err != nil {
 		return nil, err
 	}
-	return decodeOrError(path, func() ([]SearchResult, error) { return decodeSearch(resp, format, c.loc) })
+	var kinds func(string) cfKinds
+	if format == "l" {
+		kinds = c.searchCFKinds(ctx)
+	}
+	return decodeOrError(path, func() ([]SearchResult, error) { return decodeSearch(resp, format, c.loc, kinds) })
 }

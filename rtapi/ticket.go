@@ -56,7 +56,7 @@ func (c *Client) Ticket(ctx context.Context, id int) (*Ticket, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeTicket(rec, c.loc)
+	return decodeTicket(rec, c.loc, c.cfKinds(ctx, getTrim(rec, "Queue")))
 }
 
 // EditTicket sets fields of ticket id. Nothing to change (RT's empty answer)
