@@ -9,6 +9,11 @@ import (
 
 func TestMatchers(t *testing.T) {
 	mail, alert, js := mailEvent(), alertEvent(), jsonEvent()
+	// odd has runes whose (?i) matches are not their lower case (ſ ~ s,
+	// the Kelvin sign ~ k) and an invalid byte, for the regex prefilters.
+	odd := mailEvent()
+	odd.Mail.Subject = "ſtatus of \u212Aelvin unit \xff failed"
+	odd.Mail.Attachments = append(odd.Mail.Attachments, event.Attachment{Name: "Report.PDF"})
 	cases := []struct {
 		when string
 		ev   *event.Event
@@ -66,6 +71,35 @@ func TestMatchers(t *testing.T) {
 		{`{ not: { kind: mail } }`, mail, false},
 		{`{ not: { kind: mail } }`, alert, true},
 		{`{ kind: '=~literal' }`, mail, false},
+		// Regex prefilters (required literals) must not change a result.
+		{`{ subject: '~(?i)status of kelvin' }`, odd, true},
+		{`{ subject: '~(?i)STATUS OF KELVIN UNIT' }`, odd, true},
+		{`{ subject: '~(?i)kelvin unit \x{FFFD} failed' }`, odd, true}, // invalid byte matches U+FFFD
+		{`{ subject: '~unit \x{FFFD} failed' }`, odd, true},
+		{`{ subject: '~(?i)kelvin unit x' }`, odd, false},
+		{`{ subject: '!~(?i)status' }`, odd, false},
+		{`{ subject: '~Print(er)+ (?i:BROKEN)' }`, mail, true},
+		{`{ subject: '~Print(er)? (?i:BROKEN)' }`, mail, true},
+		{`{ subject: '~(Printer|Scanner) broken' }`, mail, true},
+		{`{ subject: '~x{0}Printer' }`, mail, true},
+		{`{ subject: '~Printer\bbroken' }`, mail, false},
+		{`{ attachment: '~(?i)report\.pdf$' }`, odd, true},
+		{`{ attachment: '~(?i)report\.pdf$' }`, mail, false},
+		{`{ labels: [ 'alertname=~"(?i)diskfull"' ] }`, alert, true},
+		{`{ labels: [ 'alertname!~"(?i)DISK.*"' ] }`, alert, false},
+		// Conditions are tested cheap-first; the result is the same.
+		{`{ subject: '~Printer', kind: alertmanager }`, mail, false},
+		{`{ body: '~smokes', from: alice@example.org, kind: mail }`, mail, true},
+		{`{ all: [ { subject: '~nothing' }, { kind: mail } ] }`, mail, false},
+		{`{ any: [ { subject: '~nothing' }, { kind: mail } ] }`, mail, true},
+		{`{ not: { all: [ { subject: '~Printer' }, { kind: json } ] } }`, mail, true},
+		// The kind/source index: lists, inequality, mapping forms.
+		{`{ kind: [json, mail], source: [x, support-mailbox] }`, mail, true},
+		{`{ kind: { equals: mail, not_regex: '^a' } }`, mail, true},
+		{`{ kind: { equals: alertmanager } }`, mail, false},
+		{`{ kind: [mail, '~^a'] }`, alert, true},
+		{`{ source: '!=other', kind: '!=json' }`, mail, true},
+		{`{ source: { present: true } }`, mail, true},
 	}
 	for i, c := range cases {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
@@ -93,6 +127,58 @@ rules:
 	p := eval(t, rs, mailEvent(), nil)
 	if s := p.Steps[0].Create.Subject; s != "Printer/broken/" {
 		t.Fatalf("subject %q", s)
+	}
+}
+
+// Captures are unchanged by the cheap-first order: when two regexes
+// capture the same name, the one written last still wins.
+func TestCaptureOrderKept(t *testing.T) {
+	rs := mustCompile(t, `
+rules:
+  - name: r
+    when: { subject: '~(?P<x>Printer)', kind: mail, body: '~(?P<x>smokes)', from: alice@example.org }
+    do:
+      - create: { queue: Q, subject: '{{ .Match.x }}' }
+`)
+	if s := eval(t, rs, mailEvent(), nil).Steps[0].Create.Subject; s != "smokes" {
+		t.Fatalf("subject %q", s)
+	}
+}
+
+// The index must keep rule order and continue across rules of different
+// kind/source requirements.
+func TestIndexKeepsOrder(t *testing.T) {
+	rs := mustCompile(t, `
+rules:
+  - name: any
+    continue: true
+    do: [ { comment: { ticket: '1', text: a } } ]
+  - name: by-source
+    when: { source: support-mailbox }
+    continue: true
+    do: [ { comment: { ticket: '2', text: b } } ]
+  - name: alerts
+    when: { kind: alertmanager }
+    continue: true
+    do: [ { comment: { ticket: '3', text: c } } ]
+  - name: by-kind
+    when: { kind: [json, mail] }
+    do: [ { comment: { ticket: '4', text: d } } ]
+  - name: late
+    do: [ { comment: { ticket: '5', text: e } } ]
+`)
+	for _, c := range []struct {
+		ev   *event.Event
+		want string
+	}{
+		{mailEvent(), "[any by-source by-kind]"},
+		{alertEvent(), "[any alerts late]"},
+		{jsonEvent(), "[any by-kind]"},
+		{&event.Event{ID: "x", Kind: "other", Source: "support-mailbox"}, "[any by-source late]"},
+	} {
+		if got := fmt.Sprint(eval(t, rs, c.ev, nil).Rules); got != c.want {
+			t.Errorf("%s/%s: rules %s, want %s", c.ev.Kind, c.ev.Source, got, c.want)
+		}
 	}
 }
 

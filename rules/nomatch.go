@@ -52,11 +52,11 @@ func (c *compiler) compileNoMatch(src Source, rules []*rule) *noMatch {
 	for _, p := range pairs {
 		switch p.key {
 		case "action":
+			action = true
 			s, ok := c.ps.scalar(p.v, "no_match.action")
 			if !ok {
 				continue
 			}
-			action = true
 			switch s {
 			case "ignore":
 			case "dead-letter":
