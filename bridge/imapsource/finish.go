@@ -128,12 +128,12 @@ func (s *Source) dispose(ctx context.Context, uv uint32, uid imap.UID, mode, fol
 	caps := c.Caps()
 	switch mode {
 	case "seen":
-		return store(c, set, imap.FlagSeen)
+		return addFlags(c, set, imap.FlagSeen)
 	case "move":
 		return move(c, set, folder)
 	case "delete":
 		if caps.Has(imap.CapUIDPlus) {
-			if err := store(c, set, imap.FlagDeleted); err != nil {
+			if err := addFlags(c, set, imap.FlagDeleted); err != nil {
 				return err
 			}
 			// UID EXPUNGE of exactly this UID: never a bare EXPUNGE, which
@@ -148,12 +148,12 @@ func (s *Source) dispose(ctx context.Context, uv uint32, uid imap.UID, mode, fol
 		}
 		// Nothing safe can remove it: mark it so a human sees it is done.
 		s.log.Warn("server has neither UIDPLUS nor MOVE with a trash folder; message flagged \\Deleted and \\Seen but not expunged", "uid", uid)
-		return store(c, set, imap.FlagSeen, imap.FlagDeleted)
+		return addFlags(c, set, imap.FlagSeen, imap.FlagDeleted)
 	}
 	return fmt.Errorf("unknown disposition %q", mode)
 }
 
-func store(c *imapclient.Client, set imap.UIDSet, flags ...imap.Flag) error {
+func addFlags(c *imapclient.Client, set imap.UIDSet, flags ...imap.Flag) error {
 	err := c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: flags}, nil).Close()
 	if err != nil {
 		return fmt.Errorf("store %v: %w", flags, err)
@@ -173,7 +173,7 @@ func move(c *imapclient.Client, set imap.UIDSet, folder string) error {
 		if _, err := c.Copy(set, folder).Wait(); err != nil {
 			return fmt.Errorf("copy to %q: %w (%w)", folder, err, errUnsafeMove)
 		}
-		return store(c, set, imap.FlagSeen)
+		return addFlags(c, set, imap.FlagSeen)
 	}
 	// With MOVE this is UID MOVE; with only UIDPLUS the library falls back
 	// to UID COPY + UID STORE + UID EXPUNGE of this UID.

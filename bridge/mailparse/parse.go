@@ -11,6 +11,7 @@ package mailparse
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net/textproto"
@@ -72,10 +73,10 @@ func (o Options) Parse(open func() (io.ReadCloser, error)) (*event.Mail, error) 
 		if err != nil {
 			return nil, fmt.Errorf("mailparse: read raw message: %w", err)
 		}
-		problems = append(problems, e.problems...)
 		if err := o.leaf(m, e, idx, open, &problems); err != nil {
 			return nil, fmt.Errorf("mailparse: read raw message: %w", err)
 		}
+		problems = append(problems, e.problems...)
 	}
 	// Count what follows the last part (epilogue) for RawSize.
 	if _, err := io.Copy(io.Discard, cr); err != nil {
@@ -146,7 +147,7 @@ func (o Options) openLeaf(open func() (io.ReadCloser, error), idx int) (io.ReadC
 	if err != nil {
 		return nil, fmt.Errorf("mailparse: open raw message: %w", err)
 	}
-	w := newWalker(rc, o)
+	w := newWalker(&countingReader{r: rc}, o)
 	for i := 0; ; i++ {
 		e, err := w.next()
 		if err != nil {
@@ -260,6 +261,9 @@ type countingReader struct {
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = rawError{err}
+	}
 	return n, err
 }
 

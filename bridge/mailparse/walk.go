@@ -112,9 +112,42 @@ func (w *walker) enter(h header, body io.Reader, defaultType string) *entity {
 	if p != "" {
 		e.problems = append(e.problems, p)
 	}
-	e.body = dec
+	e.body = &decodeGuard{r: dec, e: e}
 	return e
 }
+
+// rawError marks a read error of the raw message itself, the only kind
+// that makes parsing fail.
+type rawError struct{ err error }
+
+func (r rawError) Error() string { return r.err.Error() }
+func (r rawError) Unwrap() error { return r.err }
+
+// decodeGuard turns a decoding error (broken quoted-printable, …) into the
+// end of the part plus a problem, so the content decoded so far is kept and
+// the raw message gets attached.
+type decodeGuard struct {
+	r io.Reader
+	e *entity
+}
+
+func (g *decodeGuard) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if err == nil || errors.Is(err, io.EOF) {
+		return n, err
+	}
+	var re rawError
+	if errors.As(err, &re) {
+		return n, err
+	}
+	g.e.problems = append(g.e.problems, fmt.Sprintf("%s part: content cut at a decoding error (%v)", g.e.mediaType, trimForProblem(err.Error())))
+	g.r = eofReader{}
+	return n, io.EOF
+}
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
 // next returns the next leaf, or io.EOF after the last one. Only read
 // errors of the raw message are returned; broken structure becomes a
