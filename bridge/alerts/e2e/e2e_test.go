@@ -1,102 +1,63 @@
 // Package e2e_test runs the whole alert path with real parts: two
 // unclustered Alertmanagers (an HA pair whose gossip failed) deliver to the
-// real daemon (bridge/daemon.Run: webhook, store, rules, executor), which
-// writes to the real RT. It checks RT after each phase.
+// real daemon (bridge/daemon.Run: webhook, store, rules with an alert:
+// lifecycle, executor), which writes to the real RT through a counting
+// proxy. It checks RT, and the number of RT calls, after each phase.
 package e2e_test
 
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/rtbridge/rtbridge/bridge/daemon"
-	"github.com/rtbridge/rtbridge/bridge/store"
 	"github.com/rtbridge/rtbridge/internal/amtest"
 	"github.com/rtbridge/rtbridge/internal/testenv"
 	"github.com/rtbridge/rtbridge/rtapi"
 )
 
-func TestHAPairFireChangeResolve(t *testing.T) {
-	rt := testenv.RequireRT(t)
-	testenv.Require(t, "ALERTMANAGER_BIN")
-	dir := t.TempDir()
-	write := func(name, s string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	name := fmt.Sprintf("E2E%d", time.Now().UnixNano())
-	hookTok := write("hook-token", "am-e2e-token\n")
-	stateDir := filepath.Join(dir, "state")
-	cfg := write("rtbridge.yaml", fmt.Sprintf(`rt:
-  url: %s
-  auth: token
-  token_file: %s
-state:
-  dir: %s
-log: {level: debug}
-http:
-  listen: 127.0.0.1:0
-webhooks:
-  - name: am
-    path: /alertmanager
-    kind: alertmanager
-    auth:
-      bearer:
-        token_file: %s
-executor:
-  workers: 4
-  backoff: {initial: 200ms, max: 2s}
-rules:
+const reopenWithin = 6 * time.Second
+
+func lifecycleRules(name string) string {
+	return fmt.Sprintf(`rules:
   - name: e2e alerts
     when:
       kind: alertmanager
-      labels: [ 'alertname="%s"' ]
+      labels: [ 'alertname="%[1]s"' ]
     key: 'am:{{ .GroupKey }}'
-    skip_repeats: true
-    if_exists:
-      - comment: { text: '{{ len .Alerts.Firing }} firing, {{ len .Alerts.Resolved }} resolved' }
-    if_missing:
-      - create: { queue: General, subject: '%s {{ len .Alerts.Firing }} firing', text: 'opened by the e2e test' }
+    alert:
+      create:
+        queue: General
+        subject: '%[1]s alerts: {{ len .Alerts.Firing }} firing on {{ get .CommonLabels "instance" | default "several" }}'
+        text: '{{ template "default.alerts" . }}'
+      resolve_status: resolved
+      reopen_within: %[2]s
+      never_reopen: [ rejected ]
+      links:
+        - type: MemberOf
+          target_key: '{{ with get .CommonLabels "incident" }}incident:{{ . }}{{ end }}'
+          create_if_missing: { queue: General, subject: '%[1]s incident {{ get .CommonLabels "incident" }}', text: 'incident' }
   - name: default
     do: [ { ignore: 'not this test' } ]
-`, rt.URL, write("rt-token", rt.Token+"\n"), stateDir, hookTok, name, name))
+`, name, reopenWithin)
+}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	addr := make(chan string, 1)
-	done := make(chan error, 1)
-	logf, _ := os.Create(filepath.Join(dir, "daemon.log"))
-	go func() {
-		done <- daemon.Run(ctx, daemon.Options{ConfigPath: cfg, LogOutput: logf, Listening: func(a string) { addr <- a }})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		logf.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "daemon.log"))
-			t.Logf("daemon log (tail):\n%s", b[max(0, len(b)-6000):])
-		}
-	})
-	var url string
-	select {
-	case a := <-addr:
-		url = "http://" + a + "/alertmanager"
-	case err := <-done:
-		t.Fatalf("daemon did not start: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("daemon did not start listening")
-	}
-
-	amCfg := amtest.Config{ReceiverURL: url, TokenFile: hookTok, GroupWait: 200 * time.Millisecond, GroupInterval: time.Second}
+func TestAlertLifecycleRealAlertmanager(t *testing.T) {
+	rt := testenv.RequireRT(t)
+	testenv.Require(t, "ALERTMANAGER_BIN")
+	name := fmt.Sprintf("E2E%d", time.Now().UnixNano())
+	rtc := newCounter(t, rt.URL, 0)
+	br := startBridge(t, rtc.URL, rt.Token, lifecycleRules(name), 4)
+	hook := newCounter(t, br.HookURL, 0)
+	amCfg := amtest.Config{ReceiverURL: hook.URL, TokenFile: br.TokenFile,
+		GroupWait: 200 * time.Millisecond, GroupInterval: time.Second, RepeatInterval: 2 * time.Second}
 	pair := []*amtest.Instance{amtest.Start(t, amCfg), amtest.Start(t, amCfg)}
+	ctx := t.Context()
 	post := func(as ...amtest.Alert) {
+		t.Helper()
 		for _, am := range pair {
 			if err := am.Post(ctx, as...); err != nil {
 				t.Fatal(err)
@@ -107,83 +68,145 @@ rules:
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := map[string]string{"alertname": name, "instance": "a\nQueue: Admin"}
-	b := map[string]string{"alertname": name, "instance": "b", "note": "{{ .Secret }}"}
+	q := &rtq{t: t, c: client, name: name}
+	big := strings.Repeat("x", 100<<10)
+	a := map[string]string{"alertname": name, "instance": "a\nQueue: Admin", "incident": "INC-" + name, "big": big}
+	b := map[string]string{"alertname": name, "instance": "b", "incident": "INC-" + name, "note": "{{ .Secret }}\r\nStatus: rejected"}
+	fire := func(l map[string]string) amtest.Alert {
+		return amtest.Alert{Labels: l, StartsAt: time.Now(), Annotations: map[string]string{"summary": "Queue: Admin\n{{ template \"x\" }}"}}
+	}
+	resolve := func(l map[string]string) amtest.Alert {
+		return amtest.Alert{Labels: l, EndsAt: time.Now().Add(-time.Second)}
+	}
 
-	// Phase 1: both fire on both Alertmanagers -> exactly one ticket.
-	post(amtest.Alert{Labels: a}, amtest.Alert{Labels: b})
-	id := waitTicket(t, client, name)
-	settle(t, stateDir, 2)
-	if ids := tickets(t, client, name); len(ids) != 1 {
+	// Phase 1: both fire on both Alertmanagers -> one ticket, one incident, MemberOf.
+	post(fire(a), fire(b))
+	t1 := q.waitTickets("alerts", 1)[0]
+	settle()
+	if ids := q.tickets("alerts"); len(ids) != 1 {
 		t.Fatalf("HA pair created %d tickets: %v", len(ids), ids)
 	}
-	tk, err := client.Ticket(ctx, id)
-	if err != nil || tk.Queue != "General" || tk.Subject != name+" 2 firing" {
-		t.Fatalf("ticket %+v %v", tk, err)
+	inc := q.tickets("incident")
+	if len(inc) != 1 {
+		t.Fatalf("incident tickets %v", inc)
 	}
-	if n := comments(t, client, id); len(n) != 0 {
+	tk := q.ticket(t1)
+	if tk.Queue != "General" || tk.Subject != name+" alerts: 2 firing on several" {
+		t.Fatalf("ticket %+v", tk)
+	}
+	if !slices.Contains(q.links(t1)[rtapi.MemberOf], strconv.Itoa(inc[0])) {
+		t.Fatalf("ticket %d is not MemberOf incident %d: %v", t1, inc[0], q.links(t1))
+	}
+	if n := q.comments(t1); len(n) != 0 {
 		t.Fatalf("comments after firing: %q", n)
 	}
 
-	// Phase 2: a resolves -> one comment, from two deliveries.
-	post(amtest.Alert{Labels: a, EndsAt: time.Now().Add(-time.Second)})
-	waitComments(t, client, id, 1)
-	settle(t, stateDir, 4)
-	if c := comments(t, client, id); len(c) != 1 || !strings.Contains(c[0], "1 firing, 1 resolved") {
+	// Phase 2: Alertmanager repeats (repeat_interval 2s) -> no RT call at all.
+	deliveries, calls := hook.calls.Load(), rtc.calls.Load()
+	waitFor(t, "a repeated notification", func() bool { return hook.calls.Load() >= deliveries+2 })
+	settle()
+	if d := rtc.calls.Load() - calls; d != 0 {
+		t.Fatalf("repeats (%d deliveries) caused %d RT calls", hook.calls.Load()-deliveries, d)
+	}
+
+	// Phase 3: a resolves -> one comment, from both Alertmanagers' deliveries.
+	post(resolve(a))
+	q.waitComments(t1, 1)
+	settle()
+	if c := q.comments(t1); len(c) != 1 || !strings.Contains(c[0], "The alert set changed.") || !strings.Contains(c[0], "Resolved (1)") {
 		t.Fatalf("after the change: %q", c)
 	}
 
-	// Phase 3: b resolves -> one more comment.
-	post(amtest.Alert{Labels: b, EndsAt: time.Now().Add(-time.Second)})
-	waitComments(t, client, id, 2)
-	settle(t, stateDir, 6)
-	if c := comments(t, client, id); len(c) != 2 || !strings.Contains(c[1], "0 firing, 1 resolved") {
+	// Phase 4: b resolves -> comment and status resolved.
+	post(resolve(b))
+	q.waitComments(t1, 2)
+	resolvedAt := time.Now()
+	settle()
+	if c := q.comments(t1); len(c) != 2 || !strings.HasPrefix(c[1], "All alerts resolved.") {
 		t.Fatalf("after the resolution: %q", c)
 	}
-	if ids := tickets(t, client, name); len(ids) != 1 {
-		t.Fatalf("%d tickets at the end", len(ids))
+	if s := q.ticket(t1).Status; s != "resolved" {
+		t.Fatalf("status after resolution %q", s)
 	}
-	if tk, _ := client.Ticket(ctx, id); tk.Queue != "General" {
-		t.Fatalf("hostile label moved the ticket to %q", tk.Queue)
-	}
-}
 
-// settle waits until the daemon's store holds at least events events (each
-// Alertmanager's delivery of every phase so far) and none has work left,
-// so the counts read from RT afterwards are final. It opens the store as a
-// second process would (SQLite WAL: the daemon keeps writing).
-func settle(t *testing.T, stateDir string, events int) {
-	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, stateDir, store.Options{})
-	if err != nil {
+	// Phase 5: b fires again within reopen_within -> same ticket reopened with a comment.
+	if time.Since(resolvedAt) > reopenWithin-3*time.Second {
+		t.Fatalf("test too slow for reopen_within %s", reopenWithin)
+	}
+	post(fire(b))
+	q.waitComments(t1, 3)
+	if c := q.comments(t1); !strings.Contains(c[2], "reopened") {
+		t.Fatalf("reopen comment %q", c[2])
+	}
+	waitFor(t, "ticket reopened", func() bool { return q.ticket(t1).Status == "open" })
+
+	// Phase 6: b resolves, and fires after reopen_within -> new ticket RefersTo the old one.
+	post(resolve(b))
+	q.waitComments(t1, 4)
+	time.Sleep(reopenWithin + time.Second)
+	post(fire(b))
+	ids := q.waitTickets("alerts", 2)
+	t2 := ids[1]
+	settle()
+	if !slices.Contains(q.links(t2)[rtapi.RefersTo], strconv.Itoa(t1)) || q.ticket(t1).Status != "resolved" {
+		t.Fatalf("ticket %d does not refer to %d: %v", t2, t1, q.links(t2))
+	}
+	if !slices.Contains(q.links(t2)[rtapi.MemberOf], strconv.Itoa(inc[0])) {
+		t.Fatalf("new ticket %d not in the incident: %v", t2, q.links(t2))
+	}
+
+	// Phase 7: a human rejects t2 after its resolution; firing again within
+	// reopen_within -> never reopened, a third ticket refers to it.
+	post(resolve(b))
+	q.waitComments(t2, 1)
+	if err := client.EditTicket(ctx, t2, rtapi.TicketEdit{Fields: map[string]string{"Status": "rejected"}}); err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	var last store.Stats
+	post(fire(b))
+	t3 := q.waitTickets("alerts", 3)[2]
+	settle()
+	if s := q.ticket(t2).Status; s != "rejected" || !slices.Contains(q.links(t3)[rtapi.RefersTo], strconv.Itoa(t2)) {
+		t.Fatalf("rejected ticket %d: status %q, links of %d: %v", t2, s, t3, q.links(t3))
+	}
+
+	// Nothing unexpected: three alert tickets and one incident, all in General.
+	if ids := q.tickets(""); len(ids) != 4 {
+		t.Fatalf("tickets %v", ids)
+	}
+	for _, id := range q.tickets("") {
+		if tk := q.ticket(id); tk.Queue != "General" || strings.ContainsAny(tk.Subject, "\r\n") {
+			t.Fatalf("ticket %d: %+v", id, tk)
+		}
+	}
+	t.Logf("RT calls %d (writes %d) for %d Alertmanager deliveries", rtc.calls.Load(), rtc.writes.Load(), hook.calls.Load())
+}
+
+// settle waits long enough for a second delivery (the HA peer's, or a
+// group_interval flush) to have been processed, so counts are final.
+func settle() { time.Sleep(2 * time.Second) }
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if last, err = st.Stats(ctx); err != nil {
-			t.Fatal(err)
-		}
-		total, open := 0, 0
-		for state, n := range last.ByState {
-			total += n
-			if !state.Final() {
-				open += n
-			}
-		}
-		if total >= events && open == 0 {
+		if cond() {
 			return
 		}
 	}
-	t.Fatalf("the daemon did not settle on %d events: %v", events, last.ByState)
+	t.Fatalf("timed out waiting for %s", what)
 }
 
-func tickets(t *testing.T, c *rtapi.Client, name string) []int {
-	t.Helper()
-	res, err := c.SearchTickets(context.Background(), fmt.Sprintf("Subject LIKE '%s'", name), "id", "")
+// rtq reads the test's tickets from RT directly (not through the counter).
+type rtq struct {
+	t    *testing.T
+	c    *rtapi.Client
+	name string
+}
+
+func (q *rtq) tickets(kind string) []int {
+	q.t.Helper()
+	res, err := q.c.SearchTickets(context.Background(), fmt.Sprintf("Subject LIKE '%s %s'", q.name, kind), "id", "")
 	if err != nil {
-		t.Fatal(err)
+		q.t.Fatal(err)
 	}
 	var ids []int
 	for _, r := range res {
@@ -192,22 +215,42 @@ func tickets(t *testing.T, c *rtapi.Client, name string) []int {
 	return ids
 }
 
-func waitTicket(t *testing.T, c *rtapi.Client, name string) int {
-	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		if ids := tickets(t, c, name); len(ids) > 0 {
-			return ids[0]
-		}
-	}
-	t.Fatal("no ticket appeared")
-	return 0
+func (q *rtq) waitTickets(kind string, n int) []int {
+	q.t.Helper()
+	var ids []int
+	waitFor(q.t, fmt.Sprintf("%d %q tickets", n, kind), func() bool { ids = q.tickets(kind); return len(ids) >= n })
+	return ids
 }
 
-func comments(t *testing.T, c *rtapi.Client, id int) []string {
-	t.Helper()
-	items, err := c.History(context.Background(), id, true)
+func (q *rtq) ticket(id int) *rtapi.Ticket {
+	q.t.Helper()
+	tk, err := q.c.Ticket(context.Background(), id)
 	if err != nil {
-		t.Fatal(err)
+		q.t.Fatal(err)
+	}
+	return tk
+}
+
+func (q *rtq) links(id int) map[rtapi.LinkType][]string {
+	q.t.Helper()
+	l, err := q.c.Links(context.Background(), id)
+	if err != nil {
+		q.t.Fatal(err)
+	}
+	for k, vs := range l.Links { // RT answers with URIs: fsck.com-rt://host/ticket/42
+		for i, v := range vs {
+			vs[i] = v[strings.LastIndex(v, "/")+1:]
+		}
+		l.Links[k] = vs
+	}
+	return l.Links
+}
+
+func (q *rtq) comments(id int) []string {
+	q.t.Helper()
+	items, err := q.c.History(context.Background(), id, true)
+	if err != nil {
+		q.t.Fatal(err)
 	}
 	var out []string
 	for _, it := range items {
@@ -218,12 +261,7 @@ func comments(t *testing.T, c *rtapi.Client, id int) []string {
 	return out
 }
 
-func waitComments(t *testing.T, c *rtapi.Client, id, n int) {
-	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		if len(comments(t, c, id)) >= n {
-			return
-		}
-	}
-	t.Fatalf("ticket %d: fewer than %d comments", id, n)
+func (q *rtq) waitComments(id, n int) {
+	q.t.Helper()
+	waitFor(q.t, fmt.Sprintf("%d comments on %d", n, id), func() bool { return len(q.comments(id)) >= n })
 }
