@@ -172,6 +172,7 @@ executor:
   workers: 2
   backoff: { initial: 300ms, max: 2s }
   breaker: { failures: 3, open_for: 1s }
+  stop_timeout: 3s
 rules:
 %s`, rtURL, addr, rules)
 	path := filepath.Join(dir, "config.yaml")
@@ -213,7 +214,7 @@ func TestCrashSafetySIGKILL(t *testing.T) {
 	cfgPath := binaryConfig(t, dir, rt.URL, rt.Token, addr, createRule)
 	logPath := filepath.Join(dir, "daemon.log")
 	run := fmt.Sprintf("crash-%d", time.Now().UnixNano())
-	const events, kills = 12, 3
+	const events, kills = 12, 4
 
 	var mu sync.Mutex
 	p := startBinary(t, cfgPath, addr, logPath)
@@ -234,8 +235,13 @@ func TestCrashSafetySIGKILL(t *testing.T) {
 		// A pseudo-random moment: 0.2–1.4 s after the start.
 		time.Sleep(time.Duration(200+(seed>>(k*5))%1200) * time.Millisecond)
 		mu.Lock()
-		p.kill()
-		t.Logf("SIGKILL %d", k+1)
+		if k == 1 {
+			p.term(t) // one clean stop among the kills: it must lose nothing either
+			t.Logf("SIGTERM")
+		} else {
+			p.kill()
+			t.Logf("SIGKILL %d", k+1)
+		}
 		p = startBinary(t, cfgPath, addr, logPath)
 		mu.Unlock()
 	}

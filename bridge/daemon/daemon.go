@@ -208,10 +208,17 @@ func (d *daemon) serve(ctx context.Context, o Options, ln net.Listener) error {
 		d.log.Warn("http shutdown", "err", e)
 	}
 	cancel()
+	// Let steps in flight finish (an interrupted RT call must be reconciled
+	// later); at the deadline cancel whatever still runs.
+	deadline := time.Now().Add(cfg.Executor.StopTimeout)
+	for n := d.x.InFlight(); n > 0 && time.Now().Before(deadline); n = d.x.InFlight() {
+		d.log.Debug("waiting for steps in flight", "events", n)
+		time.Sleep(100 * time.Millisecond)
+	}
 	stopX()
 	select {
 	case <-xdone:
-	case <-time.After(cfg.Executor.StopTimeout):
+	case <-time.After(max(time.Until(deadline), 2*time.Second)):
 		d.log.Warn("executor did not stop in time; unfinished steps are reconciled on the next start", "timeout", cfg.Executor.StopTimeout)
 	}
 	d.log.Info("rtbridge stopped")
