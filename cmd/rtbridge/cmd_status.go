@@ -6,9 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/rtbridge/rtbridge/bridge/config"
@@ -69,17 +70,12 @@ func printStatus(w io.Writer, s daemon.Status) {
 	if !s.Daemon {
 		fmt.Fprintln(w, "daemon:         not reachable on http.listen (state read from the store only)")
 	}
-	names := make([]string, 0, len(s.Sources))
-	for n := range s.Sources {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(s.Sources)) {
 		fmt.Fprintf(w, "source %-20s %s\n", n, s.Sources[n])
 	}
-	for src, kv := range s.Cursors {
-		for k, v := range kv {
-			fmt.Fprintf(w, "cursor %s %s = %s\n", src, k, v)
+	for _, src := range slices.Sorted(maps.Keys(s.Cursors)) {
+		for _, k := range slices.Sorted(maps.Keys(s.Cursors[src])) {
+			fmt.Fprintf(w, "cursor %s %s = %s\n", clean(src, 0), clean(k, 0), clean(s.Cursors[src][k], 0))
 		}
 	}
 }
