@@ -66,6 +66,7 @@ type running struct {
 	cancel context.CancelFunc
 	done   chan error
 	log    *syncBuffer
+	once   sync.Once
 }
 
 type syncBuffer struct {
@@ -106,16 +107,17 @@ func start(t *testing.T, cfgPath string) *running {
 }
 
 func (r *running) stop(t *testing.T) {
-	r.cancel()
-	select {
-	case err, ok := <-r.done:
-		if ok && err != nil {
-			t.Errorf("daemon exited with %v", err)
+	r.once.Do(func() {
+		r.cancel()
+		select {
+		case err := <-r.done:
+			if err != nil {
+				t.Errorf("daemon exited with %v", err)
+			}
+		case <-time.After(40 * time.Second):
+			t.Errorf("daemon did not stop")
 		}
-		close(r.done)
-	case <-time.After(40 * time.Second):
-		t.Errorf("daemon did not stop")
-	}
+	})
 }
 
 func (r *running) post(t *testing.T, body string) (int, string) {
