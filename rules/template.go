@@ -197,6 +197,14 @@ func foldLine(s string) string {
 // cleanText normalises line ends and drops control characters RT's form
 // encoding cannot carry.
 func cleanText(s string) string {
+	if isCleanText(s) {
+		return s // nearly every body: nothing to change, nothing to copy
+	}
+	return cleanTextSlow(s)
+}
+
+// cleanTextSlow is cleanText for text that needs changes.
+func cleanTextSlow(s string) string {
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	return strings.Map(func(r rune) rune {
 		switch {
@@ -212,4 +220,26 @@ func cleanText(s string) string {
 		}
 		return r
 	}, strings.ToValidUTF8(s, "\uFFFD"))
+}
+
+// isCleanText reports whether cleanText would return s unchanged: valid
+// UTF-8 without carriage returns or control characters other than LF and
+// tab (unicode.IsControl is true only for C0, DEL and C1).
+func isCleanText(s string) bool {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\n' && c != '\t' || c == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if size == 1 || r <= 0x9f { // invalid byte, or a C1 control
+			return false
+		}
+		i += size
+	}
+	return true
 }
