@@ -1,16 +1,21 @@
 # bench/legs.sh: the legs of bench/run.sh (sourced).
 # shellcheck shell=bash
 
-# leg_ceiling LEG CONC KIND COUNT: COUNT creates through one RT session,
-# CONC at a time (xargs -P), timed from the first request to the last answer.
+# leg_ceiling LEG CONC KIND COUNT: COUNT creates through one RT session by
+# one curl process (--parallel, CONC at a time), so the client costs next to
+# nothing; forms are rendered before the clock starts.
 leg_ceiling() {
-	local leg=$1 conc=$2 kind=$3 count=$4 tag=$RUN-$1 t0 t1 fails
+	local leg=$1 conc=$2 kind=$3 count=$4 tag=$RUN-$1 t0 t1 i ok
+	mkdir -p "$WORK/$leg"
+	for i in $(seq -f '%03g' 1 "$count"); do
+		curl_entry "$leg" "$tag" "$i" "$kind"
+	done | sed 1d >"$WORK/$leg/curl.cfg" # no "next" before the first transfer
 	log "$leg: $count creates with curl, concurrency $conc"
 	t0=$(now)
-	fails=$(seq -f '%03g' 1 "$count" |
-		xargs -P "$conc" -I{} bash "$here/run.sh" _create "$tag" {} "$kind" 2>&1 | tee -a "$WORK/$leg.log" | grep -c '^create ')
+	curl -sS --no-progress-meter --parallel --parallel-max "$conc" -K "$WORK/$leg/curl.cfg" 2>"$WORK/$leg/curl.err"
 	t1=$(now)
-	record "$leg" "$tag" "$t0" "$t1" "$( ((fails > 0)) && echo "$fails creates failed, see $WORK/$leg.log")"
+	ok=$(cat "$WORK/$leg"/*.out 2>/dev/null | grep -cE '^# Ticket [0-9]+ created')
+	record "$leg" "$tag" "$t0" "$t1" "$( ((ok < count)) && echo "$((count - ok)) creates failed, see $WORK/$leg/*.out")"
 }
 
 leg_fetchmail() {
@@ -110,6 +115,8 @@ rtb_config() {
 			    folders: [ "$folder" ]
 			    idle: true
 			    disposition: seen
+			    # a 50 MiB attachment is ~69 MiB as base64, over the 64 MiB default
+			    max_message_bytes: $(((BIG_MB * 3 / 2 + 16) << 20))
 		EOF
 		cat <<-'EOF'
 			rules:
@@ -180,16 +187,17 @@ leg_rtbimap() {
 	rtb_stop
 }
 
-# post_event TAG IDX PORT TOKEN posts webhook event IDX; exit 0 on 202.
-post_event() {
-	local body code
-	body=$(jq -cn --arg s "$(hook_subject "$2" "$1")" --arg t "$(hook_text "$2")" \
-		'{subject: $s, text: $t, requestor: "hook@example.test", service: "bench"}')
-	code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $4" -H 'Content-Type: application/json' \
-		--data-binary "$body" "http://127.0.0.1:$3/hooks/bench")
-	[[ $code == 202 ]] && return 0
-	echo "create $1 $2: HTTP $code" >&2
-	return 1
+# hook_entries TAG PORT TOKEN renders the HOOK_N JSON events into
+# $WORK/rtbhook and prints one curl transfer per event.
+hook_entries() {
+	local i
+	for i in $(seq -f '%03g' 1 "$HOOK_N"); do
+		jq -cn --arg s "$(hook_subject "$i" "$1")" --arg t "$(hook_text "$i")" \
+			'{subject: $s, text: $t, requestor: "hook@example.test", service: "bench"}' >"$WORK/rtbhook/$i.json"
+		printf 'next\nurl = "http://127.0.0.1:%s/hooks/bench"\nheader = "Authorization: Bearer %s"\n' "$2" "$3"
+		printf 'header = "Content-Type: application/json"\ndata-binary = "@%s"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' \
+			"$WORK/rtbhook/$i.json"
+	done
 }
 
 leg_rtbhook() {
@@ -200,13 +208,14 @@ leg_rtbhook() {
 	rtb_check rtbhook || { skip rtbhook "rtbridge check rejects the bench config: $(head -3 "$WORK/rtbhook/check.log" | tr '\n' ' ')"; return; }
 	rtb_start rtbhook
 	rtb_ready || { skip rtbhook "daemon not ready: $(tail -3 "$WORK/rtbhook/daemon.log" | tr '\n' ' ')"; return; }
-	log "rtbhook: posting $HOOK_N events, concurrency $CONC"
+	hook_entries "$tag" "$RTB_PORT" "bench-$RUN" | sed 1d >"$WORK/rtbhook/curl.cfg"
+	log "rtbhook: posting $HOOK_N events with curl, concurrency $CONC"
 	t0=$(now)
-	fails=$(seq -f '%03g' 1 "$HOOK_N" |
-		xargs -P "$CONC" -I{} bash "$here/run.sh" _post "$tag" {} "$RTB_PORT" "bench-$RUN" 2>&1 | grep -c '^create ')
-	log "rtbhook: all posted after $(calc "$(now) - $t0") s ($fails refused)"
+	curl -sS --no-progress-meter --parallel --parallel-max "$CONC" -K "$WORK/rtbhook/curl.cfg" >"$WORK/rtbhook/codes" 2>"$WORK/rtbhook/curl.err"
+	fails=$(grep -vc '^202$' "$WORK/rtbhook/codes")
+	log "rtbhook: all posted after $(calc "$(now) - $t0") s ($fails not answered 202)"
 	wait_count "$tag" "$HOOK_N" "$(deadline_for "$HOOK_N")" || log "rtbhook: only $COUNT of $HOOK_N tickets"
-	record rtbhook "$tag" "$t0" "$T_DONE" "$( ((fails > 0)) && echo "$fails posts refused")"
+	record rtbhook "$tag" "$t0" "$T_DONE" "$( ((fails > 0)) && echo "$fails posts not answered 202")"
 	rtb_stop
 }
 
@@ -255,6 +264,15 @@ leg_idle() {
 		[[ $(calc "$(now) > $deadline" 0) == 1 ]] && break
 		sleep 0.5
 	done
-	R_NOTE[big]="VmHWM $(mb "$peak") MB (before the big mail $(mb "$hwm0") MB); ticket $( ((COUNT >= 1)) && echo "after $(calc "$(now) - $big_t0" 1) s" || echo "NOT created")"
+	local took att=""
+	took=$(calc "$(now) - $big_t0" 1)
+	if ((COUNT >= 1)); then
+		# the attachment as RT lists it, to show it really went through
+		local id
+		id=$(curl -sS -b "$JAR" -G --data-urlencode "query=Subject LIKE '$btag'" --data-urlencode format=i \
+			"$RT_URL/REST/1.0/search/ticket" | sed -n 's|^ticket/||p' | head -1)
+		att=$(curl -sS -b "$JAR" "$RT_URL/REST/1.0/ticket/$id/attachments" | grep -o 'disk.img ([^)]*)' | head -1)
+	fi
+	R_NOTE[big]="VmHWM $(mb "$peak") MB (before the big mail $(mb "$hwm0") MB); ticket $( ((COUNT >= 1)) && echo "after $took s, RT has ${att:-NO disk.img attachment}" || echo "NOT created in $took s")"
 	rtb_stop
 }

@@ -2,7 +2,7 @@
 # ticket creation and counting, the mailbox, and the result table.
 # shellcheck shell=bash
 
-declare -A R_TICKETS R_DISTINCT R_SECS R_WHY R_NOTE
+declare -A R_TICKETS R_DISTINCT R_SECS R_WHY R_NOTE RATES LATS
 declare -a STARTED_PIDS=() MADE_FOLDERS=()
 
 log() { printf '%s bench: %s\n' "$(date +%T)" "$*" >&2; }
@@ -57,38 +57,34 @@ Privileged: 0" "$RT_URL/REST/1.0/user/new" >/dev/null
 	done
 }
 
-# hook_fields IDX TAG prints subject, requestor and text of webhook event IDX.
-hook_subject() { printf '%s m%03d deploy of service-%d finished' "$2" "$1" "$1"; }
-hook_text() { printf 'Deploy %d of service-%d finished with status ok.\nVersion 1.2.%d, 42 files changed.' "$1" "$1" "$1"; }
+# hook_subject/hook_text IDX TAG print webhook event IDX's subject and text.
+# IDX may be zero-padded (001): 10# keeps it decimal.
+hook_subject() { printf '%s m%03d deploy of service-%d finished' "$2" $((10#$1)) $((10#$1)); }
+hook_text() { printf 'Deploy %d of service-%d finished with status ok.\nVersion 1.2.%d, 42 files changed.' $((10#$1)) $((10#$1)) $((10#$1)); }
 
-# create_ticket TAG IDX KIND creates ticket IDX (mail form or webhook event)
-# with one curl through the shared session; exit 0 only on "created".
-create_ticket() {
-	local tag=$1 idx=$2 kind=$3 form out
-	form=$(mktemp "$WORK/form.XXXXXX")
-	local -a args=()
+# curl_entry LEG TAG IDX KIND renders ticket IDX (a mail's form, or a
+# webhook event's plain ticket) into $WORK/LEG and prints its transfer for a
+# curl config file: one RT session cookie, answer to LEG/IDX.out.
+curl_entry() {
+	local d=$WORK/$1 tag=$2 idx=$3 kind=$4 form
+	form=$d/$idx.form
+	printf 'next\nurl = "%s/REST/1.0/ticket/new"\ncookie = "%s"\noutput = "%s/%s.out"\n' "$RT_URL" "$JAR" "$d" "$idx"
 	if [[ $kind == hook ]]; then
 		printf 'Queue: General\nRequestor: hook@example.test\nSubject: %s\nText: %s\n' \
 			"$(hook_subject "$idx" "$tag")" "$(hook_text "$idx" | sed '2,$s/^/ /')" >"$form"
-		args=(--data-urlencode "content@$form")
 	else
 		sed "s/@@RUN@@/$tag/g" "$GEN/rest/$idx.form" >"$form"
-		if [[ -s $GEN/rest/$idx.att ]]; then
-			args=(-F "content=<$form")
-			local k=0 path name type
-			while IFS=$'\t' read -r path name type; do
-				k=$((k + 1))
-				args+=(-F "attachment_$k=@$path;filename=$name;type=$type")
-			done <"$GEN/rest/$idx.att"
-		else
-			args=(--data-urlencode "content@$form")
-		fi
 	fi
-	out=$(curl -sS -b "$JAR" "${args[@]}" "$RT_URL/REST/1.0/ticket/new" 2>&1)
-	rm -f "$form"
-	[[ $out == *"# Ticket "*" created."* ]] && return 0
-	echo "create $tag $idx: $(echo "$out" | grep -m1 '^#' || echo "$out" | head -2)" >&2
-	return 1
+	if [[ $kind == mail && -s $GEN/rest/$idx.att ]]; then
+		printf 'form = "content=<%s"\n' "$form"
+		local k=0 path name type
+		while IFS=$'\t' read -r path name type; do
+			k=$((k + 1))
+			printf 'form = "attachment_%d=@%s;filename=%s;type=%s"\n' "$k" "$GEN/$path" "$name" "$type"
+		done <"$GEN/rest/$idx.att"
+	else
+		printf 'data-urlencode = "content@%s"\n' "$form"
+	fi
 }
 
 # count_tag PATTERN sets COUNT (tickets whose subject contains PATTERN) and DISTINCT
@@ -167,20 +163,63 @@ ratio() {
 	calc "$a / $b" 2
 }
 
+new_round() {
+	R_TICKETS=() R_DISTINCT=() R_SECS=() R_WHY=() R_NOTE=()
+}
+
+# collect keeps this round's rates (and IDLE p50) for the summary.
+collect() {
+	local leg
+	for leg in ceil1 ceilN fetchmail rtbimap ceilhook rtbhook; do
+		[[ -n ${R_SECS[$leg]:-} && -z ${R_WHY[$leg]:-} ]] && RATES[$leg]+="$(rate "$leg") "
+	done
+	[[ -n ${R_NOTE[idle_lat]:-} ]] && LATS[p50]+="$(awk '{print $2}' <<<"${R_NOTE[idle_lat]}") "
+}
+
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END { if (NR) printf "%.2f", (a[int((NR+1)/2)] + a[int(NR/2)+1]) / 2 }'; }
+
+leg_label() {
+	case $1 in
+	ceil1) echo "RT ceiling: curl, 1 session, c=1" ;;
+	ceilN) echo "RT ceiling: curl, 1 session, c=$CONC" ;;
+	fetchmail) echo "fetchmail + rt-mailgate" ;;
+	rtbimap) echo "rtbridge run, IMAP, c=$CONC" ;;
+	ceilhook) echo "RT ceiling, webhook tickets, c=$CONC" ;;
+	rtbhook) echo "rtbridge run, JSON webhook" ;;
+	esac
+}
+
+# summary prints the median tickets/s of every leg over the rounds and the
+# ratios of those medians.
+summary() {
+	local leg m c1 cN ch best
+	printf '\n== medians over %d rounds (run %s)\n' "$ROUNDS" "$BASE"
+	printf '%-36s %9s %8s %8s %8s  %s\n' leg tickets/s vs_ceil1 vs_ceilN vs_best per-round
+	c1=$(median <<<"${RATES[ceil1]:-}")
+	cN=$(median <<<"${RATES[ceilN]:-}")
+	ch=$(median <<<"${RATES[ceilhook]:-}")
+	best=$(printf '%s\n%s\n' "${c1:-0}" "${cN:-0}" | sort -n | tail -1)
+	for leg in ceil1 ceilN fetchmail rtbimap ceilhook rtbhook; do
+		[[ -n ${RATES[$leg]:-} ]] || continue
+		m=$(median <<<"${RATES[$leg]}")
+		local r1=- rN=- rb=-
+		[[ -n $c1 ]] && r1=$(calc "$m / $c1")
+		[[ -n $cN ]] && rN=$(calc "$m / $cN")
+		[[ $best != 0 ]] && rb=$(calc "$m / $best")
+		[[ $leg == rtbhook && -n $ch ]] && rN="$(calc "$m / $ch")*" && rb=-
+		printf '%-36s %9s %8s %8s %8s  %s\n' "$(leg_label "$leg")" "$m" "$r1" "$rN" "$rb" "${RATES[$leg]}"
+	done
+	[[ -n ${LATS[p50]:-} ]] && printf '%-36s %s s (per round: %s)\n' "IDLE latency p50, median" "$(median <<<"${LATS[p50]}")" "${LATS[p50]}"
+	echo "  vs_best: against the better of the two RT ceilings; * webhook against the webhook-ticket ceiling"
+}
+
 report() {
 	local leg label
-	printf '\n== bench %s: %s, %d CPUs, N=%d, concurrency %d, finished %s\n' \
-		"$RUN" "$(hostname)" "$(nproc)" "$N" "$CONC" "$(date '+%F %T')"
+	printf '\n== bench %s: %s, %d CPUs, N=%d, concurrency %d, load %s, finished %s\n' \
+		"$RUN" "$(hostname)" "$(nproc)" "$N" "$CONC" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(date '+%F %T')"
 	printf '%-36s %9s %8s %9s %8s %8s  %s\n' leg tickets seconds tickets/s vs_ceil1 vs_ceilN note
 	for leg in ceil1 ceilN fetchmail rtbimap ceilhook rtbhook; do
-		case $leg in
-		ceil1) label="RT ceiling: curl, 1 session, c=1" ;;
-		ceilN) label="RT ceiling: curl, 1 session, c=$CONC" ;;
-		fetchmail) label="fetchmail + rt-mailgate" ;;
-		rtbimap) label="rtbridge run, IMAP, c=$CONC" ;;
-		ceilhook) label="RT ceiling, webhook tickets, c=$CONC" ;;
-		rtbhook) label="rtbridge run, JSON webhook" ;;
-		esac
+		label=$(leg_label "$leg")
 		if [[ -n ${R_WHY[$leg]:-} ]]; then
 			printf '%-36s skipped: %s\n' "$label" "${R_WHY[$leg]}"
 			continue

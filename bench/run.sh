@@ -16,6 +16,7 @@
 #
 #   bash bench/run.sh                       # every leg that can run
 #   BENCH_LEGS="ceil1 fetchmail" bash bench/run.sh
+#   BENCH_ROUNDS=3 bash bench/run.sh        # medians of 3 interleaved rounds
 #
 # Tickets are counted by a REST search on a subject tag unique to the run and
 # leg, so other users of the same RT do not disturb the counts (they do slow
@@ -24,7 +25,8 @@
 #
 # Environment: BENCH_N (100), BENCH_CONC (4), BENCH_HOOK_N (BENCH_N),
 # BENCH_IDLE_N (20), BENCH_BIG_MB (50), BENCH_DIR (/tmp/rtbridge-bench),
-# BENCH_LEGS (all), RTBRIDGE_BIN (default: built from this tree),
+# BENCH_LEGS (all), BENCH_ROUNDS (1: more rounds repeat every leg and end
+# with the medians, which tames a noisy shared RT), RTBRIDGE_BIN (default: built from this tree),
 # RTBRIDGE_TEST_DIR (/tmp/rtbridge-test, where servers.env is).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,6 +37,7 @@ HOOK_N=${BENCH_HOOK_N:-$N}
 IDLE_N=${BENCH_IDLE_N:-20}
 BIG_MB=${BENCH_BIG_MB:-50}
 DIR=${BENCH_DIR:-/tmp/rtbridge-bench}
+ROUNDS=${BENCH_ROUNDS:-1}
 LEGS=${BENCH_LEGS:-ceil1 ceilN fetchmail rtbimap ceilhook rtbhook idle}
 ENV_FILE=${RTBRIDGE_TEST_DIR:-/tmp/rtbridge-test}/servers.env
 export GOTOOLCHAIN=local
@@ -42,43 +45,38 @@ export GOTOOLCHAIN=local
 . "$here/lib.sh"
 . "$here/legs.sh"
 
-# Internal entry point used by xargs for parallel creates.
-if [[ ${1:-} == _create ]]; then
-	load_env
-	create_ticket "$2" "$3" "$4"
-	exit $?
-fi
-if [[ ${1:-} == _post ]]; then
-	post_event "$2" "$3" "$4" "$5"
-	exit $?
-fi
-
 mkdir -p "$DIR"
 exec 9>"$DIR/lock"
 flock -n 9 || die "another bench/run.sh holds $DIR/lock"
 load_env
-RUN=b$(date +%s)
-WORK=$DIR/$RUN
-export WORK RUN
-mkdir -p "$WORK"
+BASE=b$(date +%s)
 trap cleanup EXIT
-log "run $RUN: N=$N conc=$CONC legs: $LEGS; work dir $WORK"
-log "$(nproc) CPUs, $(uname -r); RT $RT_URL; IMAP $IMAP_HOST:$IMAPS_PORT"
+log "run $BASE: N=$N conc=$CONC rounds=$ROUNDS legs: $LEGS; work dir $DIR/$BASE*"
+log "$(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg); RT $RT_URL; IMAP $IMAP_HOST:$IMAPS_PORT"
 
 rt_login || die "cannot log in to RT at $RT_URL as $RT_USER"
 generate || die "mail generation failed"
 warm_up
 
-for leg in $LEGS; do
-	case $leg in
-	ceil1) leg_ceiling ceil1 1 mail "$N" ;;
-	ceilN) leg_ceiling ceilN "$CONC" mail "$N" ;;
-	fetchmail) leg_fetchmail ;;
-	rtbimap) leg_rtbimap ;;
-	ceilhook) leg_ceiling ceilhook "$CONC" hook "$HOOK_N" ;;
-	rtbhook) leg_rtbhook ;;
-	idle) leg_idle ;;
-	*) log "unknown leg $leg (known: ceil1 ceilN fetchmail rtbimap ceilhook rtbhook idle)" ;;
-	esac
+for ((round = 1; round <= ROUNDS; round++)); do
+	RUN=$BASE
+	((ROUNDS > 1)) && RUN=$BASE-r$round
+	WORK=$DIR/$RUN
+	mkdir -p "$WORK"
+	new_round
+	for leg in $LEGS; do
+		case $leg in
+		ceil1) leg_ceiling ceil1 1 mail "$N" ;;
+		ceilN) leg_ceiling ceilN "$CONC" mail "$N" ;;
+		fetchmail) leg_fetchmail ;;
+		rtbimap) leg_rtbimap ;;
+		ceilhook) leg_ceiling ceilhook "$CONC" hook "$HOOK_N" ;;
+		rtbhook) leg_rtbhook ;;
+		idle) leg_idle ;;
+		*) log "unknown leg $leg (known: ceil1 ceilN fetchmail rtbimap ceilhook rtbhook idle)" ;;
+		esac
+	done
+	report
+	collect
 done
-report
+((ROUNDS > 1)) && summary

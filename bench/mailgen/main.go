@@ -15,7 +15,8 @@
 //
 //	mail/NNN.eml     the mail (CRLF line ends)
 //	rest/NNN.form    REST 1.0 ticket/new content for the same ticket
-//	rest/NNN.att     one line per attachment: PATH<TAB>NAME<TAB>TYPE
+//	rest/NNN.att     one line per attachment: PATH<TAB>NAME<TAB>TYPE, PATH
+//	                 relative to -dir (so the directory may be moved)
 //	att/NNN-K.bin    attachment bytes (the curl ceiling uploads these)
 //	big.eml          one mail with a -big-mb MB attachment (streamed)
 //	manifest         summary: counts and total sizes
@@ -48,8 +49,8 @@ var senders = []string{
 
 // attachment is one generated binary part.
 type attachment struct {
-	path, name, ctype string
-	size              int
+	rel, path, name, ctype string // rel: path relative to -dir
+	size                   int
 }
 
 // mail describes one generated message.
@@ -142,8 +143,9 @@ func makeMail(rng *rand.Rand, dir string, i int) *mail {
 		if k == 2 {
 			name, ctype = fmt.Sprintf("photo-%03d.jpg", i), "image/jpeg"
 		}
+		rel := filepath.Join("att", fmt.Sprintf("%03d-%d.bin", i, k))
 		m.atts = append(m.atts, attachment{
-			path: filepath.Join(dir, "att", fmt.Sprintf("%03d-%d.bin", i, k)), name: name, ctype: ctype, size: size,
+			rel: rel, path: filepath.Join(dir, rel), name: name, ctype: ctype, size: size,
 		})
 	}
 	return m
@@ -262,7 +264,7 @@ func writeForm(dir string, m *mail) error {
 		names := make([]string, len(m.atts))
 		for i, a := range m.atts {
 			names[i] = a.name
-			fmt.Fprintf(&list, "%s\t%s\t%s\n", a.path, a.name, a.ctype)
+			fmt.Fprintf(&list, "%s\t%s\t%s\n", a.rel, a.name, a.ctype)
 		}
 		fmt.Fprintf(&b, "Attachment: %s\n", strings.Join(names, ", "))
 	}
