@@ -209,6 +209,7 @@ func countTickets(t *testing.T, rt testenv.RT, prefix string) map[string]int {
 // reconciled, never repeated).
 func TestCrashSafetySIGKILL(t *testing.T) {
 	rt := testenv.RequireRT(t)
+	t.Parallel() // own state, port and subjects; only RT is shared
 	dir := t.TempDir()
 	addr := freePort(t)
 	cfgPath := binaryConfig(t, dir, rt.URL, rt.Token, addr, createRule)

@@ -178,6 +178,7 @@ func waitTickets(t *testing.T, c *rtapi.Client, subject string, want int, within
 // the running config and a good one applies.
 func TestDaemonEndToEnd(t *testing.T) {
 	rt := testenv.RequireRT(t)
+	t.Parallel() // own state, port and subjects; only RT is shared
 	dir := t.TempDir()
 	cfgPath := testConfig(t, dir, rt.URL, rt.Token, "")
 	r := start(t, cfgPath)

@@ -128,6 +128,7 @@ func readyz(t *testing.T, addr string) (int, string) {
 // delivered once RT is back.
 func TestRTOutage(t *testing.T) {
 	rt := testenv.RequireRT(t)
+	t.Parallel() // own state, port and subjects; only RT is shared
 	u := strings.TrimPrefix(strings.TrimSuffix(rt.URL, "/"), "http://")
 	proxy := newProxy(t, u)
 	dir := t.TempDir()
@@ -222,6 +223,7 @@ func TestRTOutage(t *testing.T) {
 // retry` delivers it. The CLI works beside the running daemon.
 func TestDeadLetterRetry(t *testing.T) {
 	rt := testenv.RequireRT(t)
+	t.Parallel() // own state, port and subjects; only RT is shared
 	dir := t.TempDir()
 	addr := freePort(t)
 	queue := fmt.Sprintf("NoSuchQueue%d", time.Now().UnixNano())
