@@ -21,6 +21,7 @@ import (
 	"github.com/rtbridge/rtbridge/bridge/webhook"
 	"github.com/rtbridge/rtbridge/rtapi"
 	"github.com/rtbridge/rtbridge/rtapi/kerberos"
+	"github.com/rtbridge/rtbridge/rtapi/rest2"
 	"github.com/rtbridge/rtbridge/rules"
 )
 
@@ -73,14 +74,41 @@ func RTHTTPClient(c config.RT, m *metrics.Metrics) (*http.Client, error) {
 	return &http.Client{Transport: rt}, nil
 }
 
-// NewRTClient builds the RT client of the config.
+// NewRTClient builds the REST 1.0 client of the config (also used by
+// operator commands).
 func NewRTClient(c config.RT, m *metrics.Metrics, log *slog.Logger) (*rtapi.Client, error) {
 	if c.API != "rest1" {
-		return nil, fmt.Errorf("rt.api %q is not available yet; use rest1", c.API)
+		return nil, fmt.Errorf("rt.api is %q; this needs rest1", c.API)
 	}
-	hc, err := RTHTTPClient(c, m)
+	hc, auth, err := rtTransport(c, m, log)
 	if err != nil {
 		return nil, err
+	}
+	// The executor owns retries (backoff across restarts, the breaker); the
+	// client only retries once at once, for a blip.
+	return rtapi.New(rtapi.Config{URL: c.URL, Auth: auth, HTTPClient: hc, Logger: log, Timeout: c.Timeout,
+		Retry: rtapi.RetryPolicy{Attempts: 2, Initial: 500 * time.Millisecond, Max: 2 * time.Second}})
+}
+
+// NewRT builds the executor's RT backend: REST 1.0 or REST2 (rt.api).
+func NewRT(c config.RT, m *metrics.Metrics, log *slog.Logger) (executor.RT, error) {
+	if c.API != "rest2" {
+		return NewRTClient(c, m, log)
+	}
+	if c.Auth != "token" && c.Auth != "basic" && c.Auth != "kerberos" {
+		return nil, fmt.Errorf("rt.api rest2 needs rt.auth token, basic or kerberos (REST2 has no login form); got %q", c.Auth)
+	}
+	hc, auth, err := rtTransport(c, m, log)
+	if err != nil {
+		return nil, err
+	}
+	return rest2.New(rest2.Config{URL: c.URL, Auth: auth, HTTPClient: hc, Logger: log, Timeout: c.Timeout, Attempts: 2})
+}
+
+func rtTransport(c config.RT, m *metrics.Metrics, log *slog.Logger) (*http.Client, rtapi.Authenticator, error) {
+	hc, err := RTHTTPClient(c, m)
+	if err != nil {
+		return nil, nil, err
 	}
 	var auth rtapi.Authenticator
 	switch c.Auth {
@@ -100,16 +128,13 @@ func NewRTClient(c config.RT, m *metrics.Metrics, log *slog.Logger) (*rtapi.Clie
 		}
 		k, err := kerberos.New(kc, c.URL)
 		if err != nil {
-			return nil, fmt.Errorf("rt kerberos: %w", err)
+			return nil, nil, fmt.Errorf("rt kerberos: %w", err)
 		}
 		auth = k
 	default:
-		return nil, fmt.Errorf("rt.auth %q unknown", c.Auth)
+		return nil, nil, fmt.Errorf("rt.auth %q unknown", c.Auth)
 	}
-	// The executor owns retries (backoff across restarts, the breaker); the
-	// client only retries once at once, for a blip.
-	return rtapi.New(rtapi.Config{URL: c.URL, Auth: auth, HTTPClient: hc, Logger: log, Timeout: c.Timeout,
-		Retry: rtapi.RetryPolicy{Attempts: 2, Initial: 500 * time.Millisecond, Max: 2 * time.Second}})
+	return hc, auth, nil
 }
 
 // Parse derives an event from its stored bytes, by kind (the executor's

@@ -99,7 +99,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer d.st.Close()
-	rtc, err := NewRTClient(cfg.RT, d.m, d.log)
+	rtc, err := NewRT(cfg.RT, d.m, d.log)
 	if err != nil {
 		return err
 	}

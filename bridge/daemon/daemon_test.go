@@ -284,3 +284,31 @@ func waitTicketsLog(t *testing.T, r *running, c *rtapi.Client, subject string) [
 		time.Sleep(300 * time.Millisecond)
 	}
 }
+
+// rt.api: rest2 runs the same plan through RT's JSON API.
+func TestDaemonREST2(t *testing.T) {
+	rt := testenv.RequireRT(t)
+	t.Parallel()
+	dir := t.TempDir()
+	cfgPath := testConfig(t, dir, rt.URL, rt.Token, "")
+	b, _ := os.ReadFile(cfgPath)
+	os.WriteFile(cfgPath, []byte(strings.Replace(string(b), "  auth: token\n", "  api: rest2\n  auth: token\n", 1)), 0o600)
+	r := start(t, cfgPath)
+	marker := fmt.Sprintf("rest2-%d", time.Now().UnixNano())
+	if code, body := r.post(t, fmt.Sprintf(`{"service":"api","version":"3","marker":%q}`, marker)); code != 202 {
+		t.Fatalf("post: %d %s", code, body)
+	}
+	c := rtClient(t, rt)
+	res := waitTicketsLog(t, r, c, "deploy api "+marker)
+	tk, err := c.Ticket(context.Background(), res[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk.Queue != "General" || len(tk.CustomFields["RTBridgeKey"]) != 1 || tk.CustomFields["RTBridgeKey"][0] == "" {
+		t.Errorf("ticket via REST2: %+v", tk)
+	}
+	_, m := r.get(t, "/metrics")
+	if !strings.Contains(m, `endpoint="rest2 ticket"`) {
+		t.Errorf("no REST2 request in the RT latency metric:\n%s", grepLines(m, "rtbridge_rt_request_duration_seconds_count"))
+	}
+}
