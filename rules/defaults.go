@@ -44,7 +44,8 @@ func (c *compiler) compileDefaults() *defaults {
 		c.named[b.name] = &yaml.Node{}
 	}
 	mk := func(name string) *tmpl {
-		return &tmpl{src: name, t: c.root.Lookup(name), pos: "template " + name}
+		t := c.root.Lookup(name)
+		return &tmpl{src: name, t: t, fast: compileFast(t.Tree), pos: "template " + name}
 	}
 	return &defaults{mk("default.subject"), mk("default.text"), mk("default.content_type")}
 }

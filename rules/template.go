@@ -25,9 +25,10 @@ const (
 // tmpl is one compiled template field. A field without "{{" is a constant
 // and is never executed.
 type tmpl struct {
-	src string
-	t   *template.Template
-	pos string // "rule "x" create.subject", for run-time errors
+	src  string
+	t    *template.Template
+	fast *fastProg // t's common shape without reflection (nil: none)
+	pos  string    // "rule "x" create.subject", for run-time errors
 }
 
 // compileTmpl parses src as an associated template of the rule set's root
@@ -60,7 +61,7 @@ func (c *compiler) compileTmpl(n *yaml.Node, what string) *tmpl {
 			return nil
 		}
 	}
-	t.t = pt
+	t.t, t.fast = pt, compileFast(pt.Tree)
 	return t
 }
 
@@ -132,6 +133,11 @@ func (t *tmpl) render(data any, limit int) (s string, truncated bool, err error)
 			return t.src[:limit], true, nil
 		}
 		return t.src, false, nil
+	}
+	if d, ok := data.(*Data); ok && d != nil && t.fast != nil {
+		if s, truncated, ok := t.fast.exec(d, limit); ok {
+			return s, truncated, nil
+		}
 	}
 	w := &limitWriter{limit: limit}
 	if err := t.t.Execute(w, data); err != nil && !w.hit {
