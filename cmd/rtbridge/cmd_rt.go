@@ -23,6 +23,8 @@ import (
 
 const rtUsage = `usage: rtbridge rt get PATH [--query KEY=VALUE ...] [connection flags]
        rtbridge rt post PATH [-f KEY=VALUE ...] [-a FILE ...] [connection flags]
+       rtbridge rt --api rest2 get|delete PATH [--query KEY=VALUE ...] [connection flags]
+       rtbridge rt --api rest2 post|put PATH [--data FILE|-] [connection flags]
 
 Talks to RT's REST 1.0 directly, with the same client and credentials the
 daemon uses: "rtbridge rt get user/<your RT user>" is the credential check.
@@ -42,9 +44,19 @@ post sends the fields as RT's "content" form (values may span lines; they
 are encoded so RT stores them exactly) and files as attachments
 (attachment_1..N, listed in an Attachment: field; type from the extension).
 
+With --api rest2 (or rt.api: rest2) the call goes to RT's REST2 instead:
+PATH is relative to REST/2.0/ (ticket/17, tickets?query=id>10, queue/General,
+ticket/17/history), the body of post/put is the JSON in --data FILE (or -
+for stdin), and the output is
+  {"status": 201, "status_text": "Created", "body": <RT's JSON answer>}
+with "error" and "kind" added when RT refused (exit status 1). A body that
+is not JSON is printed as "text". REST2 authenticates by token, basic
+(RT checks the password itself) or kerberos; the default is token when a
+token file is given, else basic.
+
 Connection (later wins): the rt: section of --config, the environment
 RTBRIDGE_RT_URL, RTBRIDGE_RT_USER, RTBRIDGE_RT_PASSWORD_FILE,
-RTBRIDGE_RT_TOKEN_FILE, RTBRIDGE_RT_AUTH, then the flags. Secrets are only
+RTBRIDGE_RT_TOKEN_FILE, RTBRIDGE_RT_AUTH, RTBRIDGE_RT_API, then the flags. Secrets are only
 read from files, never from the command line.
 
 Exit status: 0 success, 1 RT refused or could not be reached, 2 usage or
@@ -55,6 +67,8 @@ Examples:
   rtbridge rt get ticket/17/show --url https://rt.example.com/ --user bridge --password-file pw
   rtbridge rt post ticket/new -f Queue=General -f Subject=test -f Text=hello -a log.txt
   rtbridge rt get ticket/17/attachments/42/content > file.bin
+  rtbridge rt --api rest2 --token-file tok get 'tickets?query=Status="new"'
+  echo '{"Queue":"General","Subject":"hi"}' | rtbridge rt --api rest2 post ticket --data -
 
 Flags:
 `
@@ -62,6 +76,7 @@ Flags:
 // rtOptions are the flags of "rtbridge rt".
 type rtOptions struct {
 	configFile, url, user, passwordFile, tokenFile, auth string
+	api, data                                            string
 	timeout                                              time.Duration
 	verbose                                              bool
 	query, fields, files                                 multiFlag
@@ -84,7 +99,11 @@ func (o *rtOptions) flags(name string, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.auth, "auth", "", "`METHOD`: cookie (log in once), query (user/pass on every request), basic (pre-emptive, for an authenticating web server), token")
 	fs.DurationVar(&o.timeout, "timeout", 0, "per-request timeout (default: config, else 30s)")
 	fs.BoolVar(&o.verbose, "v", false, "debug log of every request to stderr (no secrets)")
-	if name == "get" {
+	fs.StringVar(&o.api, "api", "", "`API`: rest1 (REST/1.0/, the default) or rest2 (REST/2.0/, raw JSON)")
+	if name == "post" || name == "put" {
+		fs.StringVar(&o.data, "data", "", "rest2: JSON body from `FILE` (- for stdin)")
+	}
+	if name == "get" || name == "delete" {
 		fs.Var(&o.query, "query", "URL parameter `KEY=VALUE` (repeatable), e.g. query=Queue='General'")
 	}
 	if name == "post" {
@@ -111,7 +130,8 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 func cmdRT(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || (args[0] != "get" && args[0] != "post") {
+	args = verbFirst(args)
+	if len(args) == 0 || !rtVerbs[args[0]] {
 		o := &rtOptions{}
 		fs := o.flags("", stderr)
 		fs.Usage()
@@ -133,7 +153,23 @@ func cmdRT(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "rtbridge rt %s: need exactly one PATH (got %d)\n", args[0], len(pos))
 		return 2
 	}
-	client, err := o.client(stderr)
+	c, log, err := o.rtConfig(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "rtbridge rt: %v\n", err)
+		return 2
+	}
+	if c.API == "rest2" {
+		return o.rest2(ctx, c, log, args[0], pos[0], stdout, stderr)
+	}
+	if args[0] != "get" && args[0] != "post" {
+		fmt.Fprintf(stderr, "rtbridge rt %s: only with --api rest2 (REST 1.0 has get and post)\n", args[0])
+		return 2
+	}
+	if o.data != "" {
+		fmt.Fprintln(stderr, "rtbridge rt post: --data is for --api rest2; REST 1.0 takes -f KEY=VALUE and -a FILE")
+		return 2
+	}
+	client, err := daemon.NewRTClient(c, nil, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "rtbridge rt: %v\n", err)
 		return 2
@@ -161,13 +197,13 @@ func cmdRT(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return writeRTResult(stdout, stderr, resp, err)
 }
 
-// client builds the RT client from config file, environment and flags.
-func (o *rtOptions) client(stderr io.Writer) (*rtapi.Client, error) {
+// rtConfig builds the RT connection from config file, environment and flags.
+func (o *rtOptions) rtConfig(stderr io.Writer) (config.RT, *slog.Logger, error) {
 	var c config.RT
 	if o.configFile != "" {
 		cfg, err := config.Load(o.configFile)
 		if err != nil {
-			return nil, err
+			return c, nil, err
 		}
 		c = cfg.RT
 	}
@@ -182,34 +218,42 @@ func (o *rtOptions) client(stderr io.Writer) (*rtapi.Client, error) {
 	override(&c.URL, "RTBRIDGE_RT_URL", o.url)
 	override(&c.User, "RTBRIDGE_RT_USER", o.user)
 	override(&c.Auth, "RTBRIDGE_RT_AUTH", o.auth)
+	override(&c.API, "RTBRIDGE_RT_API", o.api)
 	pwFile, tokFile := "", ""
 	override(&pwFile, "RTBRIDGE_RT_PASSWORD_FILE", o.passwordFile)
 	override(&tokFile, "RTBRIDGE_RT_TOKEN_FILE", o.tokenFile)
 	if pwFile != "" {
 		s, err := readSecretFile(pwFile)
 		if err != nil {
-			return nil, fmt.Errorf("password file: %w", err)
+			return c, nil, fmt.Errorf("password file: %w", err)
 		}
 		c.Password = config.Secret(s)
 	}
 	if tokFile != "" {
 		s, err := readSecretFile(tokFile)
 		if err != nil {
-			return nil, fmt.Errorf("token file: %w", err)
+			return c, nil, fmt.Errorf("token file: %w", err)
 		}
 		c.Token = config.Secret(s)
 	}
 	if c.URL == "" {
-		return nil, errors.New("no RT URL: give --url, RTBRIDGE_RT_URL or --config")
-	}
-	if c.Auth == "" {
-		c.Auth = "cookie"
-		if c.Password == "" && c.Token != "" {
-			c.Auth = "token"
-		}
+		return c, nil, errors.New("no RT URL: give --url, RTBRIDGE_RT_URL or --config")
 	}
 	if c.API == "" {
 		c.API = "rest1"
+	}
+	if c.API != "rest1" && c.API != "rest2" {
+		return c, nil, fmt.Errorf("unknown --api %q (use rest1 or rest2)", c.API)
+	}
+	if c.Auth == "" {
+		// REST2 has no login form: it checks Basic credentials itself.
+		c.Auth = "cookie"
+		if c.API == "rest2" {
+			c.Auth = "basic"
+		}
+		if c.Password == "" && c.Token != "" {
+			c.Auth = "token"
+		}
 	}
 	if o.timeout > 0 {
 		c.Timeout = o.timeout
@@ -220,23 +264,23 @@ func (o *rtOptions) client(stderr io.Writer) (*rtapi.Client, error) {
 	switch c.Auth {
 	case "token":
 		if c.Token == "" {
-			return nil, errors.New("auth token needs --token-file (or RTBRIDGE_RT_TOKEN_FILE, rt.token_file)")
+			return c, nil, errors.New("auth token needs --token-file (or RTBRIDGE_RT_TOKEN_FILE, rt.token_file)")
 		}
 	case "basic", "query", "cookie", "kerberos":
 		if c.User == "" {
-			return nil, fmt.Errorf("auth %s needs --user", c.Auth)
+			return c, nil, fmt.Errorf("auth %s needs --user", c.Auth)
 		}
 		if c.Password == "" && c.Auth != "kerberos" {
-			return nil, fmt.Errorf("auth %s needs --password-file (or RTBRIDGE_RT_PASSWORD_FILE, rt.password_file)", c.Auth)
+			return c, nil, fmt.Errorf("auth %s needs --password-file (or RTBRIDGE_RT_PASSWORD_FILE, rt.password_file)", c.Auth)
 		}
 	default:
-		return nil, fmt.Errorf("unknown --auth %q (use cookie, query, basic or token)", c.Auth)
+		return c, nil, fmt.Errorf("unknown --auth %q (use cookie, query, basic or token)", c.Auth)
 	}
 	log := slog.New(slog.DiscardHandler)
 	if o.verbose {
 		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	return daemon.NewRTClient(c, nil, log)
+	return c, log, nil
 }
 
 func readSecretFile(path string) (string, error) {
