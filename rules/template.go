@@ -232,7 +232,24 @@ func cleanTextSlow(s string) string {
 // UTF-8 without carriage returns or control characters other than LF and
 // tab (unicode.IsControl is true only for C0, DEL and C1).
 func isCleanText(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while they are printable ASCII: no high
+		// bit, no byte below 0x20, no DEL (classic SWAR tests; they may
+		// report a hit that is not there, never miss one, and a hit only
+		// sends these bytes through the exact test below).
+		for ; i+8 <= len(s); i += 8 {
+			b := s[i : i+8]
+			w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+				uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+			del := w ^ (0x7f * ones)
+			if (w|(w-0x20*ones)|((del-ones)&^del))&highs != 0 {
+				break
+			}
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c < 0x20 && c != '\n' && c != '\t' || c == 0x7f {
