@@ -96,7 +96,7 @@ func (o *rtOptions) flags(name string, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.user, "user", "", "RT user `NAME`")
 	fs.StringVar(&o.passwordFile, "password-file", "", "read the password from `FILE`")
 	fs.StringVar(&o.tokenFile, "token-file", "", "read an RT auth token from `FILE`")
-	fs.StringVar(&o.auth, "auth", "", "`METHOD`: cookie (log in once), query (user/pass on every request), basic (pre-emptive, for an authenticating web server), token")
+	fs.StringVar(&o.auth, "auth", "", "`METHOD`: cookie (log in once), query (user/pass on every request), basic (pre-emptive, for an authenticating web server), token, kerberos (SPNEGO; rt.kerberos of --config)")
 	fs.DurationVar(&o.timeout, "timeout", 0, "per-request timeout (default: config, else 30s)")
 	fs.BoolVar(&o.verbose, "v", false, "debug log of every request to stderr (no secrets)")
 	fs.StringVar(&o.api, "api", "", "`API`: rest1 (REST/1.0/, the default) or rest2 (REST/2.0/, raw JSON)")
@@ -266,15 +266,21 @@ func (o *rtOptions) rtConfig(stderr io.Writer) (config.RT, *slog.Logger, error) 
 		if c.Token == "" {
 			return c, nil, errors.New("auth token needs --token-file (or RTBRIDGE_RT_TOKEN_FILE, rt.token_file)")
 		}
-	case "basic", "query", "cookie", "kerberos":
+	case "kerberos":
+		// Principal and credentials from rt.kerberos (keytab, password file,
+		// ccache), else --user with --password-file or $KRB5CCNAME.
+		if c.User == "" && c.Kerberos == nil {
+			return c, nil, errors.New("auth kerberos needs the rt.kerberos block of --config, or --user")
+		}
+	case "basic", "query", "cookie":
 		if c.User == "" {
 			return c, nil, fmt.Errorf("auth %s needs --user", c.Auth)
 		}
-		if c.Password == "" && c.Auth != "kerberos" {
+		if c.Password == "" {
 			return c, nil, fmt.Errorf("auth %s needs --password-file (or RTBRIDGE_RT_PASSWORD_FILE, rt.password_file)", c.Auth)
 		}
 	default:
-		return c, nil, fmt.Errorf("unknown --auth %q (use cookie, query, basic or token)", c.Auth)
+		return c, nil, fmt.Errorf("unknown --auth %q (use cookie, query, basic, token or kerberos)", c.Auth)
 	}
 	log := slog.New(slog.DiscardHandler)
 	if o.verbose {
