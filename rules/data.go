@@ -134,12 +134,16 @@ func newData(ev *event.Event) *Data {
 		d.InReplyTo, d.References = m.InReplyTo, m.References
 		d.Body, d.HTML = m.TextBody, m.HTMLBody
 		d.Header = make(map[string]string, len(m.Header))
-		d.Headers = make(map[string][]string, len(m.Header))
 		for k, vs := range m.Header {
 			if len(vs) > 0 {
 				d.Header[k] = vs[0]
 			}
-			d.Headers[k] = vs
+		}
+		// Templates cannot change a map, so the event's own is shared
+		// (its value slices always were); an empty one stays non-nil.
+		d.Headers = m.Header
+		if d.Headers == nil {
+			d.Headers = map[string][]string{}
 		}
 		for _, a := range m.Attachments {
 			d.Attachments = append(d.Attachments, AttachmentData{a.Name, a.ContentType, a.Size, a.Inline})
