@@ -20,10 +20,22 @@ type view struct {
 	addrsSet [4]bool
 	attNames []string
 	attTypes []string
-	folded   map[foldKey][]string // canonFold of a field's values
+	// folded holds canonFold of a field's values. An event's regex
+	// prefilters touch only a few fields, so a short list searched by
+	// name beats hashing the two-string key on every test; fields past
+	// maxFoldList go to foldMap.
+	folded  []foldEntry
+	foldMap map[foldKey][]string
 }
 
 type foldKey struct{ name, arg string }
+
+type foldEntry struct {
+	foldKey
+	vals []string
+}
+
+const maxFoldList = 8
 
 // canon returns canonFold(vals[i]) for field f, computing the field's
 // folded values once per event.
@@ -31,18 +43,37 @@ func (v *view) canon(f *fieldCond, vals []string, i int) string {
 	if vals[i] == "" {
 		return ""
 	}
+	slot := -1
+	for j := range v.folded {
+		if e := &v.folded[j]; e.name == f.name && e.arg == f.arg {
+			if len(e.vals) == len(vals) {
+				return e.vals[i]
+			}
+			slot = j
+			break
+		}
+	}
 	k := foldKey{f.name, f.arg}
-	if c, ok := v.folded[k]; ok && len(c) == len(vals) {
-		return c[i]
+	if slot < 0 && len(v.folded) == maxFoldList {
+		if c, ok := v.foldMap[k]; ok && len(c) == len(vals) {
+			return c[i]
+		}
 	}
 	c := make([]string, len(vals))
 	for j, s := range vals {
 		c[j] = canonFold(s)
 	}
-	if v.folded == nil {
-		v.folded = make(map[foldKey][]string, 4)
+	switch {
+	case slot >= 0:
+		v.folded[slot].vals = c
+	case len(v.folded) < maxFoldList:
+		v.folded = append(v.folded, foldEntry{k, c})
+	default:
+		if v.foldMap == nil {
+			v.foldMap = make(map[foldKey][]string)
+		}
+		v.foldMap[k] = c
 	}
-	v.folded[k] = c
 	return c[i]
 }
 
