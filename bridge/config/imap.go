@@ -50,6 +50,24 @@ type IMAP struct {
 	TrashFolder string `yaml:"trash_folder"`
 	// FailureFolder receives dead-lettered mail; empty leaves it in place.
 	FailureFolder string `yaml:"failure_folder"`
+
+	// The mail policy applied before the rules (bridge/mailflow).
+
+	// RTNames are the rtnames of the RT this bridge feeds ($rtname): a mail
+	// whose X-RT-Loop-Prevention header names one came from that RT and is
+	// dropped as a loop. Empty: no loop detection.
+	RTNames []string `yaml:"rt_names"`
+	// AutoReply decides what automatic mail (auto-replies, bounces, bulk and
+	// list mail) may do: thread (default) lets it comment on the ticket it
+	// threads into but never open one; ignore drops it; allow treats it
+	// like any mail.
+	AutoReply string `yaml:"auto_reply"`
+	// HTML decides how HTML-only mail reaches RT: keep (default) sends the
+	// HTML as text/html; text converts it to plain text.
+	HTML string `yaml:"html"`
+	// EmptySubject is the subject of mail without one (default
+	// "(no subject)"); rules see it as .Subject.
+	EmptySubject string `yaml:"empty_subject"`
 }
 
 // IMAP defaults.
@@ -57,6 +75,7 @@ const (
 	DefaultIMAPPoll       = 60 * time.Second
 	DefaultIMAPBatch      = 50
 	DefaultIMAPMaxMessage = 64 << 20
+	DefaultEmptySubject   = "(no subject)"
 )
 
 // DispositionMode returns the disposition kind (seen, delete, move) and, for
@@ -104,6 +123,9 @@ func (d *decoder) completeIMAP(c *Config, m *IMAP, p string) {
 	setDefault(&m.BatchSize, DefaultIMAPBatch)
 	setDefault(&m.MaxMessageBytes, DefaultIMAPMaxMessage)
 	setDefault(&m.Disposition, "seen")
+	setDefault(&m.AutoReply, "thread")
+	setDefault(&m.HTML, "keep")
+	setDefault(&m.EmptySubject, DefaultEmptySubject)
 	if len(m.Folders) == 0 {
 		m.Folders = []string{"INBOX"}
 	}
@@ -143,6 +165,21 @@ func (d *decoder) completeIMAP(c *Config, m *IMAP, p string) {
 	}
 	if m.MaxMessageBytes < 1024 {
 		d.errorf(d.at(p+".max_message_bytes"), p+".max_message_bytes", "must be at least 1024")
+	}
+	switch m.AutoReply {
+	case "thread", "ignore", "allow":
+	default:
+		d.errorf(d.at(p+".auto_reply"), p+".auto_reply", "must be thread, ignore or allow; got %q", m.AutoReply)
+	}
+	switch m.HTML {
+	case "keep", "text":
+	default:
+		d.errorf(d.at(p+".html"), p+".html", "must be keep or text; got %q", m.HTML)
+	}
+	for j, n := range m.RTNames {
+		if strings.TrimSpace(n) == "" {
+			d.errorf(d.at(fmt.Sprintf("%s.rt_names[%d]", p, j)), p+".rt_names", "empty rtname")
+		}
 	}
 	switch mode, folder := m.DispositionMode(); mode {
 	case "seen", "delete":

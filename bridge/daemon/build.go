@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/rtbridge/rtbridge/bridge/config"
 	"github.com/rtbridge/rtbridge/bridge/event"
 	"github.com/rtbridge/rtbridge/bridge/executor"
+	"github.com/rtbridge/rtbridge/bridge/imapsource"
 	"github.com/rtbridge/rtbridge/bridge/mailparse"
 	"github.com/rtbridge/rtbridge/bridge/metrics"
 	"github.com/rtbridge/rtbridge/bridge/webhook"
@@ -148,7 +151,7 @@ func Parse(kind event.Kind, raw []byte, meta map[string]string) (*event.Event, e
 	case event.KindAlertmanager, event.KindGrafana:
 		ev.Alert, err = alerts.Parse(kind, raw)
 	case event.KindMail:
-		ev.Mail, err = mailparse.Parse(func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(string(raw))), nil })
+		ev.Mail, err = parseMail(raw, meta)
 	default:
 		err = fmt.Errorf("unknown event kind %q", kind)
 	}
@@ -156,6 +159,30 @@ func Parse(kind event.Kind, raw []byte, meta map[string]string) (*event.Event, e
 		return nil, err
 	}
 	return ev, nil
+}
+
+// parseMail parses a stored mail. An IMAP source that kept only the header
+// of an oversize message says so in meta; the mail then carries a problem
+// saying so, which also attaches what was kept.
+func parseMail(raw []byte, meta map[string]string) (*event.Mail, error) {
+	m, err := mailparse.Parse(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(raw)), nil })
+	if err != nil {
+		return nil, err
+	}
+	if size := meta[imapsource.MetaOversize]; size != "" {
+		m.ParseProblems = append(m.ParseProblems, fmt.Sprintf(
+			"the message (%s bytes) is larger than max_message_bytes (%s): only its header was kept; the full message stays in the mailbox",
+			oneToken(size), oneToken(meta[imapsource.MetaLimit])))
+	}
+	return m, nil
+}
+
+// oneToken keeps a meta value to the digits it should be.
+func oneToken(s string) string {
+	if _, err := strconv.ParseInt(s, 10, 64); err != nil {
+		return "?"
+	}
+	return s
 }
 
 var _ executor.RuleSet = (*rules.RuleSet)(nil)

@@ -30,6 +30,7 @@ import (
 	"github.com/rtbridge/rtbridge/bridge/config"
 	"github.com/rtbridge/rtbridge/bridge/executor"
 	"github.com/rtbridge/rtbridge/bridge/imapsource"
+	"github.com/rtbridge/rtbridge/bridge/mailflow"
 	"github.com/rtbridge/rtbridge/bridge/metrics"
 	"github.com/rtbridge/rtbridge/bridge/notify"
 	"github.com/rtbridge/rtbridge/bridge/source"
@@ -107,9 +108,16 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	// Each mailbox's mail policy (loops, automatic mail, …) wraps the rules;
+	// like the IMAP accounts themselves it takes effect at start.
+	accounts, err := cfg.IMAPSources()
+	if err != nil {
+		return err
+	}
+	policies := mailflow.Policies(accounts)
 	d.x, err = executor.New(executor.Options{
 		Store: d.st, RT: rtc, Parse: Parse,
-		Rules:            func() executor.RuleSet { return d.rules.Load() },
+		Rules:            func() executor.RuleSet { return mailflow.Guard{Rules: d.rules.Load(), Policies: policies} },
 		Finisher:         d.finisher,
 		Workers:          cfg.Executor.Workers,
 		IdempotencyField: cfg.RT.IdempotencyField,

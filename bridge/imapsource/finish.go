@@ -117,6 +117,12 @@ func (s *Source) dispose(ctx context.Context, uv uint32, uid imap.UID, mode, fol
 	}
 	stop := s.guard(ctx, c, commandTimeout)
 	defer stop()
+	// A reused connection knows only the messages that existed when it
+	// selected the folder (or last synced): without this NOOP the search
+	// below misses newer mail and the disposition is skipped as "done".
+	if err := c.Noop().Wait(); err != nil {
+		return fmt.Errorf("noop: %w", err)
+	}
 	set := imap.UIDSetNum(uid)
 	sd, err := c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{set}}, nil).Wait()
 	if err != nil {
