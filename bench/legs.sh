@@ -61,7 +61,7 @@ rtb_available() {
 	RTB=${RTBRIDGE_BIN:-$DIR/rtbridge}
 	RTB_REASON=
 	if [[ -z ${RTBRIDGE_BIN:-} ]] && ! (cd "$root" && go build -o "$RTB" ./cmd/rtbridge) >"$WORK/build.log" 2>&1; then
-		RTB_REASON="go build ./cmd/rtbridge fails: $(head -1 "$WORK/build.log")"
+		RTB_REASON="go build ./cmd/rtbridge fails: $(grep -v "^#" "$WORK/build.log" | head -1)"
 	elif "$RTB" run -h 2>&1 | grep -q 'not built yet'; then
 		RTB_REASON="rtbridge run is not built yet"
 	fi
