@@ -121,6 +121,7 @@ func Run(ctx context.Context, o Options) error {
 		Finisher:         d.finisher,
 		Workers:          cfg.Executor.Workers,
 		IdempotencyField: cfg.RT.IdempotencyField,
+		Settle:           executor.SettleFor(cfg.RT.Timeout), // reconcile an unknown step only after RT finished it
 		Backoff: executor.Backoff{Base: cfg.Executor.Backoff.Initial, Max: cfg.Executor.Backoff.Max,
 			MaxAttempts: cfg.Executor.MaxAttempts, MaxAge: cfg.Executor.MaxAge},
 		Breaker: executor.BreakerConfig{Threshold: cfg.Executor.Breaker.Failures, Cooldown: cfg.Executor.Breaker.OpenFor},

@@ -30,6 +30,12 @@ type Options struct {
 	IdempotencyField string
 	Backoff          Backoff
 	Breaker          BreakerConfig
+	// Settle is how long after an attempt started RT may still act on it
+	// (RT keeps processing a request its client gave up on): a step of
+	// unknown outcome is reconciled no earlier, or reconciling could miss
+	// what RT is about to commit and send it twice. Default
+	// SettleFor(30s); the daemon uses SettleFor(rt.timeout).
+	Settle time.Duration
 	// Lease is how long a running event is not picked again (should this
 	// process hang mid-step); default 10 minutes.
 	Lease time.Duration
@@ -65,6 +71,9 @@ func New(o Options) (*Executor, error) {
 	if o.Workers <= 0 {
 		o.Workers = 1
 	}
+	if o.Settle <= 0 {
+		o.Settle = SettleFor(30 * time.Second)
+	}
 	if o.Lease <= 0 {
 		o.Lease = 10 * time.Minute
 	}
@@ -98,6 +107,13 @@ func New(o Options) (*Executor, error) {
 		x.log.Warn("RT circuit breaker "+s, "breaker", s)
 	})
 	return x, nil
+}
+
+// SettleFor is Options.Settle for an RT request timeout: the timeout plus
+// as much again (at least 10s) for a request RT was still working on when
+// the client gave up.
+func SettleFor(rtTimeout time.Duration) time.Duration {
+	return rtTimeout + max(rtTimeout, 10*time.Second)
 }
 
 // BreakerState returns "closed", "open" or "half-open".

@@ -65,10 +65,14 @@ func rtClient(t *testing.T) *rtapi.Client {
 	return c
 }
 
+// testSettle: the fake ambiguous answers in these tests come after RT
+// finished the request, so reconciling may follow almost at once.
+const testSettle = 50 * time.Millisecond
+
 type harness struct {
 	t     *testing.T
 	st    *store.Store
-	rules *rules.RuleSet
+	rules RuleSet
 	mu    sync.Mutex
 }
 
@@ -81,13 +85,13 @@ func newHarness(t *testing.T) *harness {
 	return &harness{t: t, st: st, rules: compile(t, ruleYAML)}
 }
 
-func (h *harness) setRules(rs *rules.RuleSet) { h.mu.Lock(); h.rules = rs; h.mu.Unlock() }
+func (h *harness) setRules(rs RuleSet) { h.mu.Lock(); h.rules = rs; h.mu.Unlock() }
 
 func (h *harness) executor(rt RT, idem string, workers int) *Executor {
 	x, err := New(Options{Store: h.st, RT: rt, Parse: parseJSON, Workers: workers, IdempotencyField: idem,
 		Rules:   func() RuleSet { h.mu.Lock(); defer h.mu.Unlock(); return h.rules },
 		Backoff: Backoff{Base: 20 * time.Millisecond, Max: 100 * time.Millisecond},
-		Poll:    20 * time.Millisecond})
+		Poll:    20 * time.Millisecond, Settle: testSettle})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -250,6 +254,10 @@ func TestPermanentDeadThenRetry(t *testing.T) {
 	e := h.event(id)
 	if e.State != store.StateDead || e.DeadStep != 0 || e.DeadClass != "permanent" || !strings.Contains(strings.ToLower(e.Reason), "queue") {
 		t.Fatalf("dead letter: %s step %d class %q reason %q", e.State, e.DeadStep, e.DeadClass, e.Reason)
+	}
+	// RT refused the create: the step failed (it is not of unknown outcome), with RT's words.
+	if s := e.Steps[0]; s.State != store.StepFailed || s.Class != "permanent" || s.Message != e.Reason {
+		t.Fatalf("refused step %+v", s)
 	}
 	h.setRules(compile(t, strings.ReplaceAll(ruleYAML, `queue: '{{ get .JSON "queue" }}'`, `queue: General`)))
 	if err := h.st.Retry(context.Background(), id); err != nil {

@@ -52,7 +52,7 @@ type Store interface {
 	Raw(ctx context.Context, id string) (io.ReadCloser, error)
 	SavePlan(ctx context.Context, id string, p store.PlanRecord) error
 	Ignore(ctx context.Context, id, rule, reason string) error
-	StepStarted(ctx context.Context, id string, idx int, lease time.Duration) (int, error)
+	StepStarted(ctx context.Context, id string, idx int, lease time.Duration, idem string) (int, error)
 	StepDone(ctx context.Context, id string, idx int, r store.Result, ledger []store.LedgerEntry) error
 	StepFailed(ctx context.Context, id string, idx int, f store.Failure, unknown bool, next time.Time) error
 	Defer(ctx context.Context, id string, next time.Time) error

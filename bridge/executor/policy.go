@@ -9,13 +9,16 @@ import (
 
 // Backoff is the retry schedule of a failing step: Base × 2^(n−1), ±20%
 // jitter, at least the server's Retry-After, at most Max; after MaxAttempts
-// attempts of one step or once the event is MaxAge old it is dead.
-// Defaults: 30s doubling to 1h, 20 attempts (about 13 hours), 3 days.
+// attempts of one step, MaxReconciles failed checks of a step of unknown
+// outcome, or once the event is MaxAge old it is dead. Defaults: 30s
+// doubling to 1h, 20 attempts (about 13 hours), 10 checks (about 4 hours),
+// 3 days.
 type Backoff struct {
-	Base        time.Duration
-	Max         time.Duration
-	MaxAttempts int
-	MaxAge      time.Duration
+	Base          time.Duration
+	Max           time.Duration
+	MaxAttempts   int
+	MaxReconciles int
+	MaxAge        time.Duration
 }
 
 func (b Backoff) withDefaults() Backoff {
@@ -27,6 +30,9 @@ func (b Backoff) withDefaults() Backoff {
 	}
 	if b.MaxAttempts <= 0 {
 		b.MaxAttempts = 20
+	}
+	if b.MaxReconciles <= 0 {
+		b.MaxReconciles = 10
 	}
 	if b.MaxAge <= 0 {
 		b.MaxAge = 72 * time.Hour

@@ -16,6 +16,50 @@ import (
 // clock and ours may differ a little.
 const clockSkew = 2 * time.Minute
 
+// ClassAmbiguous: a step's outcome could not be established (its checks
+// kept failing or RT refused them); the step stays unknown and the dead
+// letter says what to look for in RT.
+const ClassAmbiguous = "ambiguous"
+
+// settling reports whether step ss's last attempt is too recent to
+// reconcile: RT may still be processing it, and a search now would miss the
+// ticket or comment it is about to commit. The event then waits until the
+// attempt has settled.
+func (r *run) settling(ctx context.Context, log *slog.Logger, ss *store.Step, now time.Time) bool {
+	due := ss.StartedAt.Add(r.x.o.Settle)
+	if ss.StartedAt.IsZero() || !now.Before(due) {
+		return false
+	}
+	if err := r.x.o.Store.Defer(context.WithoutCancel(ctx), r.se.ID, due); err != nil {
+		log.Error("defer reconciliation", "err", err)
+		return true
+	}
+	log.Info("outcome unknown; waiting for RT to finish the attempt before reconciling",
+		"attempt_started", ss.StartedAt.Format(time.RFC3339), "reconcile_at", due.Format(time.RFC3339))
+	return true
+}
+
+// unresolved is the dead letter's message for step i whose outcome stays
+// unknown: why, and what the operator should check in RT before a retry.
+func (r *run) unresolved(i int, why string) string {
+	st, ss := &r.plan.Steps[i], &r.se.Steps[i]
+	ticket, _ := r.ticket(st.Ticket)
+	since := ss.StartedAt.UTC().Format(time.RFC3339)
+	var check string
+	switch {
+	case st.Action == rules.ActionCreate && r.x.o.IdempotencyField != "":
+		f := r.x.o.IdempotencyField
+		check = fmt.Sprintf("look in RT for a ticket whose %s is %q (search: 'CF.{%s}' = '%s'); a retry adopts it if it exists and creates it if not", f, r.idemValue(i), f, r.idemValue(i))
+	case st.Action == rules.ActionCreate:
+		check = fmt.Sprintf("look in RT for a ticket created since %s for this event (rt.idempotency_field is not set); a retry creates it again", since)
+	case st.Action == rules.ActionComment || st.Action == rules.ActionCorrespond:
+		check = fmt.Sprintf("look in ticket #%d's history for a %s since %s; a retry sends it only if it is not there", ticket, st.Action, since)
+	default:
+		check = fmt.Sprintf("check ticket #%d; a retry repeats the %s (it is idempotent)", ticket, st.Action)
+	}
+	return fmt.Sprintf("step %d (%s): whether RT did it is unknown: %s. Before `rtbridge deadletter retry %s`: %s", i+1, st.Action, why, r.se.ID, check)
+}
+
 // reconcile decides whether step i, whose last attempt may have reached RT,
 // in fact happened. found=true: res is its result and it must not be sent
 // again. found=false: sending it (again) is right, or, for a create without

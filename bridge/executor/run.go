@@ -43,9 +43,15 @@ func (r *run) steps(ctx context.Context) {
 		}
 		log := r.log.With("step", i+1, "action", string(st.Action))
 		now := x.o.Now()
+		unknown := ss.State == store.StepUnknown || ss.State == store.StepStarted
 		if age, over := r.exhausted(ss, now); over {
-			x.dead(ctx, log, r.se, i, ClassExhausted, fmt.Sprintf("gave up after %d attempts over %s; last error (%s): %s",
-				ss.Attempts, age.Round(time.Second), ss.Class, ss.Message))
+			why := fmt.Sprintf("gave up after %d attempts and %d failed checks over %s; last error (%s): %s",
+				ss.Attempts, ss.Reconciles, age.Round(time.Second), ss.Class, ss.Message)
+			if unknown {
+				x.dead(ctx, log, r.se, i, ClassAmbiguous, r.unresolved(i, why))
+			} else {
+				x.dead(ctx, log, r.se, i, ClassExhausted, why)
+			}
 			return
 		}
 		ticket, err := r.ticket(st.Ticket)
@@ -53,7 +59,10 @@ func (r *run) steps(ctx context.Context) {
 			x.dead(ctx, log, r.se, i, ClassPlan, err.Error())
 			return
 		}
-		if ss.State == store.StepUnknown || ss.State == store.StepStarted {
+		if unknown {
+			if r.settling(ctx, log, ss, now) {
+				return
+			}
 			res, found, err := r.reconcile(ctx, log, i, st, ss, ticket)
 			if err != nil {
 				r.failed(ctx, log, i, ss, err, true)
@@ -66,10 +75,17 @@ func (r *run) steps(ctx context.Context) {
 				continue
 			}
 		}
-		attempt, err := x.o.Store.StepStarted(ctx, id, i, x.o.Lease)
+		idem := ""
+		if st.Action == rules.ActionCreate && x.o.IdempotencyField != "" {
+			idem = r.idemValue(i)
+		}
+		attempt, err := x.o.Store.StepStarted(ctx, id, i, x.o.Lease, idem)
 		if err != nil {
 			log.Error("record step start", "err", err)
 			return
+		}
+		if ss.Idem == "" {
+			ss.Idem = idem
 		}
 		log = log.With("attempt", attempt)
 		ss.Attempts, ss.StartedAt = attempt, now
@@ -102,7 +118,8 @@ func (r *run) exhausted(ss *store.Step, now time.Time) (age time.Duration, over 
 	}
 	age = now.Sub(since)
 	failed := ss.Attempts > 0 || ss.State != store.StepPending
-	return age, ss.Attempts >= r.x.o.Backoff.MaxAttempts || (failed && age > r.x.o.Backoff.MaxAge)
+	b := r.x.o.Backoff
+	return age, ss.Attempts >= b.MaxAttempts || ss.Reconciles >= b.MaxReconciles || (failed && age > b.MaxAge)
 }
 
 func (r *run) mainTicket() int {
@@ -128,8 +145,15 @@ func (r *run) ticket(ref rules.TicketRef) (int, error) {
 	return 0, fmt.Errorf("%w (key %q)", errNoTicket, ref.Key)
 }
 
-// idemValue is what a created ticket carries in the idempotency field.
-func (r *run) idemValue(i int) string { return r.se.ID + "/" + strconv.Itoa(i+1) }
+// idemValue is what step i's ticket carries in the idempotency field: the
+// value its first attempt sent (kept across re-plans, which may move the
+// step), else "<event id>/<step>".
+func (r *run) idemValue(i int) string {
+	if v := r.se.Steps[i].Idem; v != "" {
+		return v
+	}
+	return r.se.ID + "/" + strconv.Itoa(i+1)
+}
 
 // call performs step i in RT.
 func (r *run) call(ctx context.Context, i int, st *rules.Step, ticket int) (store.Result, error) {
@@ -237,7 +261,11 @@ func (r *run) failed(ctx context.Context, log *slog.Logger, i int, ss *store.Ste
 	switch kind {
 	case rtapi.Permanent:
 		r.reachedRT = true
-		x.br.success() // RT answered
+		x.br.success()       // RT answered
+		if duringReconcile { // the step's outcome stays unknown: the operator must look
+			x.dead(ctx, log, r.se, i, ClassAmbiguous, r.unresolved(i, "RT refused the check: "+msg))
+			return
+		}
 		x.dead(ctx, log, r.se, i, kind.String(), msg)
 		return
 	case rtapi.Ambiguous:
@@ -254,9 +282,13 @@ func (r *run) failed(ctx context.Context, log *slog.Logger, i int, ss *store.Ste
 	if re != nil {
 		retryAfter = re.RetryAfter
 	}
-	next := now.Add(x.o.Backoff.delay(max(ss.Attempts, 1), retryAfter, now))
+	next := now.Add(x.o.Backoff.delay(max(ss.Attempts+ss.Reconciles, 1), retryAfter, now))
 	unknown := duringReconcile || kind == rtapi.Ambiguous
-	if err := x.o.Store.StepFailed(wctx, r.se.ID, i, store.Failure{Class: kind.String(), Message: msg}, unknown, next); err != nil {
+	if due := ss.StartedAt.Add(x.o.Settle); unknown && due.After(next) {
+		next = due // RT may still be working on the attempt: reconcile after it finished
+	}
+	f := store.Failure{Class: kind.String(), Message: msg, Reconcile: duringReconcile}
+	if err := x.o.Store.StepFailed(wctx, r.se.ID, i, f, unknown, next); err != nil {
 		log.Error("record failed attempt", "err", err)
 		return
 	}

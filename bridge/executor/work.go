@@ -186,11 +186,12 @@ func carry(steps []rules.Step, se *store.Event) []store.NewStep {
 // dead dead-letters the event and counts it.
 func (x *Executor) dead(ctx context.Context, log *slog.Logger, se *store.Event, step int, class, msg string) {
 	ctx = context.WithoutCancel(ctx)
-	if err := x.o.Store.Dead(ctx, se.ID, step, store.Failure{Class: class, Message: msg}); err != nil {
+	// Only an ambiguous death leaves RT's side open: that step stays unknown.
+	if err := x.o.Store.Dead(ctx, se.ID, step, store.Failure{Class: class, Message: msg, Unknown: class == ClassAmbiguous}); err != nil {
 		log.Error("dead-letter event", "err", err)
 		return
 	}
-	log.Error("event dead-lettered", "step", step, "class", class, "reason", msg)
+	log.Error("event dead-lettered", "class", class, "reason", msg) // a step's log already names it (1-based)
 	x.m.Finished(se.Source, se.Rule, "dead")
 	x.kickFinish()
 }

@@ -27,8 +27,10 @@
 // finished=false until the source's disposition ran ([Store.MarkFinished]).
 //
 // Steps are pending, started (attempt committed, no result yet), unknown
-// (an attempt may have reached RT: reconcile before retrying) or done. A
-// step found "started" after a crash is treated as unknown.
+// (an attempt may have reached RT: reconcile before retrying), done, or
+// failed (the event died there and RT did not act on it). A step found
+// "started" after a crash is treated as unknown. Step indexes are 0-based
+// here (Step.Index, Event.DeadStep); logs and operator output count from 1.
 //
 // # Failure contract
 //

@@ -100,6 +100,13 @@ INSERT INTO event_keys (event_id, key) SELECT id, corr_key FROM events WHERE cor
 	// 3: when an operator last retried the event (its age for giving up
 	// counts from there, not from acceptance).
 	`ALTER TABLE events ADD COLUMN retried_at INTEGER NOT NULL DEFAULT 0;`,
+	// 4: a create's idempotency value as sent (reconciliation searches for
+	// it even after a re-plan moved the step), and how many
+	// reconciliations of a step of unknown outcome failed (they are bounded).
+	`
+ALTER TABLE steps ADD COLUMN idem TEXT NOT NULL DEFAULT '';
+ALTER TABLE steps ADD COLUMN reconciles INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
 // SchemaVersion is the version this build migrates to.

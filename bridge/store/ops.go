@@ -82,8 +82,8 @@ func (s *Store) Retry(ctx context.Context, id string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("%w: %s is not dead", ErrState, id)
 		}
-		// Attempts of unfinished steps start over; done steps stay done.
-		_, err = tx.ExecContext(ctx, `UPDATE steps SET attempts = 0 WHERE event_id = ? AND state <> 'done'`, id)
+		// Attempts and reconciliations of unfinished steps start over; done steps stay done.
+		_, err = tx.ExecContext(ctx, `UPDATE steps SET attempts = 0, reconciles = 0 WHERE event_id = ? AND state <> 'done'`, id)
 		return err
 	})
 	if err == nil {

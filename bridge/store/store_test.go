@@ -299,7 +299,7 @@ func TestPlanStepsDeadRetryDrop(t *testing.T) {
 	if err := s.SavePlan(ctx, id, PlanRecord{Version: 1, Body: []byte(`{"v":1}`), Key: "am:g", Rule: "r1", Steps: []NewStep{{Action: "create", Key: "am:g"}, {Action: "comment", Key: "am:g"}}}); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := s.StepStarted(ctx, id, 0, time.Minute); n != 1 {
+	if n, _ := s.StepStarted(ctx, id, 0, time.Minute, ""); n != 1 {
 		t.Fatalf("attempt %d", n)
 	}
 	if err := s.StepDone(ctx, id, 0, Result{Ticket: 42, Txn: 7, Reply: "# Ticket 42 created."}, []LedgerEntry{{Key: "am:g", Ticket: 42, Status: "new"}}); err != nil {
@@ -309,7 +309,7 @@ func TestPlanStepsDeadRetryDrop(t *testing.T) {
 	if err != nil || !ok || le.Ticket != 42 || le.EventID != id || le.CreatedAt.IsZero() {
 		t.Fatalf("ledger %+v %v %v", le, ok, err)
 	}
-	s.StepStarted(ctx, id, 1, time.Minute)
+	s.StepStarted(ctx, id, 1, time.Minute, "")
 	if err := s.Dead(ctx, id, 1, Failure{Class: "permanent", Message: "Queue nope does not exist"}); err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +339,8 @@ func TestPlanStepsDeadRetryDrop(t *testing.T) {
 	if e.RetriedAt.IsZero() || e.RetriedAt.Before(e.ReceivedAt) {
 		t.Fatalf("retried at %v, received at %v", e.RetriedAt, e.ReceivedAt)
 	}
-	if e.Steps[1].State != StepUnknown || e.Steps[1].CarriedState() != StepUnknown || e.Steps[0].CarriedState() != StepDone {
+	// RT refused step 2: it failed (not unknown), and a re-plan starts it over.
+	if e.Steps[1].State != StepFailed || e.Steps[1].CarriedState() != StepPending || e.Steps[0].CarriedState() != StepDone {
 		t.Fatalf("steps after retry %+v", e.Steps)
 	}
 	work, _ := s.Runnable(ctx, time.Now().Add(time.Second), 10)
@@ -358,7 +359,7 @@ func TestPlanStepsDeadRetryDrop(t *testing.T) {
 	if e.State != StatePlanned || e.Steps[0].State != StepDone || e.Steps[0].Ticket != 42 || e.Steps[1].State != StepPending || string(e.Plan) != `{"v":2}` {
 		t.Fatalf("re-planned %+v", e)
 	}
-	s.StepStarted(ctx, id, 1, time.Minute)
+	s.StepStarted(ctx, id, 1, time.Minute, "")
 	s.Dead(ctx, id, 1, Failure{Class: "permanent", Message: "again"})
 	if err := s.Drop(ctx, id); err != nil {
 		t.Fatal(err)
@@ -398,7 +399,7 @@ func TestRecoverRunning(t *testing.T) {
 	ctx := context.Background()
 	acc, _ := s.Accept(ctx, incoming("hook", "", "{}"))
 	s.SavePlan(ctx, acc.ID, PlanRecord{Version: 1, Body: []byte(`{}`), Key: "k", Rule: "r", Steps: []NewStep{{Action: "create", Key: "k"}}})
-	s.StepStarted(ctx, acc.ID, 0, time.Hour)
+	s.StepStarted(ctx, acc.ID, 0, time.Hour, "")
 	if w, _ := s.Runnable(ctx, time.Now(), 10); len(w) != 0 {
 		t.Fatal("a running event under lease is runnable")
 	}
@@ -477,5 +478,50 @@ func TestIDsSortable(t *testing.T) {
 	}
 	if a, b := g.next(now.Add(time.Hour)), g.next(now.Add(2*time.Hour)); !bytes.Equal([]byte(a[:10]), []byte(a[:10])) || a >= b {
 		t.Fatal("later time, smaller id")
+	}
+}
+
+// A dead step whose outcome is unknown stays unknown (reconciled after a
+// retry); failed reconciliations are counted, kept with the idempotency
+// value across a re-plan, and reset by an operator retry.
+func TestStepIdemReconcilesDeadUnknown(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	ctx := context.Background()
+	acc, _ := s.Accept(ctx, incoming("hook", "", "{}"))
+	id := acc.ID
+	s.SavePlan(ctx, id, PlanRecord{Version: 1, Body: []byte(`{}`), Steps: []NewStep{{Action: "create", Key: "k"}}})
+	if _, err := s.StepStarted(ctx, id, 0, time.Minute, id+"/1"); err != nil {
+		t.Fatal(err)
+	}
+	s.StepFailed(ctx, id, 0, Failure{Class: "ambiguous", Message: "timeout"}, true, time.Now())
+	// A later attempt must not change the value the first one sent.
+	s.StepStarted(ctx, id, 0, time.Minute, id+"/2")
+	for range 2 {
+		if err := s.StepFailed(ctx, id, 0, Failure{Class: "transient", Message: "search failed", Reconcile: true}, true, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Dead(ctx, id, 0, Failure{Class: "ambiguous", Message: "check RT", Unknown: true}); err != nil {
+		t.Fatal(err)
+	}
+	e, _ := s.Event(ctx, id)
+	got := e.Steps[0]
+	if got.State != StepUnknown || got.Idem != id+"/1" || got.Reconciles != 2 || got.Attempts != 2 || e.DeadClass != "ambiguous" {
+		t.Fatalf("dead step %+v (class %q)", got, e.DeadClass)
+	}
+	if err := s.Retry(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	e, _ = s.Event(ctx, id)
+	carry := e.Steps[0]
+	if carry.Reconciles != 0 || carry.Attempts != 0 {
+		t.Fatalf("after retry %+v", carry)
+	}
+	// The re-plan moves the create to position 2; it keeps its value.
+	s.SavePlan(ctx, id, PlanRecord{Version: 1, Body: []byte(`{}`), Steps: []NewStep{{Action: "comment", Key: "x"}, {Action: "create", Key: "k", Carry: &carry}}})
+	e, _ = s.Event(ctx, id)
+	if got := e.Steps[1]; got.State != StepUnknown || got.Idem != id+"/1" || e.Steps[0].Idem != "" {
+		t.Fatalf("re-planned steps %+v", e.Steps)
 	}
 }

@@ -42,6 +42,7 @@ const (
 	StepStarted StepState = "started" // attempt committed, outcome not yet recorded
 	StepUnknown StepState = "unknown" // the attempt may have reached RT: reconcile first
 	StepDone    StepState = "done"
+	StepFailed  StepState = "failed" // the event died at this step and RT did not act on it
 )
 
 // Event is a stored event with its plan and step results.
@@ -69,7 +70,7 @@ type Event struct {
 	UpdatedAt   time.Time
 	Reason      string // ignored: the rule's reason; dead: RT's message (or ours)
 	Rule        string // the rule that planned it, when known
-	DeadStep    int    // dead: the failing step's index, -1 when not a step
+	DeadStep    int    // dead: the failing step's Index (0-based; humans see DeadStep+1), -1 when not a step
 	DeadClass   string // dead: permanent, transient (attempts exhausted), ambiguous, plan, parse …
 	Finished    bool   // the source's disposition ran
 	Steps       []Step
@@ -77,11 +78,13 @@ type Event struct {
 
 // Step is one step of a stored plan and the outcome of its attempts.
 type Step struct {
-	Index      int
+	Index      int    // 0-based position in the plan; logs and operator output show Index+1
 	Action     string // create, comment, correspond, link, unlink, edit
 	Key        string // correlation key the step acts for (to match steps across re-plans)
 	State      StepState
 	Attempts   int
+	Reconciles int       // failed reconciliations while the outcome is unknown
+	Idem       string    // create: the idempotency value sent, kept across re-plans
 	StartedAt  time.Time // the latest attempt
 	FinishedAt time.Time
 	Ticket     int    // ticket created or acted on
@@ -103,12 +106,16 @@ type NewStep struct {
 }
 
 // CarriedState is the state a step carried into a new plan starts in:
-// unknown stays unknown (RT may have acted), anything else was done.
+// unknown stays unknown (RT may have acted), done stays done, anything else
+// starts over.
 func (s *Step) CarriedState() StepState {
-	if s.State == StepUnknown || s.State == StepStarted {
+	switch s.State {
+	case StepUnknown, StepStarted:
 		return StepUnknown
+	case StepDone:
+		return StepDone
 	}
-	return StepDone
+	return StepPending
 }
 
 // Result is what a successful step returns.
@@ -123,6 +130,12 @@ type Failure struct {
 	Class   string // permanent, transient, ambiguous, auth, …
 	Message string // RT's message or the error text
 	Reply   string
+	// Reconcile (StepFailed): the failure was a reconciliation of a step of
+	// unknown outcome; it counts in Step.Reconciles.
+	Reconcile bool
+	// Unknown (Dead): RT may have acted on the step; it stays unknown, to
+	// be reconciled after an operator retry. Otherwise it becomes failed.
+	Unknown bool
 }
 
 // LedgerEntry is one correlation key's ticket and lifecycle state.

@@ -133,7 +133,7 @@ func (s *Store) Event(ctx context.Context, id string) (*Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: event %s: %w", id, err)
 	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT idx, action, key, state, attempts, started_at, finished_at, ticket, txn, class, message, reply
+	rows, err := s.rdb.QueryContext(ctx, `SELECT idx, action, key, state, attempts, reconciles, idem, started_at, finished_at, ticket, txn, class, message, reply
 		FROM steps WHERE event_id = ? ORDER BY idx`, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: steps of %s: %w", id, err)
@@ -142,7 +142,7 @@ func (s *Store) Event(ctx context.Context, id string) (*Event, error) {
 	for rows.Next() {
 		var st Step
 		var start, fin int64
-		if err := rows.Scan(&st.Index, &st.Action, &st.Key, &st.State, &st.Attempts, &start, &fin, &st.Ticket, &st.Txn, &st.Class, &st.Message, &st.Reply); err != nil {
+		if err := rows.Scan(&st.Index, &st.Action, &st.Key, &st.State, &st.Attempts, &st.Reconciles, &st.Idem, &start, &fin, &st.Ticket, &st.Txn, &st.Class, &st.Message, &st.Reply); err != nil {
 			return nil, fmt.Errorf("store: steps of %s: %w", id, err)
 		}
 		st.StartedAt, st.FinishedAt = fromMS(start), fromMS(fin)
@@ -200,9 +200,9 @@ func (s *Store) SavePlan(ctx context.Context, id string, p PlanRecord) error {
 		}
 		for i, st := range p.Steps {
 			if c := st.Carry; c != nil {
-				_, err := tx.ExecContext(ctx, `INSERT INTO steps (event_id, idx, action, key, state, attempts, started_at, finished_at, ticket, txn, class, message, reply)
-					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, i, st.Action, st.Key, string(c.CarriedState()), c.Attempts, ms(c.StartedAt), ms(c.FinishedAt),
-					c.Ticket, c.Txn, c.Class, c.Message, c.Reply)
+				_, err := tx.ExecContext(ctx, `INSERT INTO steps (event_id, idx, action, key, state, attempts, reconciles, idem, started_at, finished_at, ticket, txn, class, message, reply)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, i, st.Action, st.Key, string(c.CarriedState()), c.Attempts, c.Reconciles, c.Idem,
+					ms(c.StartedAt), ms(c.FinishedAt), c.Ticket, c.Txn, c.Class, c.Message, c.Reply)
 				if err != nil {
 					return err
 				}
@@ -258,12 +258,14 @@ func (s *Store) Ignore(ctx context.Context, id, rule, reason string) error {
 // StepStarted commits "attempt n of step idx started" before any byte goes
 // to RT, so a crash mid-step is recognised (the step is then unknown). The
 // event's next_attempt moves to now+lease: should this process hang, the
-// event is not picked again before then.
-func (s *Store) StepStarted(ctx context.Context, id string, idx int, lease time.Duration) (attempt int, err error) {
+// event is not picked again before then. idem, when not empty, is the
+// idempotency value the attempt sends; the step keeps the first one.
+func (s *Store) StepStarted(ctx context.Context, id string, idx int, lease time.Duration, idem string) (attempt int, err error) {
 	now := s.opts.Now()
 	err = s.update(ctx, id, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `UPDATE steps SET state = CASE WHEN state = 'unknown' THEN 'unknown' ELSE 'started' END,
-			attempts = attempts + 1, started_at = ? WHERE event_id = ? AND idx = ? RETURNING attempts`, ms(now), id, idx).Scan(&attempt); err != nil {
+			attempts = attempts + 1, started_at = ?, idem = CASE WHEN idem = '' THEN ? ELSE idem END
+			WHERE event_id = ? AND idx = ? RETURNING attempts`, ms(now), idem, id, idx).Scan(&attempt); err != nil {
 			return fmt.Errorf("step %d: %w", idx, err)
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE events SET state = 'running', attempts = attempts + 1, next_attempt = ?, updated_at = ? WHERE id = ?`,
@@ -294,16 +296,21 @@ func (s *Store) StepDone(ctx context.Context, id string, idx int, r Result, ledg
 
 // StepFailed records a failed attempt that will be retried at next: the
 // step becomes pending (the request never reached RT) or unknown (it may
-// have: reconcile first), and the event waits.
+// have: reconcile first), and the event waits. A failed reconciliation
+// (f.Reconcile) is counted in the step's reconciles.
 func (s *Store) StepFailed(ctx context.Context, id string, idx int, f Failure, unknown bool, next time.Time) error {
 	st := StepPending
 	if unknown {
 		st = StepUnknown
 	}
+	rec := 0
+	if f.Reconcile {
+		rec = 1
+	}
 	now := ms(s.opts.Now())
 	return s.update(ctx, id, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE steps SET state = ?, finished_at = ?, class = ?, message = ?, reply = ? WHERE event_id = ? AND idx = ?`,
-			string(st), now, f.Class, clip(f.Message), clip(f.Reply), id, idx); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE steps SET state = ?, finished_at = ?, class = ?, message = ?, reply = ?, reconciles = reconciles + ?
+			WHERE event_id = ? AND idx = ?`, string(st), now, f.Class, clip(f.Message), clip(f.Reply), rec, id, idx); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE events SET state = 'waiting', next_attempt = ?, updated_at = ? WHERE id = ?`, ms(next), now, id)
@@ -322,14 +329,19 @@ func (s *Store) Defer(ctx context.Context, id string, next time.Time) error {
 }
 
 // Dead dead-letters an event: step is the failing step (-1 when the event
-// failed before any step, e.g. it could not be parsed or planned).
+// failed before any step, e.g. it could not be parsed or planned). The step
+// becomes failed, or stays unknown when f.Unknown (RT may have acted on it).
 func (s *Store) Dead(ctx context.Context, id string, step int, f Failure) error {
 	now := ms(s.opts.Now())
+	st := StepFailed
+	if f.Unknown {
+		st = StepUnknown
+	}
 	return s.update(ctx, id, func(tx *sql.Tx) error {
 		if step >= 0 {
-			if _, err := tx.ExecContext(ctx, `UPDATE steps SET state = CASE WHEN state = 'started' THEN 'unknown' ELSE state END,
+			if _, err := tx.ExecContext(ctx, `UPDATE steps SET state = CASE WHEN state = 'done' THEN 'done' ELSE ? END,
 				finished_at = ?, class = ?, message = ?, reply = ? WHERE event_id = ? AND idx = ?`,
-				now, f.Class, clip(f.Message), clip(f.Reply), id, step); err != nil {
+				string(st), now, f.Class, clip(f.Message), clip(f.Reply), id, step); err != nil {
 				return err
 			}
 		}
