@@ -18,12 +18,24 @@
 //     RT's own message; never retried automatically.
 //   - ambiguous (the request may have reached RT), and a step found
 //     "started" after a crash: the step is reconciled before it is tried
-//     again. create: with IdempotencyField set every ticket carries
-//     "<event id>/<step>" in that custom field, RT is searched for it and
-//     the ticket adopted; without it the create is retried (at least once
-//     delivery, counted by Metrics.AmbiguousRetry). comment/correspond: the
-//     ticket's history since the attempt is searched for a transaction of
-//     that type with the same text. link, unlink, edit: idempotent, retried.
+//     again, and never before its attempt started Settle ago (RT finishes
+//     a request whose client gave up; a search before it committed would
+//     miss it). create: with IdempotencyField set every ticket carries
+//     "<event id>/<step>" of its first attempt in that custom field (the
+//     store keeps the value, so a re-plan that moves the step still finds
+//     it), RT is searched for it and the ticket adopted; without it the
+//     create is retried (at least once delivery, counted by
+//     Metrics.AmbiguousRetry). comment/correspond: the ticket's history
+//     since the attempt (less a clock margin) is searched for a transaction
+//     of that type with the same text. link, unlink, edit: idempotent,
+//     retried. A check that fails is retried with backoff; after
+//     Backoff.MaxReconciles failed checks, or when RT refuses the check, the
+//     event is dead with class ambiguous, the step stays unknown, and the
+//     message says what to look for in RT before a retry.
+//
+// A dead step RT did not act on is "failed"; one of unknown outcome stays
+// "unknown". Steps are numbered from 1 in logs and operator output (the
+// store counts from 0).
 //
 // # Ordering
 //

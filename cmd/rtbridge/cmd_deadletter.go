@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -59,14 +60,18 @@ func cmdDeadletter(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return 1
 		}
 		if *asJSON {
-			enc.Encode(evs)
+			views := make([]eventView, len(evs))
+			for i, e := range evs {
+				views[i] = viewOf(e)
+			}
+			enc.Encode(views)
 			return 0
 		}
 		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tSOURCE\tRECEIVED\tRULE\tSTEP\tCLASS\tREASON")
 		for _, e := range evs {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", e.ID, clean(e.Source, 30), e.ReceivedAt.Format(time.RFC3339),
-				clean(e.Rule, 30), e.DeadStep, e.DeadClass, clean(e.Reason, 80))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, clean(e.Source, 30), e.ReceivedAt.Format(time.RFC3339),
+				clean(e.Rule, 30), stepNumber(e.DeadStep), e.DeadClass, clean(e.Reason, 80))
 		}
 		tw.Flush()
 		fmt.Fprintf(stdout, "%d dead letter(s)\n", len(evs))
@@ -77,7 +82,7 @@ func cmdDeadletter(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return 1
 		}
 		if *asJSON {
-			enc.Encode(e)
+			enc.Encode(viewOf(e))
 			return 0
 		}
 		showEvent(stdout, e)
@@ -121,19 +126,97 @@ func showEvent(w io.Writer, e *store.Event) {
 		fmt.Fprintf(w, "rule:      %s\n", clean(e.Rule, 0))
 	}
 	if e.State == store.StateDead {
-		fmt.Fprintf(w, "failed:    step %d, %s\n", e.DeadStep, e.DeadClass)
+		fmt.Fprintf(w, "failed:    %s, %s\n", stepName(e.DeadStep, e.Steps), e.DeadClass)
 	}
 	if e.Reason != "" {
 		fmt.Fprintf(w, "reason:    %s\n", clean(e.Reason, 0))
 	}
 	fmt.Fprintf(w, "attempts:  %d\npayload:   %d bytes\n", e.Attempts, e.RawSize)
 	for _, s := range e.Steps {
-		fmt.Fprintf(w, "step %d: %s %s (attempts %d)", s.Index, s.Action, s.State, s.Attempts)
+		fmt.Fprintf(w, "step %d: %s %s (attempts %d", s.Index+1, s.Action, s.State, s.Attempts)
+		if s.Reconciles > 0 {
+			fmt.Fprintf(w, ", failed checks %d", s.Reconciles)
+		}
+		fmt.Fprint(w, ")")
+		if s.Ticket != 0 {
+			fmt.Fprintf(w, " ticket %d", s.Ticket)
+		}
 		if s.Message != "" {
-			fmt.Fprintf(w, ": %s", clean(s.Message, 0))
+			fmt.Fprintf(w, ": %s: %s", s.Class, clean(s.Message, 0))
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// stepNumber numbers a plan step for operators from 1, as the daemon's
+// logs do (the store counts from 0); "-" when the event died before any step.
+func stepNumber(idx int) string {
+	if idx < 0 {
+		return "-"
+	}
+	return strconv.Itoa(idx + 1)
+}
+
+// stepName is stepNumber with the step's action, for show.
+func stepName(idx int, steps []store.Step) string {
+	if idx < 0 || idx >= len(steps) {
+		return "step " + stepNumber(idx)
+	}
+	return fmt.Sprintf("step %d (%s)", idx+1, steps[idx].Action)
+}
+
+// eventView is an event as --json shows it: steps numbered from 1, as in
+// the text output and the daemon's logs.
+type eventView struct {
+	ID          string            `json:"id"`
+	Source      string            `json:"source"`
+	Kind        string            `json:"kind"`
+	ReceivedAt  time.Time         `json:"received_at"`
+	State       store.State       `json:"state"`
+	DuplicateOf string            `json:"duplicate_of,omitempty"`
+	Rule        string            `json:"rule,omitempty"`
+	Key         string            `json:"key,omitempty"`
+	DeadStep    int               `json:"dead_step,omitempty"` // 1-based; absent when the event died before any step
+	DeadClass   string            `json:"dead_class,omitempty"`
+	Reason      string            `json:"reason,omitempty"`
+	Attempts    int               `json:"attempts"`
+	NextAttempt time.Time         `json:"next_attempt,omitzero"`
+	RetriedAt   time.Time         `json:"retried_at,omitzero"`
+	RawSize     int64             `json:"raw_size"`
+	Origin      map[string]string `json:"origin,omitempty"`
+	Steps       []stepView        `json:"steps"`
+}
+
+type stepView struct {
+	Step       int             `json:"step"` // 1-based
+	Action     string          `json:"action"`
+	Key        string          `json:"key,omitempty"`
+	State      store.StepState `json:"state"`
+	Attempts   int             `json:"attempts"`
+	Reconciles int             `json:"failed_checks,omitempty"`
+	Idem       string          `json:"idempotency_value,omitempty"`
+	StartedAt  time.Time       `json:"started_at,omitzero"`
+	FinishedAt time.Time       `json:"finished_at,omitzero"`
+	Ticket     int             `json:"ticket,omitempty"`
+	Txn        int             `json:"transaction,omitempty"`
+	Class      string          `json:"class,omitempty"`
+	Message    string          `json:"message,omitempty"`
+	Reply      string          `json:"reply,omitempty"`
+}
+
+func viewOf(e *store.Event) eventView {
+	v := eventView{ID: e.ID, Source: e.Source, Kind: e.Kind, ReceivedAt: e.ReceivedAt, State: e.State, DuplicateOf: e.DuplicateOf,
+		Rule: e.Rule, Key: e.Key, DeadClass: e.DeadClass, Reason: e.Reason, Attempts: e.Attempts, NextAttempt: e.NextAttempt,
+		RetriedAt: e.RetriedAt, RawSize: e.RawSize, Origin: e.Origin, Steps: []stepView{}}
+	if e.State == store.StateDead && e.DeadStep >= 0 {
+		v.DeadStep = e.DeadStep + 1
+	}
+	for _, s := range e.Steps {
+		v.Steps = append(v.Steps, stepView{Step: s.Index + 1, Action: s.Action, Key: s.Key, State: s.State, Attempts: s.Attempts,
+			Reconciles: s.Reconciles, Idem: s.Idem, StartedAt: s.StartedAt, FinishedAt: s.FinishedAt, Ticket: s.Ticket, Txn: s.Txn,
+			Class: s.Class, Message: s.Message, Reply: s.Reply})
+	}
+	return v
 }
 
 // clean makes untrusted text (sources, RT messages, rule output) safe for a
