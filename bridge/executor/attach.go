@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"path"
+	"strings"
 
 	"github.com/rtbridge/rtbridge/rtapi"
 	"github.com/rtbridge/rtbridge/rules"
@@ -23,7 +24,7 @@ func (r *run) attachments(ctx context.Context, sel rules.Attachments) []rtapi.At
 			if a.Open == nil || !selected(sel, a.Name, a.ContentType) {
 				continue
 			}
-			out = append(out, rtapi.Attachment{Name: a.Name, ContentType: a.ContentType, Open: a.Open})
+			out = append(out, rtapi.Attachment{Name: a.Name, ContentType: sendType(a.ContentType, a.Open), Open: a.Open})
 		}
 	}
 	if sel.Original {
@@ -37,6 +38,30 @@ func (r *run) attachments(ctx context.Context, sel rules.Attachments) []rtapi.At
 		}})
 	}
 	return out
+}
+
+// sendType is the type a part goes to RT with. RT stores text/* parts as
+// text, converting their charset, so a part declared text but holding
+// binary bytes (NUL and other control bytes: a GIF sent as text/plain)
+// would come back altered; it goes as application/octet-stream, which RT
+// keeps byte for byte.
+func sendType(ctype string, open func() (io.ReadCloser, error)) string {
+	if !strings.HasPrefix(ctype, "text/") {
+		return ctype
+	}
+	rc, err := open()
+	if err != nil {
+		return ctype // the send reports the error
+	}
+	defer rc.Close()
+	head := make([]byte, 8<<10)
+	n, _ := io.ReadFull(rc, head)
+	for _, b := range head[:n] {
+		if b < 0x20 && b != '\t' && b != '\n' && b != '\r' && b != '\f' && b != 0x1b {
+			return "application/octet-stream"
+		}
+	}
+	return ctype
 }
 
 func selected(sel rules.Attachments, name, ctype string) bool {

@@ -360,3 +360,18 @@ func newGate(t testing.TB, target string) *gate {
 func crlf(s string) []byte {
 	return []byte(strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n"))
 }
+
+// readRaw returns the stored raw bytes of an event.
+func readRaw(t testing.TB, b *bridge, id string) string {
+	t.Helper()
+	rc, err := b.st.Raw(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	raw, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
+}
