@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rtbridge/rtbridge/bridge/event"
 )
@@ -71,6 +72,11 @@ func msgIDs(v string) []string {
 func ParseAddressList(v string) ([]event.Address, bool) {
 	if strings.TrimSpace(v) == "" {
 		return nil, true
+	}
+	if !utf8.ValidString(v) {
+		// Raw 8-bit names (no RFC 2047), as old mailers send them: read
+		// them as Latin-1, like decodeHeader does, instead of failing.
+		v = latin1([]byte(v))
 	}
 	p := mail.AddressParser{WordDecoder: newWordDecoder()}
 	if list, err := p.ParseList(v); err == nil {
