@@ -123,10 +123,9 @@ func newData(ev *event.Event) *Data {
 	d := &Data{ID: ev.ID, Source: ev.Source, Kind: string(ev.Kind), ReceivedAt: ev.ReceivedAt}
 	if m := ev.Mail; m != nil {
 		if len(m.From) > 0 {
-			d.From, d.FromName = m.From[0].Address, m.From[0].Name
-			d.FromFull = (&mail.Address{Name: m.From[0].Name, Address: m.From[0].Address}).String()
-			if m.From[0].Name == "" {
-				d.FromFull = m.From[0].Address
+			d.From, d.FromName, d.FromFull = m.From[0].Address, m.From[0].Name, m.From[0].Address
+			if m.From[0].Name != "" {
+				d.FromFull = (&mail.Address{Name: m.From[0].Name, Address: m.From[0].Address}).String()
 			}
 		}
 		d.To, d.Cc, d.ReplyTo = bare(m.To), bare(m.Cc), bare(m.ReplyTo)
@@ -145,8 +144,11 @@ func newData(ev *event.Event) *Data {
 		if d.Headers == nil {
 			d.Headers = map[string][]string{}
 		}
-		for _, a := range m.Attachments {
-			d.Attachments = append(d.Attachments, AttachmentData{a.Name, a.ContentType, a.Size, a.Inline})
+		if len(m.Attachments) > 0 {
+			d.Attachments = make([]AttachmentData, len(m.Attachments))
+			for i, a := range m.Attachments {
+				d.Attachments[i] = AttachmentData{a.Name, a.ContentType, a.Size, a.Inline}
+			}
 		}
 		d.ParseProblems = m.ParseProblems
 	}
