@@ -293,6 +293,7 @@ func (e *evaluation) storm(r *rule, part alertPart, d *Data, c *Create, v verdic
 	text := fmt.Sprintf("Alert storm: rule %q passed %d new tickets per minute; key %q is reported here instead of in its own ticket.\n\n%s",
 		r.name, r.alert.stormLimit, part.key, describeChange(part.alerts, nil, firingSet(part.alerts)))
 	e.plan.Notes = append(e.plan.Notes, fmt.Sprintf("rule %q: storm limit reached: key %q goes to the umbrella ticket %q", r.name, part.key, sk))
+	e.plan.Storm = append(e.plan.Storm, StormDiversion{Rule: r.name, Key: part.key, Umbrella: sk, Limit: r.alert.stormLimit})
 	ref, ok, err := e.resolve(sk)
 	if err != nil {
 		return err

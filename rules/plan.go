@@ -36,6 +36,18 @@ type Plan struct {
 	// Notes are human-readable remarks for logs and `rtbridge test`, e.g.
 	// "link skipped: key incident:x has no ticket".
 	Notes []string `json:"notes,omitempty"`
+	// Storm lists the alert keys the storm guard sent to an umbrella ticket
+	// instead of their own, one entry per key: the machine-readable twin of
+	// the storm notes, which the executor counts in a metric.
+	Storm []StormDiversion `json:"storm,omitempty"`
+}
+
+// StormDiversion records one alert key diverted by a rule's storm_limit.
+type StormDiversion struct {
+	Rule     string `json:"rule"`
+	Key      string `json:"key"`      // the alert key that would have had its own ticket
+	Umbrella string `json:"umbrella"` // the umbrella ticket's correlation key
+	Limit    int    `json:"limit"`    // the rule's storm_limit (new tickets per minute)
 }
 
 // Ignore says why an event leads to no RT action.
