@@ -11,7 +11,9 @@ die() {
 	exit 1
 }
 now() { date +%s.%N; }
-calc() { awk "BEGIN{ printf \"%.${2:-2}f\", $1 }"; }
+# The expression is parenthesised: a bare ">" inside awk's printf arguments
+# would redirect the output to a file named after the right-hand side.
+calc() { awk "BEGIN{ printf \"%.${2:-2}f\", ($1) }"; }
 
 load_env() {
 	[[ -r $ENV_FILE ]] || die "no $ENV_FILE: start the test servers first (bash test/servers/up.sh)"
