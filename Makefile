@@ -4,7 +4,7 @@ export GOTOOLCHAIN := local
 BIN := bin/rtbridge
 TEST_DIR ?= /tmp/rtbridge-test
 
-.PHONY: all build test unit servers servers-down demo vet fmt bench clean
+.PHONY: all build test unit servers servers-down demo vet fmt bench bench-e2e clean
 
 all: build
 
@@ -42,3 +42,9 @@ bench:
 
 clean:
 	rm -rf bin
+
+# Side-by-side end-to-end benchmark (RT's ceiling, fetchmail + rt-mailgate,
+# rtbridge over IMAP and webhooks, memory, IDLE latency) against the running
+# test servers; takes minutes. Start the servers first with `make servers`.
+bench-e2e: build
+	RTBRIDGE_BIN=$(CURDIR)/$(BIN) bash bench/run.sh
