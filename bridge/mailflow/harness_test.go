@@ -63,32 +63,66 @@ func (m *mailbox) folder(name string) string {
 	if err := m.admin.Create(full, nil).Wait(); err != nil {
 		m.t.Fatalf("create %s: %v", full, err)
 	}
-	m.t.Cleanup(func() { m.admin.Delete(full).Wait() })
+	m.t.Cleanup(func() {
+		if m.admin.Delete(full).Wait() != nil {
+			m.connect() // the connection died meanwhile: one more try
+			m.admin.Delete(full).Wait()
+		}
+	})
 	return full
+}
+
+// retry runs op, reconnecting once when the connection failed: the
+// imapsource tests restart Dovecot, and packages' tests run in parallel.
+func (m *mailbox) retry(what string, op func() error) {
+	m.t.Helper()
+	err := op()
+	if err == nil {
+		return
+	}
+	select {
+	case <-m.admin.Closed():
+	default:
+		if !strings.Contains(err.Error(), "closed") && !strings.Contains(err.Error(), "EOF") {
+			m.t.Fatalf("%s: %v", what, err)
+		}
+	}
+	m.admin.Close()
+	time.Sleep(time.Second)
+	m.connect()
+	if err := op(); err != nil {
+		m.t.Fatalf("%s (after reconnecting): %v", what, err)
+	}
 }
 
 func (m *mailbox) append(folder string, raw []byte) {
 	m.t.Helper()
-	cmd := m.admin.Append(folder, int64(len(raw)), nil)
-	if _, err := cmd.Write(raw); err != nil {
-		m.t.Fatalf("append: %v", err)
-	}
-	if err := cmd.Close(); err != nil {
-		m.t.Fatalf("append: %v", err)
-	}
-	if _, err := cmd.Wait(); err != nil {
-		m.t.Fatalf("append: %v", err)
-	}
+	m.retry("append", func() error {
+		cmd := m.admin.Append(folder, int64(len(raw)), nil)
+		if _, err := cmd.Write(raw); err != nil {
+			cmd.Close()
+			return err
+		}
+		if err := cmd.Close(); err != nil {
+			return err
+		}
+		_, err := cmd.Wait()
+		return err
+	})
 }
 
 // count is the number of messages in folder.
 func (m *mailbox) count(folder string) int {
 	m.t.Helper()
-	st, err := m.admin.Status(folder, &imap.StatusOptions{NumMessages: true}).Wait()
-	if err != nil {
-		m.t.Fatalf("status %s: %v", folder, err)
-	}
-	return int(*st.NumMessages)
+	n := 0
+	m.retry("status "+folder, func() error {
+		st, err := m.admin.Status(folder, &imap.StatusOptions{NumMessages: true}).Wait()
+		if err == nil {
+			n = int(*st.NumMessages)
+		}
+		return err
+	})
+	return n
 }
 
 // imapYAML is one imap: account entry on the test Dovecot (STARTTLS with
