@@ -73,6 +73,9 @@ type Metrics interface {
 	Retry(class string)
 	// AmbiguousRetry counts a create retried without an idempotency field.
 	AmbiguousRetry()
+	// StormDiverted counts keys that rule's storm guard sent to its
+	// umbrella ticket, in a plan just stored.
+	StormDiverted(rule string, keys int)
 	// Breaker reports the RT circuit breaker opening (true) or closing.
 	Breaker(open bool)
 }
@@ -82,4 +85,5 @@ type nopMetrics struct{}
 func (nopMetrics) Finished(string, string, string) {}
 func (nopMetrics) Retry(string)                    {}
 func (nopMetrics) AmbiguousRetry()                 {}
+func (nopMetrics) StormDiverted(string, int)       {}
 func (nopMetrics) Breaker(bool)                    {}

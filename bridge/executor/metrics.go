@@ -14,6 +14,9 @@ func (p PromMetrics) Retry(class string) { p.M.Retries.WithLabelValues(class).In
 // AmbiguousRetry implements Metrics.
 func (p PromMetrics) AmbiguousRetry() { p.M.AmbiguousRetries.Inc() }
 
+// StormDiverted implements Metrics.
+func (p PromMetrics) StormDiverted(rule string, keys int) { p.M.StormDiverted(rule, keys) }
+
 // Breaker implements Metrics.
 func (p PromMetrics) Breaker(open bool) {
 	if open {

@@ -118,6 +118,7 @@ func (x *Executor) plan(ctx context.Context, log *slog.Logger, ev *event.Event, 
 		return nil, false
 	}
 	p.EventID = se.ID
+	logNotes(log, p)
 	if p.Ignore != nil {
 		if err := x.o.Store.Ignore(ctx, se.ID, p.Ignore.Rule, p.Ignore.Reason); err != nil {
 			log.Error("record ignored event", "err", err)
@@ -142,6 +143,7 @@ func (x *Executor) plan(ctx context.Context, log *slog.Logger, ev *event.Event, 
 		return nil, false
 	}
 	log.Info("event planned", "rule", p.Rule, "key", p.Key, "steps", len(p.Steps), "replan", se.Replan)
+	x.countStorm(p)
 	// The run reads step states from the store's view of the event.
 	se.Steps = nil
 	for i, st := range rec.Steps {
@@ -155,6 +157,31 @@ func (x *Executor) plan(ctx context.Context, log *slog.Logger, ev *event.Event, 
 	}
 	se.Rule = p.Rule
 	return p, true
+}
+
+// logNotes logs the plan's remarks (storm guard, skipped links, quiet
+// repeats). They quote keys built from untrusted labels, so each goes in
+// an attribute, never into the message.
+func logNotes(log *slog.Logger, p *rules.Plan) {
+	for _, n := range p.Notes {
+		log.Info("plan note", "rule", p.Rule, "note", n)
+	}
+}
+
+// countStorm counts the plan's storm diversions per rule; a re-plan counts
+// its own decisions again, as the storm guard made them again.
+func (x *Executor) countStorm(p *rules.Plan) {
+	n := map[string]int{}
+	var order []string
+	for _, s := range p.Storm {
+		if n[s.Rule] == 0 {
+			order = append(order, s.Rule)
+		}
+		n[s.Rule]++
+	}
+	for _, r := range order {
+		x.m.StormDiverted(r, n[r])
+	}
 }
 
 // carry maps the new plan's steps to the store's, reusing the result of an

@@ -32,6 +32,9 @@ type Metrics struct {
 	Retries *prometheus.CounterVec
 	// Ambiguous creates retried without an idempotency field (at-least-once).
 	AmbiguousRetries prometheus.Counter
+	// rule: configured alert rule names. Keys the storm guard sent to an
+	// umbrella ticket instead of their own.
+	StormDiversions *prometheus.CounterVec
 	// endpoint: the REST path with ids replaced (ticket/:id/comment);
 	// status: the HTTP status, or "error" when no answer came.
 	RTDuration *prometheus.HistogramVec
@@ -73,6 +76,8 @@ func New(version string) *Metrics {
 			Help: "Step attempts scheduled again, by class (transient, ambiguous, auth)."}, []string{"class"}),
 		AmbiguousRetries: prometheus.NewCounter(prometheus.CounterOpts{Name: "rtbridge_executor_ambiguous_retries_total",
 			Help: "Ambiguous creates retried without rt.idempotency_field (may have made a duplicate ticket)."}),
+		StormDiversions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtbridge_alert_storm_diverted_total",
+			Help: "Alert keys an alert rule's storm_limit sent to its umbrella ticket instead of a ticket of their own, by rule."}, []string{"rule"}),
 		RTDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "rtbridge_rt_request_duration_seconds",
 			Help:    "RT HTTP requests by endpoint and status (\"error\": no answer).",
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}, []string{"endpoint", "status"}),
@@ -95,7 +100,7 @@ func New(version string) *Metrics {
 		ConfigHash: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rtbridge_config_hash",
 			Help: "A hash of the loaded configuration file (changes when it does)."}),
 	}
-	for _, c := range []prometheus.Collector{m.WebhookRequests, m.EventsAccepted, m.EventsFinished, m.Retries, m.AmbiguousRetries,
+	for _, c := range []prometheus.Collector{m.WebhookRequests, m.EventsAccepted, m.EventsFinished, m.Retries, m.AmbiguousRetries, m.StormDiversions,
 		m.RTDuration, m.Queue, m.OldestPending, m.DeadLetters, m.BreakerOpen, m.SourceUp, m.Reloads,
 		m.LastReloadSuccess, m.LastReloadSuccTime, m.ConfigHash} {
 		f(c)
@@ -150,6 +155,12 @@ func (m *Metrics) Retry(class string) { m.Retries.WithLabelValues(class).Inc() }
 
 // AmbiguousRetry counts a create retried without an idempotency field.
 func (m *Metrics) AmbiguousRetry() { m.AmbiguousRetries.Inc() }
+
+// StormDiverted counts keys rule's storm guard diverted to its umbrella
+// ticket.
+func (m *Metrics) StormDiverted(rule string, keys int) {
+	m.StormDiversions.WithLabelValues(rule).Add(float64(keys))
+}
 
 // Breaker records the RT circuit breaker opening (true) or closing.
 func (m *Metrics) Breaker(open bool) {
