@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -141,17 +140,26 @@ func rtTransport(c config.RT, m *metrics.Metrics, log *slog.Logger) (*http.Clien
 }
 
 // Parse derives an event from its stored bytes, by kind (the executor's
-// Parser): a parser fix applies to retries and replays.
-func Parse(kind event.Kind, raw []byte, meta map[string]string) (*event.Event, error) {
+// Parser): a parser fix applies to retries and replays. open returns the
+// stored payload: a mail is streamed from it (and its attachments read
+// from it again when sent); webhook bodies, bounded when received, are
+// read whole.
+func Parse(kind event.Kind, open func() (io.ReadCloser, error), meta map[string]string) (*event.Event, error) {
 	ev := &event.Event{Kind: kind}
 	var err error
 	switch kind {
 	case event.KindJSON:
-		ev.JSON, err = webhook.ParseJSON(raw, meta)
+		var raw []byte
+		if raw, err = readAll(open); err == nil {
+			ev.JSON, err = webhook.ParseJSON(raw, meta)
+		}
 	case event.KindAlertmanager, event.KindGrafana:
-		ev.Alert, err = alerts.Parse(kind, raw)
+		var raw []byte
+		if raw, err = readAll(open); err == nil {
+			ev.Alert, err = alerts.Parse(kind, raw)
+		}
 	case event.KindMail:
-		ev.Mail, err = parseMail(raw, meta)
+		ev.Mail, err = parseMail(open, meta)
 	default:
 		err = fmt.Errorf("unknown event kind %q", kind)
 	}
@@ -161,11 +169,26 @@ func Parse(kind event.Kind, raw []byte, meta map[string]string) (*event.Event, e
 	return ev, nil
 }
 
-// parseMail parses a stored mail. An IMAP source that kept only the header
-// of an oversize message says so in meta; the mail then carries a problem
-// saying so, which also attaches what was kept.
-func parseMail(raw []byte, meta map[string]string) (*event.Mail, error) {
-	m, err := mailparse.Parse(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(raw)), nil })
+// readAll reads a (small) payload whole; errors are wrapped so the
+// executor sees a storage failure as one.
+func readAll(open func() (io.ReadCloser, error)) ([]byte, error) {
+	rc, err := open()
+	if err != nil {
+		return nil, fmt.Errorf("open payload: %w", err)
+	}
+	defer rc.Close()
+	raw, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, fmt.Errorf("read payload: %w", err)
+	}
+	return raw, nil
+}
+
+// parseMail parses a stored mail, streaming it from open. An IMAP source
+// that kept only the header of an oversize message says so in meta; the
+// mail then carries a problem saying so, which also attaches what was kept.
+func parseMail(open func() (io.ReadCloser, error), meta map[string]string) (*event.Mail, error) {
+	m, err := mailparse.Parse(open)
 	if err != nil {
 		return nil, err
 	}

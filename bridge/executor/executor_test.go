@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -45,15 +46,29 @@ func compile(t *testing.T, src string) *rules.RuleSet {
 	return rs
 }
 
-func parseJSON(kind event.Kind, raw []byte, meta map[string]string) (*event.Event, error) {
+func parseJSON(kind event.Kind, open func() (io.ReadCloser, error), meta map[string]string) (*event.Event, error) {
 	if kind != event.KindJSON {
 		return nil, fmt.Errorf("unsupported kind %q", kind)
+	}
+	raw, err := readPayload(open)
+	if err != nil {
+		return nil, err
 	}
 	var body any
 	if err := json.Unmarshal(raw, &body); err != nil {
 		return nil, err
 	}
 	return &event.Event{JSON: &event.JSONBody{Body: body, Path: meta["path"]}}, nil
+}
+
+// readPayload reads a small test payload whole.
+func readPayload(open func() (io.ReadCloser, error)) ([]byte, error) {
+	rc, err := open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
 }
 
 func rtClient(t *testing.T) *rtapi.Client {

@@ -38,7 +38,14 @@ type RuleSet interface {
 // Parser derives the normalised event from the stored raw bytes (mail,
 // alertmanager, grafana, json: the daemon injects the parsers). It is
 // called on every run, so a parser fix applies to retries and replays.
-type Parser func(kind event.Kind, raw []byte, meta map[string]string) (*event.Event, error)
+//
+// open returns the stored payload from its start, anew on each call (a
+// file for a large payload). A mail parser streams it and keeps open for
+// Attachment.Open and Mail.Raw, so a 50 MB attachment is never held in
+// memory; small bounded payloads (JSON, alerts) may read it whole. An
+// error of open or of its reader must be returned wrapped (%w): the
+// executor tells a storage failure (retried) from a parse failure (dead).
+type Parser func(kind event.Kind, open func() (io.ReadCloser, error), meta map[string]string) (*event.Event, error)
 
 // Store is what the executor needs of the durable store; *store.Store
 // satisfies it (a PostgreSQL store will too).

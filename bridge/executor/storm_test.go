@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -27,7 +28,11 @@ const stormRuleYAML = `
     storm_ticket: { key: 'storm:executor-test', queue: General, subject: 'rtbridge executor storm test umbrella' }
 `
 
-func parseAlert(kind event.Kind, raw []byte, _ map[string]string) (*event.Event, error) {
+func parseAlert(kind event.Kind, open func() (io.ReadCloser, error), _ map[string]string) (*event.Event, error) {
+	raw, err := readPayload(open)
+	if err != nil {
+		return nil, err
+	}
 	n, err := alerts.Parse(kind, raw)
 	if err != nil {
 		return nil, err

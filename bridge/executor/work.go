@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 
 	"github.com/rtbridge/rtbridge/bridge/event"
@@ -24,26 +25,64 @@ const (
 )
 
 // load reads an event and derives its normalised form from the raw bytes.
+// The parser gets an opener of the stored payload, not the bytes: a mail
+// is streamed from its file, and its attachments are read again from there
+// when sent, so a large mail never sits in memory.
 func (x *Executor) load(ctx context.Context, id string) (*event.Event, *store.Event, error) {
 	se, err := x.o.Store.Event(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}
-	rc, err := x.o.Store.Raw(ctx, id)
-	if err != nil {
-		return nil, se, fmt.Errorf("read raw payload: %w", err)
+	// Attachments open the payload later, during the steps; a shutdown
+	// cancels their request, not the opening of a local file.
+	rawCtx := context.WithoutCancel(ctx)
+	open := func() (io.ReadCloser, error) {
+		rc, err := x.o.Store.Raw(rawCtx, id)
+		if err != nil {
+			return nil, &rawError{err}
+		}
+		return rawReader{rc}, nil
 	}
-	raw, err := io.ReadAll(rc)
-	rc.Close()
-	if err != nil {
-		return nil, se, fmt.Errorf("read raw payload: %w", err)
-	}
-	ev, err := x.o.Parse(event.Kind(se.Kind), raw, se.Meta)
-	if err != nil {
+	ev, err := x.o.Parse(event.Kind(se.Kind), open, se.Meta)
+	var re *rawError
+	switch {
+	case errors.As(err, &re):
+		// The store could not give the bytes: retried later, like any
+		// storage failure, never dead-lettered as unparseable.
+		return nil, se, fmt.Errorf("read raw payload: %w", re.err)
+	case err != nil:
 		return nil, se, &parseError{err}
 	}
 	ev.ID, ev.Source, ev.Kind, ev.ReceivedAt = se.ID, se.Source, event.Kind(se.Kind), se.ReceivedAt
 	return ev, se, nil
+}
+
+// rawError marks a failure to open or read the stored payload.
+type rawError struct{ err error }
+
+func (e *rawError) Error() string { return "read raw payload: " + e.err.Error() }
+func (e *rawError) Unwrap() error { return e.err }
+
+// rawReader marks the payload's read errors as rawError.
+type rawReader struct{ rc io.ReadCloser }
+
+func (r rawReader) Read(p []byte) (int, error) {
+	n, err := r.rc.Read(p)
+	if err != nil && err != io.EOF {
+		err = &rawError{err}
+	}
+	return n, err
+}
+
+func (r rawReader) Close() error { return r.rc.Close() }
+
+// Stat passes a payload file's Stat through, so an upload of it can send
+// its Content-Length.
+func (r rawReader) Stat() (fs.FileInfo, error) {
+	if f, ok := r.rc.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		return f.Stat()
+	}
+	return nil, errors.New("payload is not a file")
 }
 
 type parseError struct{ err error }
