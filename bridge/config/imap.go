@@ -41,7 +41,9 @@ type IMAP struct {
 	PollInterval time.Duration `yaml:"poll_interval"` // default 60s
 	BatchSize    int           `yaml:"batch_size"`    // messages fetched per round; default 50
 	// MaxMessageBytes: a larger message is accepted with its header only
-	// (and stays in the mailbox); default 64 MiB.
+	// (and stays in the mailbox); default 128 MiB, so a 50 MB attachment
+	// (about 69 MB as base64) still comes in whole. The message streams to
+	// disk, so the limit bounds disk, not memory.
 	MaxMessageBytes int64 `yaml:"max_message_bytes"`
 	// Disposition once RT has the message: seen, delete or "move: FOLDER".
 	Disposition string `yaml:"disposition"`
@@ -74,7 +76,7 @@ type IMAP struct {
 const (
 	DefaultIMAPPoll       = 60 * time.Second
 	DefaultIMAPBatch      = 50
-	DefaultIMAPMaxMessage = 64 << 20
+	DefaultIMAPMaxMessage = 128 << 20
 	DefaultEmptySubject   = "(no subject)"
 )
 
