@@ -2,6 +2,7 @@ package mailparse
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"mime"
@@ -138,7 +139,7 @@ func decodeText(raw []byte, cs string) (string, string) {
 		}
 		return latin1(raw), ""
 	}
-	r, err := charset.Reader(cs, strings.NewReader(string(raw)))
+	r, err := charset.Reader(cs, bytes.NewReader(raw))
 	if err == nil {
 		b, rerr := io.ReadAll(r)
 		if rerr == nil {

@@ -11,6 +11,7 @@ package mailparse
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -111,7 +112,7 @@ func (o Options) leaf(m *event.Mail, e *entity, idx int, open func() (io.ReadClo
 			return nil
 		}
 		*problems = append(*problems, fmt.Sprintf("%s body larger than %d bytes; kept as an attachment", e.mediaType, o.maxBody()))
-		e.body = io.MultiReader(strings.NewReader(string(buf)), e.body)
+		e.body = io.MultiReader(bytes.NewReader(buf), e.body) // no copy of up to MaxBodyBytes
 	}
 	a := event.Attachment{
 		ContentType: e.mediaType,
