@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path"
 	"reflect"
+	"regexp"
 	"strings"
 	"time"
 
@@ -70,6 +72,36 @@ type IMAP struct {
 	// EmptySubject is the subject of mail without one (default
 	// "(no subject)"); rules see it as .Subject.
 	EmptySubject string `yaml:"empty_subject"`
+
+	// Requestor picks the requestor of a ticket a rule's create opens
+	// without requestors:, like RT's mailgate: reply-to (default: the
+	// Reply-To address, else From) or from (From, else Reply-To).
+	Requestor string `yaml:"requestor"`
+	// Cc lists the headers whose addresses become the new ticket's Cc when
+	// the rule's create has no cc: (to, cc). Empty (default): none, as RT
+	// without $ParseNewMessageForTicketCcs.
+	Cc []string `yaml:"cc"`
+	// IgnoreAddresses never become requestor or Cc by default: the
+	// mailbox's own and RT's queue addresses (RT's $RTAddressRegexp).
+	// Exact addresses or patterns ("*@rt.example.com"), case ignored. The
+	// username is added when it is an address.
+	IgnoreAddresses []string `yaml:"ignore_addresses"`
+	// SubjectTags (default true) turns a reply to RT into a correspondence
+	// (or comment, TaggedReply) on its ticket before any rule runs: a
+	// subject tag "[rtname #123]" (rt_names, SubjectTagRegex) or a
+	// reference to one of RT's own Message-IDs. false leaves such mail to
+	// the rules.
+	SubjectTags *bool `yaml:"subject_tags"`
+	// SubjectTagRegex matches further tag names, like RT's
+	// $EmailSubjectTagRegex (RE2 syntax), e.g. 'rt\.example\.(com|org)'.
+	SubjectTagRegex string `yaml:"subject_tag_regex"`
+	// TaggedReply is what a reply to RT becomes: correspond (default) or
+	// comment. Automatic mail always becomes a comment, so RT does not
+	// mail an auto-responder back.
+	TaggedReply string `yaml:"tagged_reply"`
+	// RTOrganization is RT's $Organization, the domain of the Message-IDs
+	// RT sends (<rt-…-TICKET-…@ORG>, <RT-Ticket-N@ORG>). Default: rt_names.
+	RTOrganization string `yaml:"rt_organization"`
 }
 
 // IMAP defaults.
@@ -89,6 +121,9 @@ func (m IMAP) DispositionMode() (mode, folder string) {
 	}
 	return d, ""
 }
+
+// UseSubjectTags reports whether replies to RT are recognised built in.
+func (m IMAP) UseSubjectTags() bool { return m.SubjectTags == nil || *m.SubjectTags }
 
 // UseIdle reports whether IDLE is wanted.
 func (m IMAP) UseIdle() bool { return m.Idle == nil || *m.Idle }
@@ -128,6 +163,8 @@ func (d *decoder) completeIMAP(c *Config, m *IMAP, p string) {
 	setDefault(&m.AutoReply, "thread")
 	setDefault(&m.HTML, "keep")
 	setDefault(&m.EmptySubject, DefaultEmptySubject)
+	setDefault(&m.Requestor, "reply-to")
+	setDefault(&m.TaggedReply, "correspond")
 	if len(m.Folders) == 0 {
 		m.Folders = []string{"INBOX"}
 	}
@@ -183,6 +220,7 @@ func (d *decoder) completeIMAP(c *Config, m *IMAP, p string) {
 			d.errorf(d.at(fmt.Sprintf("%s.rt_names[%d]", p, j)), p+".rt_names", "empty rtname")
 		}
 	}
+	d.checkMailPeople(m, p)
 	switch mode, folder := m.DispositionMode(); mode {
 	case "seen", "delete":
 	case "move":
@@ -191,5 +229,37 @@ func (d *decoder) completeIMAP(c *Config, m *IMAP, p string) {
 		}
 	default:
 		d.errorf(d.at(p+".disposition"), p+".disposition", `must be seen, delete or "move: FOLDER"; got %q`, m.Disposition)
+	}
+}
+
+// checkMailPeople checks the requestor, Cc and RT reply keys.
+func (d *decoder) checkMailPeople(m *IMAP, p string) {
+	switch m.Requestor {
+	case "reply-to", "from":
+	default:
+		d.errorf(d.at(p+".requestor"), p+".requestor", "must be reply-to or from; got %q", m.Requestor)
+	}
+	for j, h := range m.Cc {
+		if h != "to" && h != "cc" {
+			d.errorf(d.at(fmt.Sprintf("%s.cc[%d]", p, j)), p+".cc", "must list to and/or cc; got %q", h)
+		}
+	}
+	for j, a := range m.IgnoreAddresses {
+		if _, err := path.Match(strings.ToLower(a), ""); err != nil || strings.TrimSpace(a) == "" {
+			d.errorf(d.at(fmt.Sprintf("%s.ignore_addresses[%d]", p, j)), p+".ignore_addresses", "%q is not an address or pattern", a)
+		}
+	}
+	switch m.TaggedReply {
+	case "correspond", "comment":
+	default:
+		d.errorf(d.at(p+".tagged_reply"), p+".tagged_reply", "must be correspond or comment; got %q", m.TaggedReply)
+	}
+	if m.SubjectTagRegex != "" {
+		if _, err := regexp.Compile(m.SubjectTagRegex); err != nil {
+			d.errorf(d.at(p+".subject_tag_regex"), p+".subject_tag_regex", "%v", err)
+		}
+	}
+	if m.SubjectTags != nil && *m.SubjectTags && len(m.RTNames) == 0 && m.SubjectTagRegex == "" {
+		d.errorf(d.at(p+".subject_tags"), p+".subject_tags", "needs rt_names or subject_tag_regex to know RT's tags")
 	}
 }
