@@ -133,6 +133,11 @@ type Create struct {
 	Text            string              `json:"text,omitempty"`
 	ContentType     string              `json:"content_type,omitempty"`
 	CustomFields    map[string][]string `json:"custom_fields,omitempty"`
+	// Omitted names the people fields the rule left out ("requestors",
+	// "cc"), which the engine filled with its defaults (From; none), so a
+	// caller with a policy of its own (bridge/mailflow) knows what it may
+	// replace. Not stored: the plan is final before the store sees it.
+	Omitted []string `json:"-"`
 }
 
 // RT returns the rtapi form of c, without attachments (the executor adds

@@ -174,8 +174,14 @@ func (r *renderer) create(cs *createSpec, defaults *defaults) *Create {
 			c.ContentType = r.line(defaults.contentType, maxLine)
 		}
 	}
-	if cs.requestors == nil && r.d.From != "" {
-		c.Requestors = []string{truncateRunes(foldLine(r.d.From), maxLine)}
+	if cs.requestors == nil {
+		c.Omitted = append(c.Omitted, "requestors")
+		if r.d.From != "" {
+			c.Requestors = []string{truncateRunes(foldLine(r.d.From), maxLine)}
+		}
+	}
+	if cs.cc == nil {
+		c.Omitted = append(c.Omitted, "cc")
 	}
 	return c
 }

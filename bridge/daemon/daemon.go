@@ -114,7 +114,10 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	policies := mailflow.Policies(accounts)
+	policies, err := mailflow.Policies(accounts)
+	if err != nil {
+		return err
+	}
 	d.x, err = executor.New(executor.Options{
 		Store: d.st, RT: rtc, Parse: Parse,
 		Rules:            func() executor.RuleSet { return mailflow.Guard{Rules: d.rules.Load(), Policies: policies} },

@@ -5,9 +5,15 @@
 // gets the configured default, and a mail that could not be fully parsed
 // says so in the text RT receives (the executor attaches the original).
 //
+// A reply to RT (its subject tag, or a reference to one of RT's own
+// Message-IDs) becomes a correspondence or comment on that ticket before
+// any rule runs, never a new ticket. A ticket a rule opens without saying
+// who asked gets its requestor and Cc the way RT's mailgate chooses them.
+//
 // These are defaults every operator needs, so they live here, configured
 // per IMAP account (config.IMAP: rt_names, auto_reply, html,
-// empty_subject), rather than in rules each operator would have to write.
+// empty_subject, requestor, cc, ignore_addresses, subject_tags, …), rather
+// than in rules each operator would have to write.
 package mailflow
 
 import (
@@ -41,22 +47,61 @@ type Policy struct {
 	AutoReply    string // thread, ignore, allow
 	HTML         string // keep, text
 	EmptySubject string
+
+	Requestor string   // reply-to, from: who a create without requestors: names
+	Cc        []string // to, cc: headers a create without cc: copies
+	Ignore    []string // lower-case address patterns never made requestor or Cc
+	// Tags recognises RT's subject tags; nil leaves replies to RT to the
+	// rules (subject_tags: false, or no rtname known).
+	Tags        *mailparse.SubjectTags
+	Orgs        []string // lower-case $Organization(s) of RT's Message-IDs
+	TaggedReply string   // correspond, comment
 }
 
 // PolicyOf returns the policy an IMAP account configures.
-func PolicyOf(m config.IMAP) Policy {
-	return Policy{RTNames: m.RTNames, AutoReply: m.AutoReply, HTML: m.HTML, EmptySubject: m.EmptySubject}
+func PolicyOf(m config.IMAP) (Policy, error) {
+	p := Policy{RTNames: m.RTNames, AutoReply: m.AutoReply, HTML: m.HTML, EmptySubject: m.EmptySubject,
+		Requestor: m.Requestor, Cc: m.Cc, TaggedReply: m.TaggedReply}
+	for _, a := range m.IgnoreAddresses {
+		p.Ignore = append(p.Ignore, strings.ToLower(strings.TrimSpace(a)))
+	}
+	if strings.Contains(m.Username, "@") {
+		p.Ignore = append(p.Ignore, strings.ToLower(m.Username)) // the mailbox's own address
+	}
+	if m.UseSubjectTags() && (len(m.RTNames) > 0 || m.SubjectTagRegex != "") {
+		var res []string
+		if m.SubjectTagRegex != "" {
+			res = []string{m.SubjectTagRegex}
+		}
+		tags, err := mailparse.NewSubjectTags(m.RTNames, res)
+		if err != nil {
+			return Policy{}, fmt.Errorf("imap %s: %w", m.Name, err)
+		}
+		p.Tags = tags
+		orgs := m.RTNames
+		if m.RTOrganization != "" {
+			orgs = []string{m.RTOrganization}
+		}
+		for _, o := range orgs {
+			p.Orgs = append(p.Orgs, strings.ToLower(strings.TrimSpace(o)))
+		}
+	}
+	return p, nil
 }
 
 // Policies maps every IMAP source name (account/folder) to its policy.
-func Policies(accounts []config.IMAP) map[string]Policy {
+func Policies(accounts []config.IMAP) (map[string]Policy, error) {
 	out := map[string]Policy{}
 	for _, a := range accounts {
+		p, err := PolicyOf(a)
+		if err != nil {
+			return nil, err
+		}
 		for _, f := range a.Folders {
-			out[a.Name+"/"+f] = PolicyOf(a)
+			out[a.Name+"/"+f] = p
 		}
 	}
-	return out
+	return out, nil
 }
 
 // Guard wraps the rules with the policies. Mail from a source without a
@@ -76,6 +121,9 @@ func (g Guard) Keys(ev *event.Event) ([]string, error) {
 	if loop, _, _ := mailparse.Classify(ev.Mail, p.RTNames); loop {
 		return nil, nil
 	}
+	if _, rule := p.rtReply(ev.Mail); rule != "" {
+		return replyKeys(ev.Mail), nil
+	}
 	return g.Rules.Keys(ev)
 }
 
@@ -94,10 +142,19 @@ func (g Guard) Evaluate(ctx context.Context, ev *event.Event, l rules.Ledger) (*
 	if auto && p.AutoReply == "ignore" {
 		return ignore(RuleAutoReply, "automatic mail ignored ("+why+")"), nil
 	}
+	if ticket, rule := p.rtReply(ev.Mail); rule != "" {
+		plan := p.replyPlan(ev.Mail, ev.ID, ticket, rule, auto)
+		if auto {
+			plan.Notes = append(plan.Notes, "automatic mail: "+why)
+		}
+		noteProblems(plan, ev.Mail.ParseProblems)
+		return plan, nil
+	}
 	plan, err := g.Rules.Evaluate(ctx, ev, l)
 	if err != nil || plan == nil || plan.Ignore != nil {
 		return plan, err
 	}
+	p.people(plan, ev.Mail)
 	if auto && p.AutoReply == "thread" && creates(plan) {
 		return ignore(RuleAutoReply, "automatic mail never opens a ticket ("+why+"); rule "+plan.Rule+" would have created one"), nil
 	}
