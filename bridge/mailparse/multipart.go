@@ -112,7 +112,8 @@ func (m *multipartReader) skipPreamble() (found bool, err error) {
 // the next delimiter.
 type partReader struct {
 	m           *multipartReader
-	out         []byte // pending bytes to hand out
+	out         []byte // pending bytes to hand out (a window on buf)
+	buf         []byte // reused for every line: no allocation per line
 	held        []byte // line end held back until we know no delimiter follows
 	atLineStart bool
 	done        bool
@@ -165,9 +166,11 @@ func (p *partReader) fill() error {
 	return nil
 }
 
-// emit queues the held line end plus content, and holds eol back.
+// emit queues the held line end plus content, and holds eol back. It is
+// only called once out is used up, so buf can be refilled.
 func (p *partReader) emit(content, eol []byte) {
-	p.out = append(p.out[:0], p.held...)
-	p.out = append(p.out, content...)
+	p.buf = append(p.buf[:0], p.held...)
+	p.buf = append(p.buf, content...)
+	p.out = p.buf
 	p.held = append(p.held[:0], eol...)
 }
