@@ -3,6 +3,8 @@ package mailflow_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,14 +14,11 @@ import (
 	"github.com/rtbridge/rtbridge/internal/testenv"
 )
 
-// threadRules: the RT subject tag (the test RT's rtname is example.com)
-// corresponds on the tagged ticket; a vendor's INC number is a correlation
-// key; everything else threads by Message-ID or opens a ticket.
+// threadRules: a vendor's INC number is a correlation key; everything
+// else threads by Message-ID or opens a ticket. Replies to RT (subject tag,
+// RT's Message-IDs) need no rule: the mail policy handles them first.
 func threadRules(src string) string {
 	return fmt.Sprintf(`rules:
-  - name: rt subject tag
-    when: { source: %[1]q, subject: '~\[example\.com #(?P<ticket>\d+)\]' }
-    do: [ { correspond: { ticket: '{{ .Match.ticket }}', attachments: all } } ]
   - name: vendor incidents
     when: { source: %[1]q, subject: '~\b(?P<inc>INC\d{7})\b' }
     key: 'vendor:{{ .Match.inc }}'
@@ -44,6 +43,12 @@ func TestThreadingAndLoops(t *testing.T) {
 	// A: the first mail opens ticket N.
 	box.append(inbox, mail("Subject: printer "+m+"\nMessage-ID: <a-"+m+"@x>", "first"))
 	n := ticketOf(t, br.waitFinal(src, 1, 30*time.Second)[0])
+	// RT answered the requestor (its autoreply): that mail's Message-ID,
+	// as RT wrote it to its outgoing mbox.
+	rtID := rtMessageIDFor(t, n)
+	if !regexp.MustCompile(fmt.Sprintf(`^rt-.+\.%d-\d+-\d+@example\.com$`, n)).MatchString(rtID) {
+		t.Fatalf("RT's Message-ID %q is not in the format the policy recognises", rtID)
+	}
 
 	box.append(inbox, mail(fmt.Sprintf("Subject: Re: [example.com #%d] printer %s\nMessage-ID: <b-%s@x>", n, m, m), "B: reply with the tag"))
 	box.append(inbox, mail("Subject: Re: printer\nMessage-ID: <c-"+m+"@x>\nReferences: <a-"+m+"@x>", "C: reply with only References"))
@@ -53,8 +58,11 @@ func TestThreadingAndLoops(t *testing.T) {
 	box.append(inbox, mail("Subject: Out of office "+m+"\nAuto-Submitted: auto-replied\nMessage-ID: <g-"+m+"@x>", "G: out of office, no ticket"))
 	box.append(inbox, mail(fmt.Sprintf("Subject: [example.com #%d] loop\nX-RT-Loop-Prevention: example.com\nMessage-ID: <h-%s@x>", n, m), "H: RT's own mail back"))
 	box.append(inbox, mail("Subject: printer "+m+"\nMessage-ID: <a-"+m+"@x>", "first (delivered again)"))
+	box.append(inbox, mail("Subject: Re: printer "+m+"\nMessage-ID: <i-"+m+"@x>\nIn-Reply-To: <"+rtID+">", "I: reply to RT's mail, no tag"))
+	box.append(inbox, mail(fmt.Sprintf("Subject: Re: printer %s\nMessage-ID: <j-%s@x>\nReferences: <elsewhere-%s@x> <RT-Ticket-%d@example.com>", m, m, m, n), "J: only RT's pseudo reference"))
+	box.append(inbox, mail("Subject: Re: [example.com #999999999] printer "+m+"\nMessage-ID: <k-"+m+"@x>", "K: tag of a ticket RT does not have"))
 
-	evs := br.waitFinal(src, 9, 60*time.Second)
+	evs := br.waitFinal(src, 12, 90*time.Second)
 	byMsg := map[string]string{}
 	for _, e := range evs[1:] {
 		full, err := br.st.Event(ctx, e.ID)
@@ -67,7 +75,7 @@ func TestThreadingAndLoops(t *testing.T) {
 			letter = []string{"", "A2"}
 		}
 		byMsg[letter[1]] = fmt.Sprintf("%s|%s|%d", full.State, full.Rule, firstTicket(full.Steps))
-		if letter[1] == "G" || letter[1] == "H" {
+		if letter[1] == "G" || letter[1] == "H" || letter[1] == "K" {
 			t.Logf("%s: %s (%s)", letter[1], full.State, full.Reason)
 		}
 	}
@@ -75,6 +83,9 @@ func TestThreadingAndLoops(t *testing.T) {
 		"B":  fmt.Sprintf("done|rt subject tag|%d", n),
 		"C":  fmt.Sprintf("done|mail %s|%d", src, n),
 		"F":  fmt.Sprintf("done|rt subject tag|%d", n),
+		"I":  fmt.Sprintf("done|rt message-id|%d", n),
+		"J":  fmt.Sprintf("done|rt message-id|%d", n),
+		"K":  "dead|rt subject tag|0",
 		"G":  "ignored|automatic mail|0",
 		"H":  "ignored|mail loop|0",
 		"A2": "duplicate||0",
@@ -88,19 +99,23 @@ func TestThreadingAndLoops(t *testing.T) {
 	if d[0] != "done" || e[0] != "done" || d[2] != e[2] || d[2] == "0" || d[2] == fmt.Sprint(n) {
 		t.Errorf("vendor mails D %v and E %v: want one new ticket for INC0012345", d, e)
 	}
-	// RT: ticket N has the create and three correspondences, no more.
+	// RT: ticket N has the create, four correspondences and the
+	// auto-reply as a comment (RT must not answer an auto-responder).
 	hist, err := c.History(ctx, n, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	corr := 0
+	corr, comments := 0, 0
 	for _, h := range hist {
-		if strings.HasPrefix(h.Description, "Correspondence added") {
+		switch {
+		case strings.HasPrefix(h.Description, "Correspondence added"):
 			corr++
+		case strings.HasPrefix(h.Description, "Comments added"):
+			comments++
 		}
 	}
-	if corr != 3 {
-		t.Errorf("ticket %d: %d correspondences, want 3 (B, C, F): %+v", n, corr, hist)
+	if corr != 4 || comments != 1 {
+		t.Errorf("ticket %d: %d correspondences, %d comments; want 4 (B, C, I, J) and 1 (F): %+v", n, corr, comments, hist)
 	}
 	// Only two tickets carry the marker: N and the vendor's.
 	found, err := c.SearchTickets(ctx, fmt.Sprintf("Subject LIKE '%s'", m), "id", "s")
@@ -132,4 +147,36 @@ func grep(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// rtMessageIDFor waits for a mail RT sent about ticket (RT writes its
+// outgoing mail to mbox files under RT_MAILBOX_DIR) and returns its
+// Message-ID without the angle brackets.
+func rtMessageIDFor(t *testing.T, ticket int) string {
+	t.Helper()
+	dir := testenv.Require(t, "RT_MAILBOX_DIR")["RT_MAILBOX_DIR"]
+	tag := fmt.Sprintf("[example.com #%d]", ticket)
+	idRe := regexp.MustCompile(`(?mi)^Message-ID:\s*<([^>]+)>`)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.mbox"))
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatalf("RT's outgoing mail: %v", err)
+			}
+			for _, msg := range strings.Split(string(data), "\nFrom ") {
+				head, _, _ := strings.Cut(msg, "\n\n")
+				if !strings.Contains(head, tag) {
+					continue
+				}
+				if id := idRe.FindStringSubmatch(head); id != nil {
+					return id[1]
+				}
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("RT sent no mail about ticket %d to %s within 20s", ticket, dir)
+	return ""
 }
