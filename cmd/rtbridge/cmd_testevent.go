@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/rtbridge/rtbridge/bridge/alerts"
+	"github.com/rtbridge/rtbridge/bridge/config"
 	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/bridge/mailflow"
 	"github.com/rtbridge/rtbridge/bridge/mailparse"
 	"github.com/rtbridge/rtbridge/bridge/webhook"
 	"github.com/rtbridge/rtbridge/rules"
@@ -24,7 +26,7 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	file := fs.String("config", "/etc/rtbridge/rtbridge.yaml", "config file with the rules")
-	source := fs.String("source", "test", "source name the events pretend to come from")
+	source := fs.String("source", "test", "source name the events pretend to come from (a mailbox's ACCOUNT/FOLDER applies its mail policy)")
 	kind := fs.String("kind", "", "event kind: mail, alertmanager, grafana or json (default: detected)")
 	format := fs.String("format", "json", "output: json or text")
 	fs.Usage = func() {
@@ -48,6 +50,11 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		printErrors(stderr, err)
 		return 1
 	}
+	planner, err := mailGuard(*file, rs)
+	if err != nil {
+		fmt.Fprintf(stderr, "rtbridge test: %v\n", err)
+		return 1
+	}
 	code := 0
 	for _, path := range fs.Args() {
 		ev, err := loadEvent(path, *source, event.Kind(*kind))
@@ -56,7 +63,7 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			code = 1
 			continue
 		}
-		plan, err := rs.Evaluate(ctx, ev, emptyLedger{})
+		plan, err := planner.Evaluate(ctx, ev, emptyLedger{})
 		if err != nil {
 			fmt.Fprintf(stderr, "rtbridge test: %s: %v\n", path, err)
 			code = 1
@@ -79,6 +86,25 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s\n", out)
 	}
 	return code
+}
+
+// mailGuard wraps the rules with the mailboxes' policies (loop protection,
+// built-in RT replies, requestor and Cc defaults), as the daemon does, so a
+// mail tested with --source ACCOUNT/FOLDER gets the daemon's exact plan. The
+// config is read without its secrets; a file that is only rules has no
+// mailboxes and the rules are used as they are.
+func mailGuard(file string, rs *rules.RuleSet) (mailflow.Guard, error) {
+	guard := mailflow.Guard{Rules: rs}
+	cfg, err := config.LoadForOps(file)
+	if err != nil {
+		return guard, err
+	}
+	accounts, err := cfg.IMAPSources()
+	if err != nil {
+		return guard, err
+	}
+	guard.Policies, err = mailflow.Policies(accounts)
+	return guard, err
 }
 
 // emptyLedger knows no key: `rtbridge test` shows what a first event does.

@@ -84,3 +84,66 @@ func TestCheckCommand(t *testing.T) {
 		t.Fatalf("stderr:\n%s\nwant %s", errb.String(), want)
 	}
 }
+
+// TestTestAppliesMailPolicy proves `rtbridge test --source ACCOUNT/FOLDER`
+// plans a mail as the daemon would: the mailbox's loop protection and
+// built-in RT reply handling run before the rules.
+func TestTestAppliesMailPolicy(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "rtbridge.yaml")
+	writeFile(t, cfg, `rt:
+  url: http://127.0.0.1:1/
+  auth: token
+  token: not-used
+imap:
+  - name: support
+    address: 127.0.0.1:1143
+    tls: none
+    allow_plaintext: true
+    username: bridge
+    password: not-used
+    rt_names: [example.com]
+rules:
+  - name: everything opens a ticket
+    do:
+      - create: { queue: General }
+`)
+	loop := filepath.Join(dir, "loop.eml")
+	writeFile(t, loop, "From: rt@example.com\r\nTo: support@example.org\r\nSubject: looped\r\n"+
+		"Message-ID: <loop-1@example.com>\r\nX-RT-Loop-Prevention: example.com\r\n\r\nbody\r\n")
+	reply := filepath.Join(dir, "reply.eml")
+	writeFile(t, reply, "From: alice@example.org\r\nTo: support@example.org\r\nSubject: Re: [example.com #42] printer\r\n"+
+		"Message-ID: <reply-1@example.org>\r\n\r\nstill broken\r\n")
+
+	plan := func(source, file string) rules.Plan {
+		t.Helper()
+		var out, errb bytes.Buffer
+		code := dispatch(context.Background(), []string{"test", "--config", cfg, "--source", source, file}, &out, &errb)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errb.String())
+		}
+		var r struct{ Plan rules.Plan }
+		if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+			t.Fatalf("%v in %s", err, out.String())
+		}
+		return r.Plan
+	}
+	if p := plan("support/INBOX", loop); p.Ignore == nil || len(p.Steps) != 0 {
+		t.Fatalf("looped mail through the mailbox policy: want ignored, got %+v", p)
+	}
+	p := plan("support/INBOX", reply)
+	if len(p.Steps) != 1 || p.Steps[0].Action != "correspond" || p.Steps[0].Ticket.ID != 42 {
+		t.Fatalf("tagged reply through the mailbox policy: want correspond on 42, got %+v", p)
+	}
+	// Another source has no mail policy: the rules alone decide.
+	if p := plan("elsewhere", reply); len(p.Steps) != 1 || p.Steps[0].Action != "create" {
+		t.Fatalf("tagged reply without a policy: want the rule's create, got %+v", p)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
