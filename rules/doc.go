@@ -16,5 +16,5 @@
 // set; event data is only ever data, never template source. Single-line
 // fields are folded to one line and cut with "…".
 //
-// The operator-facing schema is in SCHEMA.md.
+// The operator-facing schema is in docs/rules.md.
 package rules

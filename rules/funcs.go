@@ -42,7 +42,7 @@ var dateLayouts = map[string]string{
 	"datetime": "2006-01-02 15:04",
 }
 
-// funcMap is the documented template function set (see SCHEMA.md).
+// funcMap is the documented template function set (see docs/rules.md).
 func funcMap(rc *regexCache) template.FuncMap {
 	return template.FuncMap{
 		"lower":      strings.ToLower,
