@@ -18,7 +18,7 @@ import (
 func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	file := fs.String("config", "/etc/rtbridge/rtbridge.yaml", "config file to check")
+	file := fs.String("config", defaultConfig, "config file to check")
 	verbose := fs.Bool("v", false, "print a one-line summary of every rule")
 	if err := fs.Parse(args); err != nil {
 		return 2

@@ -54,7 +54,9 @@ is not JSON is printed as "text". REST2 authenticates by token, basic
 (RT checks the password itself) or kerberos; the default is token when a
 token file is given, else basic.
 
-Connection (later wins): the rt: section of --config, the environment
+Connection (later wins): the rt: section of --config (default
+` + defaultConfig + ` when it exists and neither --url nor RTBRIDGE_RT_URL
+is given), the environment
 RTBRIDGE_RT_URL, RTBRIDGE_RT_USER, RTBRIDGE_RT_PASSWORD_FILE,
 RTBRIDGE_RT_TOKEN_FILE, RTBRIDGE_RT_AUTH, RTBRIDGE_RT_API, then the flags. Secrets are only
 read from files, never from the command line.
@@ -91,7 +93,7 @@ func (o *rtOptions) flags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("rtbridge rt "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, rtUsage); fs.PrintDefaults() }
-	fs.StringVar(&o.configFile, "config", "", "config `FILE` whose rt: section gives the connection")
+	fs.StringVar(&o.configFile, "config", "", "config `FILE` whose rt: section gives the connection (default "+defaultConfig+" if it exists and no --url or RTBRIDGE_RT_URL)")
 	fs.StringVar(&o.url, "url", "", "RT `URL` (https://rt.example.com/ or …/REST/1.0/)")
 	fs.StringVar(&o.user, "user", "", "RT user `NAME`")
 	fs.StringVar(&o.passwordFile, "password-file", "", "read the password from `FILE`")
@@ -200,8 +202,15 @@ func cmdRT(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // rtConfig builds the RT connection from config file, environment and flags.
 func (o *rtOptions) rtConfig(stderr io.Writer) (config.RT, *slog.Logger, error) {
 	var c config.RT
-	if o.configFile != "" {
-		cfg, err := config.Load(o.configFile)
+	configFile := o.configFile
+	if configFile == "" && o.url == "" && os.Getenv("RTBRIDGE_RT_URL") == "" {
+		// Nothing names an RT: on the daemon's host, use its config.
+		if _, err := os.Stat(defaultConfig); err == nil {
+			configFile = defaultConfig
+		}
+	}
+	if configFile != "" {
+		cfg, err := config.Load(configFile)
 		if err != nil {
 			return c, nil, err
 		}
@@ -237,7 +246,7 @@ func (o *rtOptions) rtConfig(stderr io.Writer) (config.RT, *slog.Logger, error) 
 		c.Token = config.Secret(s)
 	}
 	if c.URL == "" {
-		return c, nil, errors.New("no RT URL: give --url, RTBRIDGE_RT_URL or --config")
+		return c, nil, errors.New("no RT URL: give --url, RTBRIDGE_RT_URL or --config (" + defaultConfig + " is used when it exists)")
 	}
 	if c.API == "" {
 		c.API = "rest1"

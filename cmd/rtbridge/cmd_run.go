@@ -13,10 +13,6 @@ import (
 	"github.com/rtbridge/rtbridge/bridge/daemon"
 )
 
-// defaultConfig is where the packaged unit keeps the config
-// (ConfigurationDirectory=rtbridge).
-const defaultConfig = "/etc/rtbridge/config.yaml"
-
 // cmdRun runs the daemon until SIGTERM/SIGINT; SIGHUP reloads.
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)

@@ -25,7 +25,7 @@ import (
 func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	file := fs.String("config", "/etc/rtbridge/rtbridge.yaml", "config file with the rules")
+	file := fs.String("config", defaultConfig, "config file with the rules")
 	source := fs.String("source", "test", "source name the events pretend to come from (a mailbox's ACCOUNT/FOLDER applies its mail policy)")
 	kind := fs.String("kind", "", "event kind: mail, alertmanager, grafana or json (default: detected)")
 	format := fs.String("format", "json", "output: json or text")

@@ -12,6 +12,11 @@ import (
 	"syscall"
 )
 
+// defaultConfig is where the packaged unit keeps the config
+// (ConfigurationDirectory=rtbridge); every subcommand's --config defaults
+// to it so an operator on the host can leave the flag out.
+const defaultConfig = "/etc/rtbridge/config.yaml"
+
 // command is one subcommand: run gets the arguments after its name.
 type command struct {
 	name    string

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestDefaultConfigEverywhere: every subcommand's --config defaults to the
+// file the systemd unit runs the daemon with, so "rtbridge check" on the
+// host checks what "rtbridge run" will load.
+func TestDefaultConfigEverywhere(t *testing.T) {
+	other := regexp.MustCompile(`/etc/rtbridge/[\w.-]+\.ya?ml`)
+	for _, c := range commands() {
+		var out, errb bytes.Buffer
+		dispatch(context.Background(), []string{c.name, "-h"}, &out, &errb)
+		help := errb.String()
+		i := strings.Index(help, "  -config ")
+		if i < 0 {
+			t.Errorf("%s -h: no -config flag in:\n%s", c.name, help)
+			continue
+		}
+		flagHelp := help[i:]
+		if j := strings.Index(flagHelp[len("  -config "):], "\n  -"); j >= 0 {
+			flagHelp = flagHelp[:len("  -config ")+j]
+		}
+		if !strings.Contains(flagHelp, defaultConfig) {
+			t.Errorf("%s: -config does not default to %s:\n%s", c.name, defaultConfig, flagHelp)
+		}
+		for _, m := range other.FindAllString(help, -1) {
+			if m != defaultConfig {
+				t.Errorf("%s -h mentions %s, not %s", c.name, m, defaultConfig)
+			}
+		}
+	}
+	unit, err := os.ReadFile("../../systemd/rtbridge.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(unit), "--config ${CONFIGURATION_DIRECTORY}/config.yaml") || !strings.HasSuffix(defaultConfig, "/config.yaml") {
+		t.Errorf("the unit's ExecStart and defaultConfig %s name different files", defaultConfig)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range other.FindAllString(string(readme), -1) {
+		if m != defaultConfig {
+			t.Errorf("README mentions %s, not %s", m, defaultConfig)
+		}
+	}
+}
+
+// TestRTNoURLMessage: without a default config on the machine, "rt" says
+// which file it looked for besides the flags and environment.
+func TestRTNoURLMessage(t *testing.T) {
+	if _, err := os.Stat(defaultConfig); err == nil {
+		t.Skipf("%s exists on this machine", defaultConfig)
+	}
+	t.Setenv("RTBRIDGE_RT_URL", "")
+	var out, errb bytes.Buffer
+	if code := dispatch(context.Background(), []string{"rt", "get", "user/root"}, &out, &errb); code != 2 {
+		t.Fatalf("exit %d, want 2; stderr: %s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), defaultConfig) {
+		t.Errorf("the error does not say which default was tried: %s", errb.String())
+	}
+}
