@@ -35,8 +35,11 @@ Output (stdout) is one JSON object:
   {"status": 200, "status_text": "Ok",
    "records": [[["id","ticket/17"],["Subject","..."]]],
    "comments": ["..."], "lines": ["..."]}
-"status" is RT's status after the seed's mapping ("# Ticket 9 does not
-exist." is 404). On an RT error the object also has "error" and, for 409,
+"status" is the HTTP-like status of RT's answer. RT REST 1.0 says "200 Ok"
+even when it refuses, and puts the reason in a "#" line, so rtbridge maps
+those lines to the status they mean: "# Ticket 9 does not exist." is 404,
+"# You are not allowed to ..." 403, "# Could not create ticket." 400, and
+"200 Ok" means RT did it. On an RT error the object also has "error" and, for 409,
 "errors": [["queue","..."],["spam","Unknown field."]]. Paths ending in
 /content (ticket/N/attachments/A/content) write the raw bytes instead.
 

@@ -69,3 +69,19 @@ func TestRTNoURLMessage(t *testing.T) {
 		t.Errorf("the error does not say which default was tried: %s", errb.String())
 	}
 }
+
+// TestRTHelpForOperators: "rt -h" explains the status in RT's terms, not
+// in terms of the code's history.
+func TestRTHelpForOperators(t *testing.T) {
+	var out, errb bytes.Buffer
+	dispatch(context.Background(), []string{"rt", "-h"}, &out, &errb)
+	help := errb.String()
+	for _, internal := range []string{"seed", "rtkit"} {
+		if strings.Contains(help, internal) {
+			t.Errorf("rt -h uses internal wording %q", internal)
+		}
+	}
+	if !strings.Contains(help, `"# Ticket 9 does not exist." is 404`) || !strings.Contains(help, `RT REST 1.0 says "200 Ok"`) {
+		t.Errorf("rt -h does not explain the status mapping:\n%s", help)
+	}
+}
