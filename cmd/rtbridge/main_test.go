@@ -85,3 +85,67 @@ func TestRTHelpForOperators(t *testing.T) {
 		t.Errorf("rt -h does not explain the status mapping:\n%s", help)
 	}
 }
+
+// TestUnitCredentials: the shipped unit loads exactly the secrets of
+// README's minimal config (systemd refuses to start when a listed file is
+// missing, so it lists no more), and every further secret
+// config.example.yaml reads is named in the unit's drop-in hint.
+func TestUnitCredentials(t *testing.T) {
+	read := func(p string) string {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	unit := read("../../systemd/rtbridge.service")
+	loadRe := regexp.MustCompile(`(?m)^(#\s*)?LoadCredential=([\w.-]+):(\S+)$`)
+	loaded, hinted := map[string]bool{}, map[string]bool{}
+	for _, m := range loadRe.FindAllStringSubmatch(unit, -1) {
+		if m[3] != "/etc/rtbridge/credentials/"+m[2] {
+			t.Errorf("LoadCredential=%s reads %s, not /etc/rtbridge/credentials/%s", m[2], m[3], m[2])
+		}
+		if m[1] == "" {
+			loaded[m[2]] = true
+		} else {
+			hinted[m[2]] = true
+		}
+	}
+	credRe := regexp.MustCompile(`\$\{CREDENTIALS_DIRECTORY\}/([\w.-]+)`)
+	// Secrets a config reads, leaving out commented-out lines.
+	secrets := func(text string) map[string]bool {
+		got := map[string]bool{}
+		for _, line := range strings.Split(text, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "#") {
+				continue
+			}
+			for _, m := range credRe.FindAllStringSubmatch(line, -1) {
+				got[m[1]] = true
+			}
+		}
+		return got
+	}
+	readme := read("../../README.md")
+	start := strings.Index(readme, "```yaml\n")
+	end := strings.Index(readme[start+1:], "```\n")
+	if start < 0 || end < 0 {
+		t.Fatal("README has no yaml block")
+	}
+	minimal := secrets(readme[start : start+1+end])
+	if len(minimal) == 0 || len(minimal) != len(loaded) {
+		t.Errorf("unit loads %v, README's minimal config reads %v", loaded, minimal)
+	}
+	for name := range minimal {
+		if !loaded[name] {
+			t.Errorf("README's minimal config reads %s; the unit does not load it", name)
+		}
+	}
+	for name := range secrets(read("../../config.example.yaml")) {
+		if !loaded[name] && !hinted[name] {
+			t.Errorf("config.example.yaml reads %s; the unit neither loads it nor names it in its hint", name)
+		}
+	}
+	if strings.Contains(readme, "sed -i 's|^LoadCredential=") {
+		t.Error("README still edits the unit with sed")
+	}
+}
