@@ -2,15 +2,7 @@
 # stop-rt-front.sh - stops the process start-rt-front.sh started (by PID file).
 set -uo pipefail
 RT_FRONT_DIR="${RT_FRONT_DIR:-/tmp/bridge-rt-front}"
-PIDFILE="$RT_FRONT_DIR/rt-front.pid"
-LOG="$RT_FRONT_DIR/rt-front.log"
-[ -f "$PIDFILE" ] || exit 0
-pid="$(cat "$PIDFILE" 2>/dev/null)"
-case "$pid" in ''|*[!0-9]*) rm -f "$PIDFILE"; exit 0 ;; esac
-# Only our process: its stdout is our log file.
-if kill -0 "$pid" 2>/dev/null && [ "$(readlink "/proc/$pid/fd/1" 2>/dev/null)" = "$LOG" ]; then
-    kill -TERM "$pid" 2>/dev/null
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then pkill -KILL -P "$pid" 2>/dev/null; kill -KILL "$pid" 2>/dev/null; fi
-fi
-rm -f "$PIDFILE"
+log() { echo "stop-rt-front: $*" >&2; }
+# shellcheck source=../rt/lib-web.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../rt/lib-web.sh"
+web_stop "$RT_FRONT_DIR/rt-front.pid" "$RT_FRONT_DIR/rt-front.log"
