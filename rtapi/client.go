@@ -1,7 +1,6 @@
 package rtapi
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -104,35 +103,13 @@ func New(cfg Config) (*Client, error) {
 // BaseURL returns the REST 1.0 base URL the client uses (without credentials).
 func (c *Client) BaseURL() string { return c.base.String() }
 
-// restBase turns any accepted form of the RT URL into …/REST/1.0/.
+// restBase turns any accepted form of the RT URL (see WebRoot) into …/REST/1.0/.
 func restBase(raw string) (*url.URL, error) {
-	if strings.TrimSpace(raw) == "" {
-		return nil, errors.New("rtapi: RT URL is empty")
-	}
-	u, err := url.Parse(strings.TrimSpace(raw))
+	root, err := WebRoot(raw)
 	if err != nil {
-		// url.Parse's error repeats the input, which may hold a password.
-		return nil, errors.New("rtapi: RT URL does not parse")
+		return nil, err
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("rtapi: RT URL %s: scheme must be http or https", RedactURL(u))
-	}
-	if u.Host == "" {
-		return nil, fmt.Errorf("rtapi: RT URL %s has no host", RedactURL(u))
-	}
-	if u.User != nil {
-		return nil, fmt.Errorf("rtapi: RT URL %s must not contain credentials; configure the authenticator instead", RedactURL(u))
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("rtapi: RT URL %s must not have a query or fragment", RedactURL(u))
-	}
-	p := strings.TrimRight(u.Path, "/")
-	if strings.HasSuffix(strings.ToUpper(p), "/REST/1.0") {
-		p = p[:len(p)-len("/REST/1.0")]
-	}
-	u.Path = p + "/REST/1.0/"
-	u.RawPath = ""
-	return u, nil
+	return root.ResolveReference(&url.URL{Path: "REST/1.0/"}), nil
 }
 
 // resolve returns the absolute URL of a REST path such as "ticket/17/show".

@@ -119,7 +119,7 @@ func (c *Client) attempt(ctx context.Context, r *call, n int, finish finisher) (
 	// Authenticate first: a cookie authenticator may log in here.
 	if c.auth != nil {
 		if err := c.auth.Authenticate(actx, req, c.sess); err != nil {
-			return authError(r.op, r.path, err)
+			return AuthenticatorError(r.op, r.path, err)
 		}
 	}
 	cookie := ""
@@ -166,20 +166,6 @@ func (c *Client) attempt(ctx context.Context, r *call, n int, finish finisher) (
 		}
 	}
 	return e
-}
-
-// authError wraps an Authenticator's error, keeping its Kind when it has one.
-func authError(op, path string, err error) *Error {
-	var ae *Error
-	if errors.As(err, &ae) {
-		cp := *ae
-		cp.Op, cp.Path = op, path
-		return &cp
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return &Error{Op: op, Path: path, Kind: Transient, Err: err}
-	}
-	return &Error{Op: op, Path: path, Kind: Auth, Text: "authentication failed", Err: err}
 }
 
 func (c *Client) attemptContext(ctx context.Context) (context.Context, context.CancelFunc) {

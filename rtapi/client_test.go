@@ -14,13 +14,15 @@ import (
 
 func TestBaseURLForms(t *testing.T) {
 	for in, want := range map[string]string{
-		"https://rt.example.com":           "https://rt.example.com/REST/1.0/",
-		"https://rt.example.com/":          "https://rt.example.com/REST/1.0/",
-		"https://rt.example.com/rt/":       "https://rt.example.com/rt/REST/1.0/",
-		"https://rt.example.com/rt":        "https://rt.example.com/rt/REST/1.0/",
-		"https://rt.example.com/REST/1.0/": "https://rt.example.com/REST/1.0/",
-		"https://rt.example.com/REST/1.0":  "https://rt.example.com/REST/1.0/",
-		"http://h:8080/x/REST/1.0/":        "http://h:8080/x/REST/1.0/",
+		"https://rt.example.com":               "https://rt.example.com/REST/1.0/",
+		"https://rt.example.com/":              "https://rt.example.com/REST/1.0/",
+		"https://rt.example.com/rt/":           "https://rt.example.com/rt/REST/1.0/",
+		"https://rt.example.com/rt":            "https://rt.example.com/rt/REST/1.0/",
+		"https://rt.example.com/REST/1.0/":     "https://rt.example.com/REST/1.0/",
+		"https://rt.example.com/REST/1.0":      "https://rt.example.com/REST/1.0/",
+		"http://h:8080/x/REST/1.0/":            "http://h:8080/x/REST/1.0/",
+		"https://rt.example.com/REST/2.0/":     "https://rt.example.com/REST/1.0/",
+		" https://rt.example.com/rt/rest/2.0 ": "https://rt.example.com/rt/REST/1.0/",
 	} {
 		c, err := New(Config{URL: in})
 		if err != nil || c.BaseURL() != want {

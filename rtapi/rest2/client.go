@@ -11,8 +11,6 @@ package rest2
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -36,7 +34,8 @@ type Config struct {
 	// are not used (the client keeps RT's cookie and never follows redirects).
 	HTTPClient *http.Client
 	Logger     *slog.Logger
-	// Attempts bounds tries of one call on transient failures (default 3).
+	// Attempts bounds tries of one call on transient failures (default 3),
+	// with rtapi.RetryPolicy's backoff and Retry-After handling.
 	Attempts int
 	// Timeout bounds one attempt (default 60s).
 	Timeout time.Duration
@@ -54,34 +53,34 @@ type Config struct {
 
 // Client talks to one RT over REST2. Safe for concurrent use.
 type Client struct {
-	root     *url.URL // web root, ends in "/"
-	base     *url.URL // …/REST/2.0/
-	auth     rtapi.Authenticator
-	hc       *http.Client
-	log      *slog.Logger
-	attempts int
-	timeout  time.Duration
-	ua       string
-	mpOver   int64
-	sess     *session
-	names    rtNameCache
+	root    *url.URL // web root, ends in "/"
+	base    *url.URL // …/REST/2.0/
+	auth    rtapi.Authenticator
+	hc      *http.Client
+	log     *slog.Logger
+	retry   rtapi.RetryPolicy
+	timeout time.Duration
+	ua      string
+	mpOver  int64
+	sess    *session
+	names   rtNameCache
 }
 
 // New checks cfg and returns a client; it does not contact RT.
 func New(cfg Config) (*Client, error) {
-	root, err := webRoot(cfg.URL)
+	root, err := rtapi.WebRoot(cfg.URL)
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{root: root, auth: cfg.Auth, log: cfg.Logger, attempts: cfg.Attempts,
+	c := &Client{root: root, auth: cfg.Auth, log: cfg.Logger, retry: rtapi.RetryPolicy{Attempts: cfg.Attempts},
 		timeout: cfg.Timeout, ua: cfg.UserAgent, mpOver: cfg.MultipartOver}
 	c.names.name = cfg.RTName
 	c.base = root.ResolveReference(&url.URL{Path: "REST/2.0/"})
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	if c.attempts <= 0 {
-		c.attempts = 3
+	if c.retry.Attempts <= 0 {
+		c.retry.Attempts = 3
 	}
 	if c.timeout == 0 {
 		c.timeout = 60 * time.Second
@@ -107,32 +106,6 @@ func New(cfg Config) (*Client, error) {
 
 // BaseURL returns the REST2 base URL.
 func (c *Client) BaseURL() string { return c.base.String() }
-
-// webRoot turns any accepted form of the RT URL into the web root.
-func webRoot(raw string) (*url.URL, error) {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return nil, errors.New("rest2: RT URL is empty")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, errors.New("rest2: RT URL does not parse") // url's error repeats the input
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("rest2: RT URL must be http(s)://host/…")
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("rest2: RT URL must not contain credentials, a query or a fragment")
-	}
-	p := strings.TrimRight(u.Path, "/")
-	for _, suf := range []string{"/REST/2.0", "/REST/1.0"} {
-		if strings.HasSuffix(strings.ToUpper(p), suf) {
-			p = p[:len(p)-len(suf)]
-		}
-	}
-	u.Path, u.RawPath = p+"/", ""
-	return u, nil
-}
 
 // session is RT's RT_SID_* cookie, kept by hand (RT ≥ 5.0.4 marks it Secure,
 // which a cookie jar would not send over http) and the rtapi.Session an

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -41,8 +40,9 @@ type call struct {
 	idempotent bool // may be re-sent after it reached RT
 }
 
-// do runs c until success, a non-retryable error or the attempts are used,
-// and returns the answer's status and body (at most 256 MiB).
+// do runs c until success, a non-retryable error or the retry policy gives up
+// (rtapi's, as for REST 1.0), and returns the answer's status and body (at
+// most 256 MiB).
 func (cl *Client) do(ctx context.Context, c *call) (int, []byte, http.Header, error) {
 	reauthed := false
 	for n := 1; ; n++ {
@@ -55,16 +55,8 @@ func (cl *Client) do(ctx context.Context, c *call) (int, []byte, http.Header, er
 			n--
 			continue
 		}
-		if e.Kind != rtapi.Transient || n >= cl.attempts || ctx.Err() != nil {
+		if !cl.retry.Wait(ctx, n, e) {
 			return status, b, h, e
-		}
-		d := time.Duration(n) * 500 * time.Millisecond
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return status, b, h, e
-		case <-t.C:
 		}
 	}
 }
@@ -100,7 +92,7 @@ func (cl *Client) attempt(ctx context.Context, c *call) (int, []byte, http.Heade
 	req.Header.Set("User-Agent", cl.ua)
 	if cl.auth != nil {
 		if err := cl.auth.Authenticate(actx, req, cl.sess); err != nil {
-			return 0, nil, nil, authError(c, err)
+			return 0, nil, nil, rtapi.AuthenticatorError(c.op, c.path, err)
 		}
 	}
 	name, sentCookie := cl.sess.cookie()
@@ -113,14 +105,14 @@ func (cl *Client) attempt(ctx context.Context, c *call) (int, []byte, http.Heade
 		if rc, ok := rd.(io.Closer); ok {
 			_ = rc.Close()
 		}
-		return 0, nil, nil, transportError(ctx, c, err, sent.Load())
+		return 0, nil, nil, rtapi.TransportError(ctx, c.op, c.path, err, sent.Load(), c.idempotent)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
 	cl.log.DebugContext(ctx, "rt rest2", "op", c.op, "method", c.method, "path", c.path,
 		"status", resp.StatusCode, "duration", time.Since(start))
 	if err != nil {
-		return 0, nil, nil, transportError(ctx, c, err, true)
+		return 0, nil, nil, rtapi.TransportError(ctx, c.op, c.path, err, true, c.idempotent)
 	}
 	if e := statusError(c, resp, b); e != nil {
 		if e.Code == http.StatusUnauthorized {
@@ -194,34 +186,6 @@ func redactLocation(l string) string {
 		l = l[:i]
 	}
 	return l
-}
-
-// transportError classifies a failure to get an answer: a write whose
-// request was sent may have been applied (Ambiguous).
-func transportError(ctx context.Context, c *call, err error, sent bool) *rtapi.Error {
-	e := &rtapi.Error{Op: c.op, Path: c.path, Kind: rtapi.Transient, Err: err}
-	if sent && !c.idempotent {
-		e.Kind = rtapi.Ambiguous
-	}
-	if ctx.Err() != nil && (!sent || c.idempotent) {
-		e.Kind = rtapi.Transient
-	}
-	return e
-}
-
-// authError keeps an authenticator's *rtapi.Error (its Kind says whether
-// the login may be retried); others are Auth failures.
-func authError(c *call, err error) *rtapi.Error {
-	var ae *rtapi.Error
-	if errors.As(err, &ae) {
-		cp := *ae
-		cp.Op, cp.Path = c.op, c.path
-		return &cp
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return &rtapi.Error{Op: c.op, Path: c.path, Kind: rtapi.Transient, Err: err}
-	}
-	return &rtapi.Error{Op: c.op, Path: c.path, Kind: rtapi.Auth, Text: "authentication failed", Err: err}
 }
 
 // Raw sends one request to a REST2 path (for `rtbridge rt --api rest2`) and
