@@ -102,12 +102,18 @@ type compiler struct {
 	named    map[string]*yaml.Node
 	seq      int
 	usesCaps bool // set by regex tests of the rule being compiled
+	// namedSrc holds the value node of each templates: entry that parsed,
+	// for the field check once all callers are known (tmplcheck.go).
+	namedSrc map[string]*yaml.Node
+	// kinds are the event kinds the rule being compiled can match (nil:
+	// any), for the template field check.
+	kinds []string
 }
 
 // Compile checks and compiles a rule set, reporting every problem it finds
 // (not just the first) as a *CompileError.
 func Compile(src Source) (*RuleSet, error) {
-	c := &compiler{ps: problems{file: src.File}, named: map[string]*yaml.Node{}}
+	c := &compiler{ps: problems{file: src.File}, named: map[string]*yaml.Node{}, namedSrc: map[string]*yaml.Node{}}
 	c.root = template.New("").Funcs(funcMap(&regexCache{})).Option("missingkey=error")
 	c.compileTemplates(src.Templates)
 	rs := &RuleSet{defaults: c.compileDefaults(), storm: &stormCounter{}}
@@ -120,6 +126,7 @@ func Compile(src Source) (*RuleSet, error) {
 		}
 	}
 	rs.noMatch = c.compileNoMatch(src, rs.rules)
+	c.checkNamedTemplates()
 	rs.index = buildIndex(rs.rules)
 	if errs := c.ps.errors(); len(errs) > 0 {
 		return nil, &CompileError{Problems: errs}
@@ -159,6 +166,7 @@ func (c *compiler) compileTemplates(n *yaml.Node) {
 				c.ps.errorf(p.v, "template %q calls unknown template %q", p.key, ref)
 			}
 		}
+		c.namedSrc[p.key] = resolve(p.v)
 	}
 }
 
@@ -209,6 +217,13 @@ func (c *compiler) compileRule(n *yaml.Node) *rule {
 	}
 	c.ps.rule = r.name
 	c.usesCaps = false
+	c.kinds = nil
+	for _, p := range pairs {
+		if p.key == "when" {
+			c.kinds = ruleKinds(p.v)
+		}
+	}
+	defer func() { c.kinds = nil }()
 	for _, p := range pairs {
 		switch p.key {
 		case "name", "description":

@@ -61,6 +61,7 @@ func (c *compiler) compileTmpl(n *yaml.Node, what string) *tmpl {
 			return nil
 		}
 	}
+	c.checkFields(resolve(n), src, pt.Tree, c.kinds, what)
 	t.t, t.fast = pt, compileFast(pt.Tree)
 	return t
 }

@@ -2,9 +2,11 @@ package rules
 
 import (
 	"errors"
+	"fmt"
 	"net/textproto"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"sort"
 	"strings"
 
@@ -191,6 +193,7 @@ func (c *compiler) compileWhenKey(p pair) cond {
 		return nil
 	}
 	if !f.keyed {
+		c.checkClosed(p.key, p.v)
 		fc := c.compileTests(p.v, p.key)
 		if fc == nil {
 			return nil
@@ -388,4 +391,63 @@ func fieldNames() string {
 	}
 	sort.Strings(names)
 	return strings.Join(names, ", ")
+}
+
+// closedValues are the when: fields whose values come from a fixed set: an
+// equality test against anything else never matches (kind: mial), or
+// always does with !=, so it is refused.
+var closedValues = map[string][]string{
+	"kind":   eventKinds,
+	"status": {"firing", "resolved"}, // Alertmanager's and Grafana's notification status
+}
+
+// checkClosed refuses equality tests of a closed-set field whose value is
+// not in the set. Regex tests are left alone.
+func (c *compiler) checkClosed(key string, n *yaml.Node) {
+	set := closedValues[key]
+	if set == nil {
+		return
+	}
+	check := func(item *yaml.Node, s string) {
+		if slices.Contains(set, s) {
+			return
+		}
+		hint := ""
+		for _, v := range set {
+			if strings.EqualFold(v, s) || editDistance(v, strings.ToLower(s)) <= 2 {
+				hint = fmt.Sprintf(" (did you mean %q?)", v)
+				break
+			}
+		}
+		c.ps.errorf(item, "%s: unknown %s %q%s; one of %s", key, key, s, hint, strings.Join(set, ", "))
+	}
+	shorthand := func(item *yaml.Node) {
+		item = resolve(item)
+		if item == nil || item.Kind != yaml.ScalarNode || strings.HasPrefix(item.Value, "~") || strings.HasPrefix(item.Value, "!~") {
+			return
+		}
+		s := strings.TrimPrefix(strings.TrimPrefix(item.Value, "!="), "=")
+		if s != item.Value && (strings.HasPrefix(s, "~") || strings.HasPrefix(s, "!")) {
+			return // "=~x" is the escape for a literal "~x": written on purpose
+		}
+		check(item, s)
+	}
+	n = resolve(n)
+	switch {
+	case n == nil:
+	case n.Kind == yaml.ScalarNode:
+		shorthand(n)
+	case n.Kind == yaml.SequenceNode:
+		for _, item := range n.Content {
+			shorthand(item)
+		}
+	case n.Kind == yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := n.Content[i].Value; k == "equals" || k == "not_equals" {
+				if v := resolve(n.Content[i+1]); v != nil && v.Kind == yaml.ScalarNode {
+					check(v, v.Value)
+				}
+			}
+		}
+	}
 }
