@@ -149,3 +149,25 @@ func TestUnitCredentials(t *testing.T) {
 		t.Error("README still edits the unit with sed")
 	}
 }
+
+// TestCheckCatchesBeforeAnEvent: check reports a misspelt template field
+// and an unknown event kind with their positions, and exits 1.
+func TestCheckCatchesBeforeAnEvent(t *testing.T) {
+	cfg := t.TempDir() + "/config.yaml"
+	src := "rules:\n  - name: r\n    when: { kind: mial }\n    do:\n      - create: { queue: Ops, subject: '{{ .Subjct }}' }\n"
+	if err := os.WriteFile(cfg, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := dispatch(context.Background(), []string{"check", "--config", cfg}, &out, &errb); code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	for _, want := range []string{
+		cfg + `:3:19: rule "r": kind: unknown kind "mial" (did you mean "mail"?)`,
+		cfg + `:5:44: rule "r": template create.subject: unknown field .Subjct (did you mean .Subject?)`,
+	} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("missing %q in:\n%s", want, errb.String())
+		}
+	}
+}
