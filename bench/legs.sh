@@ -165,6 +165,9 @@ rtb_check() {
 }
 
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+# cpu_secs PID: user + system CPU seconds the process has used (fields 14 and
+# 15 of /proc/PID/stat, after the parenthesised command name).
+cpu_secs() { sed 's/.*) //' "/proc/$1/stat" | awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($12 + $13) / hz }'; }
 mb() { calc "$1 / 1024" 1; }
 
 # The deadline for N tickets: generous, from the slowest plausible RT.
@@ -180,10 +183,10 @@ leg_rtbimap() {
 	log "rtbimap: starting rtbridge run (port $RTB_PORT)"
 	t0=$(now)
 	rtb_start rtbimap
-	if ! wait_count "$tag" "$N" "$(deadline_for "$N")"; then
-		log "rtbimap: only $COUNT of $N tickets; daemon log: $WORK/rtbimap/daemon.log"
+	if ! wait_done "$WORK/rtbimap/daemon.log" "$N" "$(deadline_for "$N")"; then
+		log "rtbimap: not all $N events done in time; daemon log: $WORK/rtbimap/daemon.log"
 	fi
-	record rtbimap "$tag" "$t0" "$T_DONE" "peak RSS $(mb "$(status_kb "$RTB_PID" VmHWM)") MB"
+	record rtbimap "$tag" "$t0" "$T_DONE" "peak RSS $(mb "$(status_kb "$RTB_PID" VmHWM)") MB, CPU $(cpu_secs "$RTB_PID") s"
 	rtb_stop
 }
 
@@ -214,7 +217,7 @@ leg_rtbhook() {
 	curl -sS --no-progress-meter --parallel --parallel-max "$CONC" -K "$WORK/rtbhook/curl.cfg" >"$WORK/rtbhook/codes" 2>"$WORK/rtbhook/curl.err"
 	fails=$(grep -vc '^202$' "$WORK/rtbhook/codes")
 	log "rtbhook: all posted after $(calc "$(now) - $t0") s ($fails not answered 202)"
-	wait_count "$tag" "$HOOK_N" "$(deadline_for "$HOOK_N")" || log "rtbhook: only $COUNT of $HOOK_N tickets"
+	wait_done "$WORK/rtbhook/daemon.log" "$HOOK_N" "$(deadline_for "$HOOK_N")" || log "rtbhook: not all $HOOK_N events done in time"
 	record rtbhook "$tag" "$t0" "$T_DONE" "$( ((fails > 0)) && echo "$fails posts not answered 202")"
 	rtb_stop
 }

@@ -205,6 +205,9 @@ func (m *multipartBody) length() (int64, error) {
 }
 
 func attachmentSize(a Attachment) (int64, error) {
+	if a.Size > 0 {
+		return a.Size, nil
+	}
 	rc, err := a.Open()
 	if err != nil {
 		return 0, &attachmentError{name: a.Name, err: err}

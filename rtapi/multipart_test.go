@@ -138,6 +138,21 @@ func TestMultipartUnknownSizeIsChunked(t *testing.T) {
 	}
 }
 
+// A stream whose size the caller states (a decoded mail part) goes with a
+// Content-Length, not chunked, and the body really has that many bytes.
+func TestMultipartStatedSizeSetsContentLength(t *testing.T) {
+	c, reqs, lengths := recordingRT(t, "RT/5.0.3 200 Ok\n\n# Ticket 9 created.\n\n")
+	pr := func() (io.ReadCloser, error) { return io.NopCloser(io.LimitReader(zeroReader{}, 5000)), nil }
+	id, err := c.CreateTicket(context.Background(), TicketCreate{Queue: "General", Subject: "s",
+		Attachments: []Attachment{{Name: "z", Open: pr, Size: 5000}}})
+	if err != nil || id != 9 {
+		t.Fatal(id, err)
+	}
+	if (*lengths)[0] <= 5000 || len((*reqs)[0][1].data) != 5000 {
+		t.Errorf("length %d, %d bytes: want a Content-Length covering the 5000-byte part", (*lengths)[0], len((*reqs)[0][1].data))
+	}
+}
+
 type zeroReader struct{}
 
 func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }

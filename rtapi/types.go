@@ -11,6 +11,11 @@ type Attachment struct {
 	Name        string // file name shown in RT (UTF-8); path components are stripped by RT
 	ContentType string // e.g. "application/pdf"; "application/octet-stream" when empty
 	Open        func() (io.ReadCloser, error)
+	// Size is the exact number of bytes Open yields, when the caller knows
+	// it (0: unknown). With every size known the upload carries a
+	// Content-Length instead of going chunked, which RT's Perl server
+	// decodes noticeably slower.
+	Size int64
 }
 
 // TicketCreate is everything ticket/new accepts. Empty fields are not sent.

@@ -55,6 +55,10 @@ func CompileRules(c *config.Config) (*rules.RuleSet, error) {
 // every request timed by the metrics (nil m: untimed).
 func RTHTTPClient(c config.RT, m *metrics.Metrics) (*http.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	// Keep a connection per concurrent request: with Go's default of two idle
+	// connections per host, every request past the second would open a new
+	// connection and cost RT's server an accept and a fresh worker setup.
+	tr.MaxIdleConnsPerHost = max(c.MaxConcurrency, 2) + 2
 	if c.CAFile != "" || c.InsecureSkipVerify {
 		tc := &tls.Config{InsecureSkipVerify: c.InsecureSkipVerify} //nolint:gosec // the operator asked for it
 		if c.CAFile != "" {

@@ -24,7 +24,7 @@ func (r *run) attachments(ctx context.Context, sel rules.Attachments) []rtapi.At
 			if a.Open == nil || !selected(sel, a.Name, a.ContentType) {
 				continue
 			}
-			out = append(out, rtapi.Attachment{Name: a.Name, ContentType: sendType(a.ContentType, a.Open), Open: a.Open})
+			out = append(out, rtapi.Attachment{Name: a.Name, ContentType: sendType(a.ContentType, a.Open), Open: a.Open, Size: a.Size})
 		}
 	}
 	if sel.Original {
