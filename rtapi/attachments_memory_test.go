@@ -5,12 +5,11 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"net/http"
-	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -121,41 +120,25 @@ func BenchmarkAttachmentContent20MB(b *testing.B) {
 		b.Fatalf("no big20.bin in %+v", list)
 	}
 	data = nil
-	var peak atomic.Uint64
+	var peak uint64
 	b.SetBytes(size)
 	for b.Loop() {
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		base := ms.HeapAlloc
-		done := make(chan struct{})
-		go func() { // sample the heap while the download runs
-			t := time.NewTicker(2 * time.Millisecond)
-			defer t.Stop()
-			for {
-				select {
-				case <-done:
-					return
-				case <-t.C:
-					var m runtime.MemStats
-					runtime.ReadMemStats(&m)
-					if m.HeapAlloc > base && m.HeapAlloc-base > peak.Load() {
-						peak.Store(m.HeapAlloc - base)
-					}
-				}
+		p, err := heapPeak(func() error {
+			_, body, err := c.AttachmentContent(ctx, id, a.ID)
+			if err != nil {
+				return err
 			}
-		}()
-		_, body, err := c.AttachmentContent(ctx, id, a.ID)
+			defer body.Close()
+			n, err := io.Copy(io.Discard, body)
+			if err == nil && n != size {
+				err = fmt.Errorf("read %d bytes of %d", n, size)
+			}
+			return err
+		})
 		if err != nil {
-			close(done)
 			b.Fatal(err)
 		}
-		n, err := io.Copy(io.Discard, body)
-		body.Close()
-		close(done)
-		if err != nil || n != size {
-			b.Fatalf("read %d bytes of %d: %v", n, size, err)
-		}
+		peak = max(peak, p)
 	}
-	b.ReportMetric(float64(peak.Load()), "peak-heap-B")
+	b.ReportMetric(float64(peak), "peak-heap-B")
 }
