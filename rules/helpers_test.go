@@ -10,7 +10,8 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// compileYAML compiles a config text (with rules: and templates:).
+// compileYAML compiles a config text whose top level may hold rules:,
+// templates: and no_match:, as rtbridge check reads it.
 func compileYAML(t testing.TB, src string) (*RuleSet, error) {
 	t.Helper()
 	var doc yaml.Node
@@ -25,6 +26,8 @@ func compileYAML(t testing.TB, src string) (*RuleSet, error) {
 			s.Rules = top.Content[i+1]
 		case "templates":
 			s.Templates = top.Content[i+1]
+		case "no_match":
+			s.NoMatch = top.Content[i+1]
 		}
 	}
 	return Compile(s)

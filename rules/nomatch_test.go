@@ -5,32 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
-
-	"gopkg.in/yaml.v3"
 )
-
-// compileWithNoMatch compiles a config text whose top level may hold
-// rules:, templates: and no_match:, as rtbridge check reads it.
-func compileWithNoMatch(t *testing.T, src string) (*RuleSet, error) {
-	t.Helper()
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
-		t.Fatalf("yaml: %v", err)
-	}
-	s := Source{File: "t.yaml"}
-	top := doc.Content[0]
-	for i := 0; i+1 < len(top.Content); i += 2 {
-		switch top.Content[i].Value {
-		case "rules":
-			s.Rules = top.Content[i+1]
-		case "templates":
-			s.Templates = top.Content[i+1]
-		case "no_match":
-			s.NoMatch = top.Content[i+1]
-		}
-	}
-	return Compile(s)
-}
 
 const alertOnlyRule = `
 rules:
@@ -40,7 +15,7 @@ rules:
 `
 
 func TestNoMatchDefaultIgnoresAndWarns(t *testing.T) {
-	rs, err := compileWithNoMatch(t, alertOnlyRule)
+	rs, err := compileYAML(t, alertOnlyRule)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +30,7 @@ func TestNoMatchDefaultIgnoresAndWarns(t *testing.T) {
 }
 
 func TestNoMatchIgnoreWithReason(t *testing.T) {
-	rs, err := compileWithNoMatch(t, alertOnlyRule+`
+	rs, err := compileYAML(t, alertOnlyRule+`
 no_match: { action: ignore, reason: 'nothing for {{ .Kind }} from {{ .Source }}' }
 `)
 	if err != nil {
@@ -76,7 +51,7 @@ no_match: { action: ignore, reason: 'nothing for {{ .Kind }} from {{ .Source }}'
 }
 
 func TestNoMatchReasonIsFoldedToOneLine(t *testing.T) {
-	rs, err := compileWithNoMatch(t, alertOnlyRule+`
+	rs, err := compileYAML(t, alertOnlyRule+`
 no_match: { action: ignore, reason: 'dropped: {{ .Subject }}' }
 `)
 	if err != nil {
@@ -95,7 +70,7 @@ func TestNoMatchDeadLetter(t *testing.T) {
 		{`{ action: dead-letter, reason: 'unrouted {{ .Kind }}' }`, "rules: no rule matched: unrouted mail"},
 		{`{ action: dead-letter }`, "rules: no rule matched (no_match: dead-letter)"},
 	} {
-		rs, err := compileWithNoMatch(t, alertOnlyRule+"no_match: "+c.cfg+"\n")
+		rs, err := compileYAML(t, alertOnlyRule+"no_match: "+c.cfg+"\n")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,7 +90,7 @@ func TestNoMatchDeadLetter(t *testing.T) {
 }
 
 func TestNoMatchReasonRenderError(t *testing.T) {
-	rs, err := compileWithNoMatch(t, alertOnlyRule+"no_match: { action: ignore, reason: '{{ .CommonLabels.team }}' }\n")
+	rs, err := compileYAML(t, alertOnlyRule+"no_match: { action: ignore, reason: '{{ .CommonLabels.team }}' }\n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +101,7 @@ func TestNoMatchReasonRenderError(t *testing.T) {
 }
 
 func TestNoMatchWarnsBehindCatchAll(t *testing.T) {
-	rs, err := compileWithNoMatch(t, `
+	rs, err := compileYAML(t, `
 rules:
   - name: all
     do: [ { ignore: x } ]
@@ -144,7 +119,7 @@ no_match: { action: dead-letter }
 	}
 	// A catch-all that continues is not final: no_match still applies
 	// when nothing after it matches... and nothing warns.
-	rs, err = compileWithNoMatch(t, `
+	rs, err = compileYAML(t, `
 rules:
   - name: tag
     continue: true
@@ -171,7 +146,7 @@ func TestNoMatchCompileErrors(t *testing.T) {
 		{`no_match: { action: [ignore] }`, `t.yaml:6:21: no_match.action must be a single value`},
 	}
 	for _, c := range cases {
-		_, err := compileWithNoMatch(t, alertOnlyRule+c.cfg+"\n")
+		_, err := compileYAML(t, alertOnlyRule+c.cfg+"\n")
 		var ce *CompileError
 		if !errors.As(err, &ce) || len(ce.Problems) != 1 || !strings.HasPrefix(ce.Problems[0].String(), c.want) {
 			t.Errorf("%s:\n got %v\nwant %s", c.cfg, err, c.want)
