@@ -2,6 +2,15 @@
 GO ?= go
 export GOTOOLCHAIN := local
 BIN := bin/rtbridge
+# The version agrees across `rtbridge version`, rtbridge_build_info and the
+# package; the revision and date come from git when there is a checkout.
+VERSION := $(shell cat VERSION)
+REVISION := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BRANCH := $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+BUILD_DATE := $(shell date -u -d @$$(git log -1 --format=%ct 2>/dev/null || date +%s) +%Y%m%d-%H:%M:%S)
+VPKG := github.com/prometheus/common/version
+LDFLAGS := -X $(VPKG).Version=$(VERSION) -X $(VPKG).Revision=$(REVISION) -X $(VPKG).Branch=$(BRANCH) \
+	-X $(VPKG).BuildDate=$(BUILD_DATE) -X $(VPKG).BuildUser=rtbridge
 TEST_DIR ?= /tmp/rtbridge-test
 
 .PHONY: all build test unit servers servers-down demo vet fmt bench bench-e2e clean
@@ -9,7 +18,7 @@ TEST_DIR ?= /tmp/rtbridge-test
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/rtbridge
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/rtbridge
 
 # Installs and starts RT 5, Dovecot and the KDC (Debian packages, loopback),
 # then runs every test with integration tests required (never skipped).
@@ -17,6 +26,8 @@ test: servers
 	@# No "tee /dev/stderr": opening /dev/stderr truncates a log file it points to.
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt: these files need formatting:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	@# go.mod and go.sum must already be what `go mod tidy` makes of them.
+	@tidy=$$($(GO) mod tidy -diff) || { echo "go mod tidy would change go.mod/go.sum:"; echo "$$tidy"; exit 1; }
 	RTBRIDGE_INTEGRATION=1 RTBRIDGE_TEST_DIR=$(TEST_DIR) $(GO) test -count=1 -timeout 15m ./...
 
 # Unit tests only: no servers needed; integration tests skip and say so.

@@ -89,7 +89,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	d.cfg.Store(cfg)
 	d.rules.Store(rs)
-	d.m = metrics.New(o.Version)
+	d.m = metrics.New()
 	d.m.ConfigLoaded(true, fileHash(o.ConfigPath), time.Now())
 
 	if err := os.MkdirAll(cfg.State.Dir, 0o700); err != nil {

@@ -75,7 +75,7 @@ func TestStormDivertedMetricAndNotes(t *testing.T) {
 	rt := rtClient(t)
 	h := newHarness(t)
 	h.setRules(compile(t, stormRuleYAML))
-	m := metrics.New("test")
+	m := metrics.New()
 	logs := &syncBuffer{}
 	x, err := New(Options{Store: h.st, RT: rt, Parse: parseAlert, Rules: func() RuleSet { return h.rules },
 		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Metrics: m, Poll: 20 * time.Millisecond, Settle: testSettle})

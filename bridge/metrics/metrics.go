@@ -6,11 +6,11 @@ package metrics
 
 import (
 	"net/http"
-	"runtime"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -53,15 +53,15 @@ type Metrics struct {
 	ConfigHash         prometheus.Gauge
 }
 
-// New registers every metric on a fresh registry. version is the build's
-// version string for rtbridge_build_info.
-func New(version string) *Metrics {
+// New registers every metric on a fresh registry.
+func New() *Metrics {
 	reg := prometheus.NewRegistry()
 	f := func(c prometheus.Collector) { reg.MustRegister(c) }
 	f(collectors.NewGoCollector())
 	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rtbridge_build_info", Help: "Always 1; labels say which build runs."}, []string{"version", "goversion"})
-	build.WithLabelValues(version, runtime.Version()).Set(1)
+	// rtbridge_build_info{version,revision,branch,goversion,goos,goarch,tags},
+	// the labels `rtbridge version` prints.
+	build := versioncollector.NewCollector("rtbridge")
 	f(build)
 
 	m := &Metrics{

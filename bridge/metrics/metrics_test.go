@@ -29,7 +29,7 @@ func TestInstrumentRTAndHandler(t *testing.T) {
 		io.WriteString(w, "RT/5.0.3 200 Ok\n")
 	}))
 	defer srv.Close()
-	m := New("test")
+	m := New()
 	m.InitSource("hooks")
 	hc := &http.Client{Transport: m.InstrumentRT(nil)}
 	resp, err := hc.Get(srv.URL + "/REST/1.0/ticket/42/show")
@@ -48,7 +48,9 @@ func TestInstrumentRTAndHandler(t *testing.T) {
 		`rtbridge_rt_request_duration_seconds_count{endpoint="rest1 ticket/new",status="error"} 1`,
 		`rtbridge_events_accepted_total{source="hooks"} 0`,
 		`rtbridge_events_finished_total{outcome="dead",rule="",source="hooks"} 0`,
-		`rtbridge_build_info{goversion="`,
+		`rtbridge_build_info{branch="`,
+		`,goversion="go`,
+		`,revision="`,
 		`rtbridge_config_reloads_total{result="failure"} 0`,
 	} {
 		if !strings.Contains(body, want) {

@@ -25,7 +25,7 @@ func counterValue(t *testing.T, m *Metrics, name, label, value string) (float64,
 }
 
 func TestStormDiverted(t *testing.T) {
-	m := New("test")
+	m := New()
 	if _, ok := counterValue(t, m, "rtbridge_alert_storm_diverted_total", "rule", "ops"); ok {
 		t.Fatal("series exists before any diversion")
 	}

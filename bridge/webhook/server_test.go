@@ -36,7 +36,7 @@ func hooks() []config.Webhook {
 
 func newServer(t testing.TB, st *store.Store) (*Server, *httptest.Server, *metrics.Metrics) {
 	t.Helper()
-	m := metrics.New("test")
+	m := metrics.New()
 	s, err := New(hooks(), Options{Sink: st, Metrics: m})
 	if err != nil {
 		t.Fatal(err)

@@ -32,10 +32,12 @@ func commands() []command {
 		{"rt", "talk to RT directly (get/post REST paths); checks credentials", cmdRT},
 		{"status", "show queue depth, dead letters, breaker and source state", cmdStatus},
 		{"deadletter", "list, show, retry or drop dead-lettered events", cmdDeadletter},
+		{"version", "print the version, revision, build date and Go version", cmdVersion},
 	}
 }
 
 func main() {
+	stampVersion()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -49,6 +51,9 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return 2
 		}
 		return 0
+	}
+	if args[0] == "--version" {
+		args = append([]string{"version"}, args[1:]...)
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {

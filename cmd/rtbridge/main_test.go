@@ -15,6 +15,9 @@ import (
 func TestDefaultConfigEverywhere(t *testing.T) {
 	other := regexp.MustCompile(`/etc/rtbridge/[\w.-]+\.ya?ml`)
 	for _, c := range commands() {
+		if c.name == "version" { // reads no config
+			continue
+		}
 		var out, errb bytes.Buffer
 		dispatch(context.Background(), []string{c.name, "-h"}, &out, &errb)
 		help := errb.String()

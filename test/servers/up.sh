@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs (from Debian packages, when missing) and starts every server the
+# Installs or upgrades (to the newest Debian packages offered) and starts every server the
 # integration tests need, on loopback, then writes their KEY=VALUE facts to
 # $RTBRIDGE_TEST_DIR/servers.env (read by internal/testenv).
 #
@@ -16,10 +16,19 @@ tmp=$(mktemp "$out_dir/servers.env.XXXXXX")
 log() { printf '== %s\n' "$*" >&2; }
 
 export DEBIAN_FRONTEND=noninteractive
-if [ "$(id -u)" = 0 ] && [ ! -f "$out_dir/.apt-updated" ]; then
+# Every run refreshes the package lists and each start script installs or
+# upgrades its packages to the newest version they offer (lib-apt.sh), so
+# this machine runs what a fresh machine would. A server whose package is
+# about to be upgraded is stopped first, so that it restarts on the new one.
+if [ "$(id -u)" = 0 ]; then
 	log "apt-get update"
-	apt-get -o DPkg::Lock::Timeout=900 update -qq >&2
-	touch "$out_dir/.apt-updated"
+	apt-get -o DPkg::Lock::Timeout=900 update -qq >&2 || log "apt-get update failed; using the lists there are"
+	export APT_LISTS_FRESH=1
+	stale=$(apt list --upgradable 2>/dev/null | grep -oE '^(request-tracker5|rt5-[a-z-]+|dovecot-[a-z]+|krb5-[a-z-]+|apache2|libapache2-mod-auth-gssapi|prometheus-alertmanager|postgresql[a-z0-9-]*|postfix)/' | tr -d / | tr '\n' ' ' || true)
+	if [ -n "$stale" ]; then
+		log "newer packages offered ($stale): stopping the servers to restart them on the new versions"
+		bash "$here/down.sh" >&2 || true
+	fi
 fi
 
 log "RT 5 (SQLite, standalone) on 127.0.0.1:${RT_PORT:-18080}"

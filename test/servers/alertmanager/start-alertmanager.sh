@@ -46,17 +46,13 @@ log() { echo "start-alertmanager: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 # ---------------------------------------------------------------- install
-BIN=$(command -v prometheus-alertmanager || true)
-if [[ -z "$BIN" ]]; then
-  [[ "$AM_INSTALL" == 1 ]] || die "prometheus-alertmanager not installed and AM_INSTALL=0"
-  [[ $(id -u) == 0 ]] || die "prometheus-alertmanager not installed; run as root or: apt-get install prometheus-alertmanager"
-  log "installing prometheus-alertmanager ..."
-  export DEBIAN_FRONTEND=noninteractive
-  # Without systemd as PID 1 the packaged service does not start; if it
-  # does, it listens on :9093 and does not collide with us.
-  apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends prometheus-alertmanager >/dev/null
-  BIN=$(command -v prometheus-alertmanager) || die "install failed"
+# Without systemd as PID 1 the packaged service does not start; if it
+# does, it listens on :9093 and does not collide with us.
+if [[ "$AM_INSTALL" == 1 ]]; then
+  source "$(dirname "${BASH_SOURCE[0]}")/../lib-apt.sh"
+  apt_current start-alertmanager prometheus-alertmanager || die "cannot install prometheus-alertmanager"
 fi
+BIN=$(command -v prometheus-alertmanager) || die "prometheus-alertmanager not installed and AM_INSTALL=0"
 
 mkdir -p "$AM_DIR"
 if [[ ! -s "$AM_TOKEN_FILE" ]]; then
