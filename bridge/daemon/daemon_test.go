@@ -206,7 +206,7 @@ func TestDaemonEndToEnd(t *testing.T) {
 	_, metrics := r.get(t, "/metrics")
 	for _, want := range []string{`rtbridge_events_accepted_total{source="deploys"} 1`,
 		`rtbridge_events_finished_total{outcome="done",rule="deploy tickets",source="deploys"} 1`,
-		`rtbridge_rt_request_duration_seconds_count{endpoint="rest1 ticket/new",status="200"}`} {
+		`rtbridge_rt_request_duration_seconds_count{code="200",endpoint="rest1 ticket/new"}`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %q", want)
 		}

@@ -172,7 +172,7 @@ func TestRTOutage(t *testing.T) {
 	proxy.cut()
 	outageStart := time.Now()
 	m0 := metricsOf(t, addr)
-	before := metricValue(m0, `rtbridge_rt_request_duration_seconds_count{endpoint="rest1 ticket/new",status="error"}`)
+	before := metricValue(m0, `rtbridge_rt_request_duration_seconds_count{code="error",endpoint="rest1 ticket/new"}`)
 	retriesBefore := metricValue(m0, `rtbridge_executor_retries_total{class="transient"}`)
 	const during = 6
 	for i := 1; i <= during; i++ {
@@ -191,7 +191,7 @@ func TestRTOutage(t *testing.T) {
 	}
 	time.Sleep(time.Until(outageStart.Add(8 * time.Second)))
 	m := metricsOf(t, addr)
-	requests := metricValue(m, `rtbridge_rt_request_duration_seconds_count{endpoint="rest1 ticket/new",status="error"}`) - before
+	requests := metricValue(m, `rtbridge_rt_request_duration_seconds_count{code="error",endpoint="rest1 ticket/new"}`) - before
 	attempts := metricValue(m, `rtbridge_executor_retries_total{class="transient"}`) - retriesBefore
 	elapsed := time.Since(outageStart).Seconds()
 	t.Logf("outage %.1fs: %v step attempts (%v HTTP requests) for %d waiting events; breaker open %v",

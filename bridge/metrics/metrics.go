@@ -35,9 +35,12 @@ type Metrics struct {
 	// rule: configured alert rule names. Keys the storm guard sent to an
 	// umbrella ticket instead of their own.
 	StormDiversions *prometheus.CounterVec
-	// endpoint: the REST path with ids replaced (ticket/:id/comment);
-	// status: the HTTP status, or "error" when no answer came.
+	// endpoint: the REST path with ids, names and unknown words replaced
+	// (ticket/:id/comment, queue/:name); code: the HTTP status, or "error"
+	// when no answer came.
 	RTDuration *prometheus.HistogramVec
+	// No labels: present once RT was asked anything.
+	RTUp *prometheus.GaugeVec
 	// state: the store's event states.
 	Queue         *prometheus.GaugeVec
 	OldestPending prometheus.Gauge
@@ -79,8 +82,12 @@ func New() *Metrics {
 		StormDiversions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtbridge_alert_storm_diverted_total",
 			Help: "Alert keys an alert rule's storm_limit sent to its umbrella ticket instead of a ticket of their own, by rule."}, []string{"rule"}),
 		RTDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "rtbridge_rt_request_duration_seconds",
-			Help:    "RT HTTP requests by endpoint and status (\"error\": no answer).",
-			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}, []string{"endpoint", "status"}),
+			Help:    "RT HTTP requests by endpoint and HTTP status code (\"error\": no answer).",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}, []string{"endpoint", "code"}),
+		// No labels, but a vector, so the series appears with the first RT
+		// request rather than as a false 0 before it.
+		RTUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rtbridge_rt_up",
+			Help: "1 when RT answered the last request (any status below 500), 0 when it did not or answered 5xx."}, nil),
 		Queue: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rtbridge_queue_events",
 			Help: "Stored events by state."}, []string{"state"}),
 		OldestPending: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rtbridge_queue_oldest_pending_seconds",
@@ -101,7 +108,7 @@ func New() *Metrics {
 			Help: "A hash of the loaded configuration file (changes when it does)."}),
 	}
 	for _, c := range []prometheus.Collector{m.WebhookRequests, m.EventsAccepted, m.EventsFinished, m.Retries, m.AmbiguousRetries, m.StormDiversions,
-		m.RTDuration, m.Queue, m.OldestPending, m.DeadLetters, m.BreakerOpen, m.SourceUp, m.Reloads,
+		m.RTDuration, m.RTUp, m.Queue, m.OldestPending, m.DeadLetters, m.BreakerOpen, m.SourceUp, m.Reloads,
 		m.LastReloadSuccess, m.LastReloadSuccTime, m.ConfigHash} {
 		f(c)
 	}

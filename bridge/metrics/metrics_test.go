@@ -17,6 +17,9 @@ func TestEndpoint(t *testing.T) {
 		"/REST/1.0/":                                "rest1 /",
 		"/REST/2.0/ticket/5":                        "rest2 ticket/:id",
 		"/NoAuth/Login.html":                        "other",
+		"/REST/1.0/queue/Support%20EU":              "rest1 queue/:name",
+		"/REST/2.0/queue/Any Name From A Template":  "rest2 queue/:name",
+		"/REST/1.0/evil/words/here":                 "rest1 :arg/:arg/:arg",
 	} {
 		if got := Endpoint(in); got != want {
 			t.Errorf("Endpoint(%q) = %q, want %q", in, got, want)
@@ -44,14 +47,15 @@ func TestInstrumentRTAndHandler(t *testing.T) {
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body := rec.Body.String()
 	for _, want := range []string{
-		`rtbridge_rt_request_duration_seconds_count{endpoint="rest1 ticket/:id/show",status="200"} 1`,
-		`rtbridge_rt_request_duration_seconds_count{endpoint="rest1 ticket/new",status="error"} 1`,
+		`rtbridge_rt_request_duration_seconds_count{code="200",endpoint="rest1 ticket/:id/show"} 1`,
+		`rtbridge_rt_request_duration_seconds_count{code="error",endpoint="rest1 ticket/new"} 1`,
 		`rtbridge_events_accepted_total{source="hooks"} 0`,
 		`rtbridge_events_finished_total{outcome="dead",rule="",source="hooks"} 0`,
 		`rtbridge_build_info{branch="`,
 		`,goversion="go`,
 		`,revision="`,
 		`rtbridge_config_reloads_total{result="failure"} 0`,
+		"rtbridge_rt_up 0", // the last request found no RT
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics output lacks %q", want)
