@@ -305,6 +305,9 @@ func (d *daemon) tick(ctx context.Context, first bool) bool {
 		age = time.Since(stats.OldestPending).Seconds()
 	}
 	d.m.OldestPending.Set(age)
+	if n, err := d.st.SizeBytes(ctx); err == nil {
+		d.m.StoreBytes.Set(float64(n))
+	}
 	for _, s := range d.sources {
 		up := 1.0
 		if s.Health() != nil {

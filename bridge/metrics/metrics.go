@@ -44,6 +44,7 @@ type Metrics struct {
 	// state: the store's event states.
 	Queue         *prometheus.GaugeVec
 	OldestPending prometheus.Gauge
+	StoreBytes    prometheus.Gauge
 	DeadLetters   prometheus.Gauge
 	// 0 closed, 1 open (RT is being probed, workers pause).
 	BreakerOpen prometheus.Gauge
@@ -92,6 +93,8 @@ func New() *Metrics {
 			Help: "Stored events by state."}, []string{"state"}),
 		OldestPending: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rtbridge_queue_oldest_pending_seconds",
 			Help: "Age of the oldest event not yet final (0: none)."}),
+		StoreBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rtbridge_store_bytes",
+			Help: "Bytes the store takes on disk (database, WAL and payload files)."}),
 		DeadLetters: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rtbridge_dead_letters",
 			Help: "Dead events waiting for an operator (rtbridge deadletter list)."}),
 		BreakerOpen: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rtbridge_rt_breaker_open",
@@ -108,7 +111,7 @@ func New() *Metrics {
 			Help: "A hash of the loaded configuration file (changes when it does)."}),
 	}
 	for _, c := range []prometheus.Collector{m.WebhookRequests, m.EventsAccepted, m.EventsFinished, m.Retries, m.AmbiguousRetries, m.StormDiversions,
-		m.RTDuration, m.RTUp, m.Queue, m.OldestPending, m.DeadLetters, m.BreakerOpen, m.SourceUp, m.Reloads,
+		m.RTDuration, m.RTUp, m.Queue, m.OldestPending, m.StoreBytes, m.DeadLetters, m.BreakerOpen, m.SourceUp, m.Reloads,
 		m.LastReloadSuccess, m.LastReloadSuccTime, m.ConfigHash} {
 		f(c)
 	}

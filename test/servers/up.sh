@@ -60,6 +60,12 @@ log "Alertmanager pair on 127.0.0.1:${AM_PORT:-19093} / ${AM_PORT_2:-19094}"
 AM_DIR=${AM_DIR:-/tmp/bridge-alertmanager} bash "$here/alertmanager/start-alertmanager.sh" >"$out_dir/alertmanager.out"
 cat "$out_dir/alertmanager.out" >>"$tmp"
 
+# promtool checks and unit-tests the shipped Prometheus rules (monitoring/);
+# Debian ships it in the prometheus package. Its service is not started.
+log "promtool (Debian package prometheus)"
+source "$here/lib-apt.sh"
+apt_current up prometheus
+
 # Later entries win in the env file; keep only KEY=VALUE lines.
 grep -E '^[A-Za-z_][A-Za-z0-9_]*=' "$tmp" >"$env_file" || true
 rm -f "$tmp"
