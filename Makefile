@@ -13,7 +13,7 @@ LDFLAGS := -X $(VPKG).Version=$(VERSION) -X $(VPKG).Revision=$(REVISION) -X $(VP
 	-X $(VPKG).BuildDate=$(BUILD_DATE) -X $(VPKG).BuildUser=rtbridge
 TEST_DIR ?= /tmp/rtbridge-test
 
-.PHONY: all build test unit servers servers-down demo vet fmt bench bench-e2e clean
+.PHONY: all build test unit servers servers-down demo vet fmt bench bench-e2e clean deb deb-check
 
 all: build
 
@@ -29,6 +29,7 @@ test: servers
 	@# go.mod and go.sum must already be what `go mod tidy` makes of them.
 	@tidy=$$($(GO) mod tidy -diff) || { echo "go mod tidy would change go.mod/go.sum:"; echo "$$tidy"; exit 1; }
 	RTBRIDGE_INTEGRATION=1 RTBRIDGE_TEST_DIR=$(TEST_DIR) $(GO) test -count=1 -timeout 15m ./...
+	$(MAKE) deb-check
 
 # Unit tests only: no servers needed; integration tests skip and say so.
 unit:
@@ -53,7 +54,21 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 clean:
-	rm -rf bin
+	rm -rf bin build
+
+# The Debian package, built by nfpm (a Go tool dependency in go.mod: no
+# network needed once the module cache holds it). The unit's ExecStart
+# points at the package's /usr/bin/rtbridge.
+deb: build
+	mkdir -p build/deb
+	sed 's|/usr/local/bin/rtbridge|/usr/bin/rtbridge|g' systemd/rtbridge.service >build/deb/rtbridge.service
+	VERSION=$(VERSION) $(GO) tool nfpm package --config packaging/nfpm.yaml --packager deb --target build/
+	@ls -l build/rtbridge_$(VERSION)-1_amd64.deb
+
+# Installs the package on this machine, checks the installed example config
+# and unit, then purges it (root; part of make test).
+deb-check: deb
+	bash packaging/check-deb.sh build/rtbridge_$(VERSION)-1_amd64.deb
 
 # Side-by-side end-to-end benchmark (RT's ceiling, fetchmail + rt-mailgate,
 # rtbridge over IMAP and webhooks, memory, IDLE latency) against the running
