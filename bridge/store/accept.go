@@ -110,7 +110,7 @@ func (s *Store) readRaw(ctx context.Context, r *acceptReq) error {
 	rand.Read(rnd[:])
 	name := hex.EncodeToString(rnd[:]) + ".raw"
 	path := filepath.Join(s.dir, RawDir, name)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
 	if err != nil {
 		return fmt.Errorf("store: accept: create payload file: %w", err)
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -91,8 +90,8 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(filepath.Join(dir, RawDir), 0o750); err != nil {
-		return nil, fmt.Errorf("store: create state directory: %w", err)
+	if err := prepareDir(dir); err != nil {
+		return nil, err
 	}
 	path := filepath.Join(dir, DBName)
 	dsn := func(extra string) string {
