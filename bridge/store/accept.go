@@ -43,6 +43,9 @@ func (s *Store) Accept(ctx context.Context, in source.Incoming) (source.Accepted
 	if s.closed.Load() {
 		return source.Accepted{}, ErrClosed
 	}
+	if s.readOnly() {
+		return source.Accepted{}, ErrReadOnly
+	}
 	if in.Source == "" || in.Kind == "" {
 		return source.Accepted{}, errors.New("store: accept: source and kind are required")
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -50,5 +51,41 @@ func TestStateIsPrivateWhateverTheUmask(t *testing.T) {
 	}
 	if n < 5 { // dir, raw dir, db, -wal, one payload file
 		t.Errorf("only %d entries checked", n)
+	}
+}
+
+// TestOpenReadOnly: an empty directory is not turned into a store, a
+// store is read beside its writer, and every write is refused.
+func TestOpenReadOnly(t *testing.T) {
+	empty := t.TempDir()
+	if _, err := OpenReadOnly(context.Background(), empty); !errors.Is(err, ErrNoStore) {
+		t.Fatalf("empty dir: %v, want ErrNoStore", err)
+	}
+	if entries, _ := os.ReadDir(empty); len(entries) != 0 {
+		t.Errorf("OpenReadOnly created %d entries in an empty dir", len(entries))
+	}
+	dir := t.TempDir()
+	w := open(t, dir)
+	defer w.Close()
+	acc, err := w.Accept(context.Background(), incoming("hook", "ro", `{"a":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenReadOnly(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.Event(context.Background(), acc.ID); err != nil {
+		t.Errorf("read beside the writer: %v", err)
+	}
+	if _, err := r.Stats(context.Background()); err != nil {
+		t.Errorf("stats: %v", err)
+	}
+	if _, err := r.Accept(context.Background(), incoming("hook", "ro2", `{}`)); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("accept: %v, want ErrReadOnly", err)
+	}
+	if err := r.Drop(context.Background(), acc.ID); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("drop: %v, want ErrReadOnly", err)
 	}
 }

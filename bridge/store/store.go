@@ -140,6 +140,9 @@ func (s *Store) Close() error {
 		close(s.stop)
 	})
 	<-s.done
+	if s.readOnly() {
+		return s.rdb.Close()
+	}
 	return errors.Join(s.wdb.Close(), s.rdb.Close())
 }
 
@@ -166,6 +169,9 @@ func (s *Store) CommitStats() (commits, accepts int64) {
 
 // write runs fn in one write transaction.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if s.readOnly() {
+		return ErrReadOnly
+	}
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)

@@ -15,10 +15,12 @@ import (
 	"github.com/rtbridge/rtbridge/bridge/store"
 )
 
-const deadletterUsage = `usage: rtbridge deadletter [--config FILE] [--json] list
-       rtbridge deadletter [--config FILE] [--json] show ID
-       rtbridge deadletter [--config FILE] retry ID... | retry --all
-       rtbridge deadletter [--config FILE] drop ID...`
+const deadletterUsage = `usage: rtbridge deadletter list [--config FILE] [--json]
+       rtbridge deadletter show ID [--config FILE] [--json]
+       rtbridge deadletter retry ID... | retry --all [--config FILE] [--json]
+       rtbridge deadletter drop ID... [--config FILE] [--json]
+Flags may stand before or after the verb. list and show open the store
+read-only; retry and drop are safe while the daemon runs.`
 
 // cmdDeadletter lists, shows, retries or drops dead events through the
 // store; it works while the daemon runs (the daemon notices a retry within
@@ -28,24 +30,28 @@ func cmdDeadletter(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, deadletterUsage); fs.PrintDefaults() }
 	cfgPath := fs.String("config", defaultConfig, "config file")
-	asJSON := fs.Bool("json", false, "print JSON (list, show)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	asJSON := fs.Bool("json", false, "print JSON")
+	all := fs.Bool("all", false, "retry: every dead letter")
+	rest, code, ok := parseFlags(fs, args)
+	if !ok {
+		return code
 	}
-	rest := fs.Args()
 	if len(rest) == 0 {
 		fs.Usage()
-		return 2
+		return exitUsage
 	}
 	verb, ids := rest[0], rest[1:]
-	all := len(ids) == 1 && ids[0] == "--all"
 	switch {
-	case verb == "list" && len(ids) == 0, verb == "show" && len(ids) == 1, verb == "retry" && len(ids) > 0, verb == "drop" && len(ids) > 0 && !all:
+	case verb == "list" && len(ids) == 0 && !*all, verb == "show" && len(ids) == 1 && !*all,
+		verb == "retry" && (len(ids) > 0) != *all, verb == "drop" && len(ids) > 0 && !*all:
 	default:
 		fs.Usage()
-		return 2
+		return exitUsage
 	}
-	_, st, code := openStore(ctx, *cfgPath, stderr)
+	// retry and drop write beside a running daemon: SQLite serialises the
+	// two writers (WAL, busy timeout), and the daemon picks a retried
+	// event up on its next poll.
+	_, st, code := openStore(ctx, *cfgPath, verb == "retry" || verb == "drop", stderr)
 	if st == nil {
 		return code
 	}
@@ -87,7 +93,7 @@ func cmdDeadletter(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 		showEvent(stdout, e)
 	case "retry", "drop":
-		if all {
+		if *all {
 			evs, err := st.DeadLetters(ctx, 0)
 			if err != nil {
 				fmt.Fprintln(stderr, err)
@@ -99,6 +105,12 @@ func cmdDeadletter(ctx context.Context, args []string, stdout, stderr io.Writer)
 			}
 		}
 		failed := 0
+		type outcome struct {
+			ID     string `json:"id"`
+			Result string `json:"result,omitempty"`
+			Error  string `json:"error,omitempty"`
+		}
+		results := []outcome{}
 		for _, id := range ids {
 			var err error
 			if verb == "retry" {
@@ -106,12 +118,22 @@ func cmdDeadletter(ctx context.Context, args []string, stdout, stderr io.Writer)
 			} else {
 				err = st.Drop(ctx, id)
 			}
+			o := outcome{ID: id, Result: map[string]string{"retry": "queued for retry with the current rules", "drop": "dropped"}[verb]}
 			if err != nil {
-				fmt.Fprintf(stderr, "%s: %v\n", id, err)
+				o = outcome{ID: id, Error: err.Error()}
 				failed++
-				continue
 			}
-			fmt.Fprintf(stdout, "%s: %s\n", id, map[string]string{"retry": "queued for retry with the current rules", "drop": "dropped"}[verb])
+			results = append(results, o)
+			switch {
+			case *asJSON:
+			case err != nil:
+				fmt.Fprintf(stderr, "%s: %v\n", id, err)
+			default:
+				fmt.Fprintf(stdout, "%s: %s\n", id, o.Result)
+			}
+		}
+		if *asJSON {
+			enc.Encode(results)
 		}
 		if failed > 0 {
 			return 1

@@ -24,10 +24,15 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", defaultConfig, "config file")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	pos, code, ok := parseFlags(fs, args)
+	if !ok {
+		return code
 	}
-	cfg, st, code := openStore(ctx, *cfgPath, stderr)
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "rtbridge status: unexpected argument %q\n", pos[0])
+		return exitUsage
+	}
+	cfg, st, code := openStore(ctx, *cfgPath, false, stderr)
 	if st == nil {
 		return code
 	}
@@ -109,17 +114,23 @@ func fetchLive(ctx context.Context, cfg *config.Config) (daemon.Status, bool) {
 	return s, true
 }
 
-// openStore loads the config without secrets and opens its store.
-func openStore(ctx context.Context, path string, stderr io.Writer) (*config.Config, *store.Store, int) {
+// openStore loads the config without secrets and opens its store:
+// read-only (nothing created, never migrated) unless write is set.
+func openStore(ctx context.Context, path string, write bool, stderr io.Writer) (*config.Config, *store.Store, int) {
 	cfg, err := config.LoadForOps(path)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
-		return nil, nil, 2
+		return nil, nil, exitFailure
 	}
-	st, err := store.Open(ctx, cfg.State.Dir, store.Options{})
+	var st *store.Store
+	if write {
+		st, err = store.Open(ctx, cfg.State.Dir, store.Options{})
+	} else {
+		st, err = store.OpenReadOnly(ctx, cfg.State.Dir)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "open store in %s: %v\n", cfg.State.Dir, err)
-		return nil, nil, 1
+		return nil, nil, exitFailure
 	}
-	return cfg, st, 0
+	return cfg, st, exitOK
 }

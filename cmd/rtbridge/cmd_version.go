@@ -18,11 +18,13 @@ func cmdVersion(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := flag.NewFlagSet("version", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the fields as JSON")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
+	pos, code, ok := parseFlags(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "rtbridge version: unexpected argument %q\n", pos[0])
+		return exitUsage
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)

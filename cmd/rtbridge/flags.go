@@ -1,0 +1,39 @@
+package main
+
+import (
+	"errors"
+	"flag"
+)
+
+// Exit codes of every command: 0 ok, 1 a failure or findings (a bad config
+// included), 2 a usage error.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// parseFlags parses args with fs, taking flags wherever they stand
+// (`deadletter show ID --json` as well as `deadletter --json show ID`); a
+// lone "--" ends the flags. It returns the positional arguments, or
+// ok=false with the exit code: 0 after -h, 2 after a bad flag (fs has
+// printed the message and usage).
+func parseFlags(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, exitOK, false
+			}
+			return nil, exitUsage, false
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, exitOK, true
+		}
+		if len(args) > 0 && len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), exitOK, true
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
