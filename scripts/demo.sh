@@ -160,11 +160,13 @@ ticket_of() {
 	cat "$tmp/daemon.log" >&2
 	exit 1
 }
-# event_for PATTERN: the id of the newest event whose acceptance log line matches.
+# event_for PATTERN [NOT]: the id of the newest event whose acceptance log
+# line matches PATTERN, other than event NOT.
 event_for() {
 	local e
 	for _ in $(seq 1 150); do
-		e=$(grep -E 'msg="(event|mail) accepted"' "$tmp/daemon.log" | grep -- "$1" | sed -n 's/.* event=\([0-9A-Z]*\).*/\1/p' | tail -1 || true)
+		e=$(grep -E 'msg="(event|mail) accepted"' "$tmp/daemon.log" | grep -- "$1" | sed -n 's/.* event=\([0-9A-Z]*\).*/\1/p' |
+			grep -vx -- "${2:-none}" | tail -1 || true)
 		[ -n "$e" ] && { echo "$e"; return; }
 		sleep 0.2
 	done
@@ -222,11 +224,7 @@ EOF
 sed -i 's/$/\r/' "$tmp/reply.eml"
 echo "APPEND a reply whose subject carries [example.com #$mail_ticket]:"
 curl -sS --upload-file "$tmp/reply.eml" -u demo:demo-pass "imap://127.0.0.1:$imap_port/INBOX"
-for _ in $(seq 1 150); do
-	reply_event=$(grep -E 'msg="(event|mail) accepted"' "$tmp/daemon.log" | grep 'source=support/INBOX' | sed -n 's/.* event=\([0-9A-Z]*\).*/\1/p' | grep -v "^$mail_event\$" | tail -1 || true)
-	[ -n "$reply_event" ] && break
-	sleep 0.2
-done
+reply_event=$(event_for 'source=support/INBOX' "$mail_event")
 [ "$(ticket_of "$reply_event")" = "$mail_ticket" ] || { echo "demo: the reply went to another ticket" >&2; exit 1; }
 echo "ticket $mail_ticket's history (the reply is its correspondence):"
 "$BIN" rt get "ticket/$mail_ticket/history" --config "$tmp/config.yaml"
@@ -245,11 +243,7 @@ echo "ticket $alert_ticket:"
 "$BIN" rt get "ticket/$alert_ticket/show" --config "$tmp/config.yaml"
 echo "resolved (endsAt now):"
 alert "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-for _ in $(seq 1 150); do
-	resolve_event=$(grep -E 'msg="(event|mail) accepted"' "$tmp/daemon.log" | grep 'source=alertmanager' | sed -n 's/.* event=\([0-9A-Z]*\).*/\1/p' | grep -v "^$fire_event\$" | tail -1 || true)
-	[ -n "$resolve_event" ] && break
-	sleep 0.2
-done
+resolve_event=$(event_for 'source=alertmanager' "$fire_event")
 [ "$(ticket_of "$resolve_event")" = "$alert_ticket" ] || { echo "demo: the resolution went to another ticket" >&2; exit 1; }
 echo "ticket $alert_ticket now:"
 "$BIN" rt get "ticket/$alert_ticket/show" --config "$tmp/config.yaml" | grep -o '"Status","[a-z]*"' || true

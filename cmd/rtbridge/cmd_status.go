@@ -24,13 +24,8 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", defaultConfig, "config file")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, code, ok := parseFlags(fs, args)
-	if !ok {
+	if _, code, ok := parseFlagsMax(fs, args, 0); !ok {
 		return code
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(stderr, "rtbridge status: unexpected argument %q\n", pos[0])
-		return exitUsage
 	}
 	cfg, st, code := openStore(ctx, *cfgPath, false, stderr)
 	if st == nil {

@@ -18,13 +18,8 @@ func cmdVersion(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := flag.NewFlagSet("version", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the fields as JSON")
-	pos, code, ok := parseFlags(fs, args)
-	if !ok {
+	if _, code, ok := parseFlagsMax(fs, args, 0); !ok {
 		return code
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(stderr, "rtbridge version: unexpected argument %q\n", pos[0])
-		return exitUsage
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)

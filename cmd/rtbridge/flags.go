@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
 )
 
 // Exit codes of every command: 0 ok, 1 a failure or findings (a bad config
@@ -19,6 +20,21 @@ const (
 // ok=false with the exit code: 0 after -h, 2 after a bad flag (fs has
 // printed the message and usage).
 func parseFlags(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
+	return parseFlagsMax(fs, args, -1)
+}
+
+// parseFlagsMax is parseFlags for a command that takes at most max
+// positional arguments (max < 0: any number); more is a usage error.
+func parseFlagsMax(fs *flag.FlagSet, args []string, max int) (pos []string, code int, ok bool) {
+	pos, code, ok = parseAll(fs, args)
+	if ok && max >= 0 && len(pos) > max {
+		fmt.Fprintf(fs.Output(), "rtbridge %s: unexpected argument %q\n", fs.Name(), pos[max])
+		return nil, exitUsage, false
+	}
+	return pos, code, ok
+}
+
+func parseAll(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
