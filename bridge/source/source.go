@@ -24,7 +24,7 @@ type Incoming struct {
 	// event with the key: a key first seen earlier starts afresh (webhook
 	// body digests); zero keeps a key for as long as its event is stored.
 	DedupWindow time.Duration
-	Raw      io.Reader // the exact bytes received; streamed into the store
+	Raw         io.Reader // the exact bytes received; streamed into the store
 	// Origin is what the source needs later (mailbox, UIDVALIDITY, UID …),
 	// stored with the event and handed back in Final.
 	Origin map[string]string
