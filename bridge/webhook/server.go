@@ -166,7 +166,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, ep *endpoint) (in
 		return http.StatusServiceUnavailable, reply{Error: "too many requests in flight; retry later"}
 	}
 	defer s.bodies.release()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, ep.cfg.MaxBodyBytes))
+	body, err := readBody(w, r, ep.cfg.MaxBodyBytes)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -242,4 +242,19 @@ func (s *Server) auth(w http.ResponseWriter, r *http.Request, ep *endpoint, body
 		w.Header().Set("WWW-Authenticate", ep.challenge)
 	}
 	return http.StatusUnauthorized, reply{Error: "authentication required"}, false
+}
+
+// readBody reads at most limit bytes. A declared length is read into one
+// buffer of that size (io.ReadAll would grow it by doubling and hold up to
+// twice the body while copying).
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	rd := http.MaxBytesReader(w, r.Body, limit)
+	if r.ContentLength <= 0 {
+		return io.ReadAll(rd)
+	}
+	// bytes.Buffer wants 512 bytes free before each read, so the final
+	// read (of EOF) does not grow a buffer of the exact size.
+	buf := bytes.NewBuffer(make([]byte, 0, r.ContentLength+bytes.MinRead))
+	_, err := buf.ReadFrom(rd)
+	return buf.Bytes(), err
 }
