@@ -166,6 +166,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, ep *endpoint) (in
 		return http.StatusServiceUnavailable, reply{Error: "too many requests in flight; retry later"}
 	}
 	defer s.bodies.release()
+	return s.serveBody(w, r, ep, early, log)
+}
+
+// serveBody reads the body, authenticates it when the scheme needs it,
+// checks it and hands it to the store; the caller holds a body slot.
+func (s *Server) serveBody(w http.ResponseWriter, r *http.Request, ep *endpoint, authenticated bool, log *slog.Logger) (int, reply) {
 	body, err := readBody(w, r, ep.cfg.MaxBodyBytes)
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -174,7 +180,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, ep *endpoint) (in
 		}
 		return http.StatusBadRequest, reply{Error: "could not read the body: " + err.Error()}
 	}
-	if !early {
+	if !authenticated {
 		if code, rep, ok := s.auth(w, r, ep, body, log); !ok {
 			return code, rep
 		}
