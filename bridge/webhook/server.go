@@ -158,8 +158,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, ep *endpoint) (in
 		return http.StatusRequestEntityTooLarge, reply{Error: fmt.Sprintf("body larger than %d bytes", ep.cfg.MaxBodyBytes)}
 	}
 	// A body is read, and held until the store has it, only in a slot, so
-	// a flood holds at most MaxConcurrentBodies bodies. 503 is what
-	// Alertmanager and Grafana retry on.
+	// a flood holds at most MaxConcurrentBodies bodies. 503, not 429:
+	// Alertmanager's webhook retries any 5xx but drops a 4xx.
 	if !s.bodies.acquire(r.Context(), s.opts.Limits.BodyWait) {
 		log.Warn("webhook busy: every body slot is taken; sender told to retry", "remote", r.RemoteAddr, "slots", s.opts.Limits.MaxConcurrentBodies)
 		w.Header().Set("Retry-After", "1")
