@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rtbridge/rtbridge/internal/memtest"
 	"github.com/rtbridge/rtbridge/internal/testenv"
 )
 
@@ -123,7 +124,7 @@ func BenchmarkAttachmentContent20MB(b *testing.B) {
 	var peak uint64
 	b.SetBytes(size)
 	for b.Loop() {
-		p, err := heapPeak(func() error {
+		p, err := memtest.HeapPeak(func() error {
 			_, body, err := c.AttachmentContent(ctx, id, a.ID)
 			if err != nil {
 				return err

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/rtbridge/rtbridge/internal/memtest"
 )
 
 // BenchmarkUpload50MB streams a 50 MB attachment to a server that discards
@@ -32,7 +34,7 @@ func BenchmarkUpload50MB(b *testing.B) {
 	var peak uint64
 	b.SetBytes(size)
 	for b.Loop() {
-		p, err := heapPeak(func() error {
+		p, err := memtest.HeapPeak(func() error {
 			return c.Comment(context.Background(), 1, Message{Text: "big", Attachments: []Attachment{att}})
 		})
 		if err != nil {

@@ -186,3 +186,16 @@ func BenchmarkVerifyGitHub(b *testing.B) {
 		}
 	}
 }
+
+func TestSignedDigestAndHorizon(t *testing.T) {
+	body := []byte(`{"a":1}`)
+	gh, _ := NewHMACVerifier(StyleGitHub, []byte("s"), "", "", 0)
+	if gh.SignedDigest(nil, body) != sha256.Sum256(body) || gh.ReplayHorizon() != 0 {
+		t.Errorf("github: digest of the body, no horizon")
+	}
+	gf, _ := NewHMACVerifier(StyleGrafana, []byte("s"), "", "X-Ts", time.Minute)
+	h := http.Header{"X-Ts": {" 1700000000 "}}
+	if gf.SignedDigest(h, body) != sha256.Sum256([]byte(`1700000000:{"a":1}`)) || gf.ReplayHorizon() != 2*time.Minute {
+		t.Errorf("grafana: digest of <ts>:<body>, horizon twice the window")
+	}
+}

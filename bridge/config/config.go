@@ -81,6 +81,8 @@ type HTTP struct {
 	// ShutdownTimeout bounds how long requests in flight may take after a
 	// stop was asked for; default 10s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// Limits caps connections, concurrent bodies and replays (http_limits.go).
+	Limits HTTPLimits `yaml:"limits"`
 }
 
 // TLS names the server's certificate and key (PEM files).

@@ -157,6 +157,7 @@ func (d *decoder) validateWebhooks(c *Config) {
 			d.errorf(d.at(p+".kind"), p+".kind", "must be json, alertmanager or grafana; got %q", w.Kind)
 		}
 		d.validateAuth(w.Auth, p+".auth")
+		d.validateHMACReplay(w.Auth, p+".auth")
 	}
 }
 

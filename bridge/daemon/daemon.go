@@ -134,7 +134,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	d.hooks, err = webhook.New(cfg.Webhooks, webhook.Options{Sink: d.st, Metrics: d.m, Logger: d.log,
-		Kinds: webhook.AlertKinds(), HMAC: webhook.HMAC})
+		Kinds: webhook.AlertKinds(), HMAC: webhook.HMAC, Limits: cfg.HTTP.Limits})
 	if err != nil {
 		return err
 	}
@@ -154,9 +154,9 @@ func Run(ctx context.Context, o Options) error {
 		{name: "sources", ttl: time.Second, fn: d.sourcesHealth},
 	}
 
-	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	ln, err := listen(cfg.HTTP)
 	if err != nil {
-		return fmt.Errorf("http.listen: %w", err)
+		return err
 	}
 	return d.serve(ctx, o, ln)
 }

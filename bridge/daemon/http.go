@@ -3,10 +3,26 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/rtbridge/rtbridge/bridge/config"
+	"github.com/rtbridge/rtbridge/bridge/webhook"
 )
+
+// listen opens the HTTP listener with the connection caps of http.limits
+// (total, and per client address).
+func listen(h config.HTTP) (net.Listener, error) {
+	ln, err := net.Listen("tcp", h.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("http.listen: %w", err)
+	}
+	l := h.Limits.Resolved()
+	return webhook.LimitListener(ln, l.MaxConnections, l.MaxConnectionsPerClient), nil
+}
 
 // check is one readiness check, cached so /readyz stays cheap when probed
 // often (and RT is asked at most once per ttl).

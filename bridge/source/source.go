@@ -20,7 +20,11 @@ type Incoming struct {
 	// (normalised Message-ID, webhook delivery id, or a body hash). Empty: no
 	// de-duplication.
 	DedupKey string
-	Raw      io.Reader // the exact bytes received; streamed into the store
+	// DedupWindow, when > 0, limits DedupKey to that long after the first
+	// event with the key: a key first seen earlier starts afresh (webhook
+	// body digests); zero keeps a key for as long as its event is stored.
+	DedupWindow time.Duration
+	Raw         io.Reader // the exact bytes received; streamed into the store
 	// Origin is what the source needs later (mailbox, UIDVALIDITY, UID …),
 	// stored with the event and handed back in Final.
 	Origin map[string]string

@@ -250,10 +250,17 @@ func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, r *acceptReq, now t
 	state := StateAccepted
 	if r.in.DedupKey != "" {
 		var first string
-		err := tx.QueryRowContext(ctx, `SELECT event_id FROM dedup WHERE source = ? AND dedup_key = ?`, r.in.Source, r.in.DedupKey).Scan(&first)
+		var firstAt sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT d.event_id, e.received_at FROM dedup d LEFT JOIN events e ON e.id = d.event_id
+			WHERE d.source = ? AND d.dedup_key = ?`, r.in.Source, r.in.DedupKey).Scan(&first, &firstAt)
+		expired := err == nil && r.in.DedupWindow > 0 && firstAt.Valid && firstAt.Int64 < ms(now.Add(-r.in.DedupWindow))
 		switch {
-		case err == nil:
+		case err == nil && !expired:
 			state, acc.Duplicate, acc.DuplicateOf = StateDuplicate, true, first
+		case expired:
+			if _, err := tx.ExecContext(ctx, `UPDATE dedup SET event_id = ? WHERE source = ? AND dedup_key = ?`, id, r.in.Source, r.in.DedupKey); err != nil {
+				return acc, fmt.Errorf("dedup: %w", err)
+			}
 		case errors.Is(err, sql.ErrNoRows):
 			if _, err := tx.ExecContext(ctx, `INSERT INTO dedup (source, dedup_key, event_id) VALUES (?, ?, ?)`, r.in.Source, r.in.DedupKey, id); err != nil {
 				return acc, fmt.Errorf("dedup: %w", err)

@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/rtbridge/rtbridge/bridge/config"
 )
@@ -18,6 +20,13 @@ var ErrUnauthorized = errors.New("unauthorized")
 // *alerts.HMACVerifier implements it.
 type Verifier interface {
 	Verify(h http.Header, body []byte) error
+}
+
+// replayKeyer is implemented by verifiers of signed bodies: the key names
+// the signed bytes (the same for a replay, which cannot change them), and
+// horizon is how long they keep passing Verify (0: for ever).
+type replayKeyer interface {
+	ReplayKey(h http.Header, body []byte) (key string, horizon time.Duration)
 }
 
 // headerOnly marks verifiers that do not need the body, so they run before
@@ -38,11 +47,11 @@ func (b bearerAuth) headerOnly() {}
 func (b bearerAuth) Verify(h http.Header, _ []byte) error {
 	scheme, tok, ok := strings.Cut(h.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return errors.Join(ErrUnauthorized, errors.New("bearer token missing"))
+		return fmt.Errorf("%w: bearer token missing", ErrUnauthorized)
 	}
 	got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
 	if subtle.ConstantTimeCompare(got[:], b.want[:]) != 1 {
-		return errors.Join(ErrUnauthorized, errors.New("wrong bearer token"))
+		return fmt.Errorf("%w: wrong bearer token", ErrUnauthorized)
 	}
 	return nil
 }
@@ -55,14 +64,14 @@ func (b basicAuth) Verify(h http.Header, _ []byte) error {
 	r := http.Request{Header: h}
 	u, p, ok := r.BasicAuth()
 	if !ok {
-		return errors.Join(ErrUnauthorized, errors.New("basic credentials missing"))
+		return fmt.Errorf("%w: basic credentials missing", ErrUnauthorized)
 	}
 	gu, gp := sha256.Sum256([]byte(u)), sha256.Sum256([]byte(p))
 	// Both compared always, so timing does not say which one was wrong.
 	okU := subtle.ConstantTimeCompare(gu[:], b.user[:])
 	okP := subtle.ConstantTimeCompare(gp[:], b.pass[:])
 	if okU&okP != 1 {
-		return errors.Join(ErrUnauthorized, errors.New("wrong username or password"))
+		return fmt.Errorf("%w: wrong username or password", ErrUnauthorized)
 	}
 	return nil
 }

@@ -30,6 +30,10 @@ type Options struct {
 	HMAC func(config.HMACAuth) (Verifier, error)
 	// AcceptTimeout bounds the store's durable accept; default 10s.
 	AcceptTimeout time.Duration
+	// Limits bounds concurrent bodies (MaxConcurrentBodies, BodyWait) and
+	// how long signed bodies are remembered (ReplayDedupWindow); zero
+	// fields take the config defaults.
+	Limits config.HTTPLimits
 }
 
 // MaxDedupKey bounds a delivery id taken from a header.
@@ -51,6 +55,7 @@ type Server struct {
 	opts    Options
 	table   atomic.Pointer[map[string]*endpoint]
 	stopped atomic.Bool
+	bodies  slots
 }
 
 // New builds the endpoints; any endpoint that cannot be built fails it all.
@@ -61,7 +66,8 @@ func New(hooks []config.Webhook, opts Options) (*Server, error) {
 	if opts.AcceptTimeout <= 0 {
 		opts.AcceptTimeout = 10 * time.Second
 	}
-	s := &Server{opts: opts}
+	opts.Limits = opts.Limits.Resolved()
+	s := &Server{opts: opts, bodies: newSlots(opts.Limits.MaxConcurrentBodies)}
 	if err := s.Update(hooks); err != nil {
 		return nil, err
 	}
@@ -141,13 +147,32 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, ep *endpoint) (in
 		w.Header().Set("Allow", http.MethodPost)
 		return http.StatusMethodNotAllowed, reply{Error: "use POST"}
 	}
+	// Credentials in headers are checked before a byte of the body is read.
 	_, early := ep.verifier.(headerOnly)
 	if early {
 		if code, rep, ok := s.auth(w, r, ep, nil, log); !ok {
 			return code, rep
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, ep.cfg.MaxBodyBytes))
+	if r.ContentLength > ep.cfg.MaxBodyBytes {
+		return http.StatusRequestEntityTooLarge, reply{Error: fmt.Sprintf("body larger than %d bytes", ep.cfg.MaxBodyBytes)}
+	}
+	// A body is read, and held until the store has it, only in a slot, so
+	// a flood holds at most MaxConcurrentBodies bodies. 503, not 429:
+	// Alertmanager's webhook retries any 5xx but drops a 4xx.
+	if !s.bodies.acquire(r.Context(), s.opts.Limits.BodyWait) {
+		log.Warn("webhook busy: every body slot is taken; sender told to retry", "remote", r.RemoteAddr, "slots", s.opts.Limits.MaxConcurrentBodies)
+		w.Header().Set("Retry-After", "1")
+		return http.StatusServiceUnavailable, reply{Error: "too many requests in flight; retry later"}
+	}
+	defer s.bodies.release()
+	return s.serveBody(w, r, ep, early, log)
+}
+
+// serveBody reads the body, authenticates it when the scheme needs it,
+// checks it and hands it to the store; the caller holds a body slot.
+func (s *Server) serveBody(w http.ResponseWriter, r *http.Request, ep *endpoint, authenticated bool, log *slog.Logger) (int, reply) {
+	body, err := readBody(w, r, ep.cfg.MaxBodyBytes)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -155,7 +180,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, ep *endpoint) (in
 		}
 		return http.StatusBadRequest, reply{Error: "could not read the body: " + err.Error()}
 	}
-	if !early {
+	if !authenticated {
 		if code, rep, ok := s.auth(w, r, ep, body, log); !ok {
 			return code, rep
 		}
@@ -164,13 +189,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, ep *endpoint) (in
 		return http.StatusBadRequest, reply{Error: "empty body"}
 	}
 	if err := ep.kind.Check(body); err != nil {
-		log.Info("webhook body refused", "err", err)
+		log.Info("webhook body refused", errAttr(err))
 		return http.StatusBadRequest, reply{Error: err.Error()}
 	}
-	dedup := r.Header.Get(IdempotencyHeader)
-	if ep.cfg.DedupHeader != "" && r.Header.Get(ep.cfg.DedupHeader) != "" {
-		dedup = r.Header.Get(ep.cfg.DedupHeader)
-	}
+	dedup, window := s.deliveryID(r, ep, body)
 	if len(dedup) > MaxDedupKey {
 		return http.StatusBadRequest, reply{Error: fmt.Sprintf("delivery id header longer than %d bytes", MaxDedupKey)}
 	}
@@ -184,10 +206,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, ep *endpoint) (in
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.AcceptTimeout)
 	defer cancel()
 	acc, err := s.opts.Sink.Accept(ctx, source.Incoming{
-		Source: ep.cfg.Name, Kind: ep.kind.Event, DedupKey: dedup, Raw: bytes.NewReader(body), Meta: meta,
+		Source: ep.cfg.Name, Kind: ep.kind.Event, DedupKey: dedup, DedupWindow: window, Raw: bytes.NewReader(body), Meta: meta,
 	})
 	if err != nil {
-		log.Error("store did not accept the event; sender told to retry", "err", err)
+		log.Error("store did not accept the event; sender told to retry", errAttr(err))
 		w.Header().Set("Retry-After", "5")
 		return http.StatusServiceUnavailable, reply{Error: "the event could not be stored; retry later"}
 	}
@@ -198,15 +220,47 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, ep *endpoint) (in
 	return http.StatusAccepted, reply{ID: acc.ID, Duplicate: acc.Duplicate, DuplicateOf: acc.DuplicateOf}
 }
 
+// deliveryID is the event's dedup key and how long it holds. A signed
+// body is keyed by the digest of its signed bytes, remembered for the
+// replay dedup window (at least as long as its signature stays valid):
+// delivery id headers are not signed, so a replayer could change them.
+// Otherwise the endpoint's dedup header or Idempotency-Key, kept for good.
+func (s *Server) deliveryID(r *http.Request, ep *endpoint, body []byte) (string, time.Duration) {
+	if rk, ok := ep.verifier.(replayKeyer); ok {
+		key, horizon := rk.ReplayKey(r.Header, body)
+		return key, max(s.opts.Limits.ReplayDedupWindow, horizon)
+	}
+	dedup := r.Header.Get(IdempotencyHeader)
+	if ep.cfg.DedupHeader != "" && r.Header.Get(ep.cfg.DedupHeader) != "" {
+		dedup = r.Header.Get(ep.cfg.DedupHeader)
+	}
+	return dedup, 0
+}
+
 func (s *Server) auth(w http.ResponseWriter, r *http.Request, ep *endpoint, body []byte, log *slog.Logger) (int, reply, bool) {
 	err := ep.verifier.Verify(r.Header, body)
 	if err == nil {
 		return 0, reply{}, true
 	}
 	// The reason goes to the log (never a secret), not to the sender.
-	log.Warn("webhook request not authenticated", "remote", r.RemoteAddr, "err", err)
+	log.Warn("webhook request not authenticated", "remote", r.RemoteAddr, errAttr(err))
 	if ep.challenge != "" {
 		w.Header().Set("WWW-Authenticate", ep.challenge)
 	}
 	return http.StatusUnauthorized, reply{Error: "authentication required"}, false
+}
+
+// readBody reads at most limit bytes. A declared length is read into one
+// buffer of that size (io.ReadAll would grow it by doubling and hold up to
+// twice the body while copying).
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	rd := http.MaxBytesReader(w, r.Body, limit)
+	if r.ContentLength <= 0 {
+		return io.ReadAll(rd)
+	}
+	// bytes.Buffer wants 512 bytes free before each read, so the final
+	// read (of EOF) does not grow a buffer of the exact size.
+	buf := bytes.NewBuffer(make([]byte, 0, r.ContentLength+bytes.MinRead))
+	_, err := buf.ReadFrom(rd)
+	return buf.Bytes(), err
 }

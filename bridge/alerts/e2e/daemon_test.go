@@ -15,7 +15,11 @@ import (
 type bridge struct {
 	HookURL   string // the Alertmanager webhook endpoint
 	TokenFile string // its bearer token
-	Dir       string
+	// SignedURL is an alertmanager endpoint with GitHub-style HMAC
+	// (X-Hub-Signature-256) and secret HMACSecret.
+	SignedURL  string
+	HMACSecret string
+	Dir        string
 }
 
 // startBridge runs the daemon against rtURL with the given rules: section
@@ -30,7 +34,7 @@ func startBridge(t testing.TB, rtURL, rtToken, rules string, workers int) *bridg
 		}
 		return p
 	}
-	b := &bridge{Dir: dir, TokenFile: write("hook-token", "am-e2e-token\n")}
+	b := &bridge{Dir: dir, TokenFile: write("hook-token", "am-e2e-token\n"), HMACSecret: "am-e2e-hmac"}
 	cfg := write("rtbridge.yaml", fmt.Sprintf(`rt:
   url: %s
   auth: token
@@ -48,10 +52,18 @@ webhooks:
     auth:
       bearer:
         token_file: %s
+  - name: am-signed
+    path: /alertmanager-signed
+    kind: alertmanager
+    auth:
+      hmac:
+        style: github
+        header: X-Hub-Signature-256
+        secret_file: %s
 executor:
   workers: %d
   backoff: {initial: 200ms, max: 2s}
-%s`, rtURL, write("rt-token", rtToken+"\n"), filepath.Join(dir, "state"), b.TokenFile, workers, rules))
+%s`, rtURL, write("rt-token", rtToken+"\n"), filepath.Join(dir, "state"), b.TokenFile, write("hmac-secret", b.HMACSecret+"\n"), workers, rules))
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
@@ -74,6 +86,7 @@ executor:
 	select {
 	case a := <-addr:
 		b.HookURL = "http://" + a + "/alertmanager"
+		b.SignedURL = "http://" + a + "/alertmanager-signed"
 	case err := <-done:
 		t.Fatalf("daemon did not start: %v", err)
 	case <-time.After(30 * time.Second):
