@@ -47,6 +47,9 @@ func (c *Config) applyDefaults() {
 			setDefault(&h.Style, "github")
 		}
 	}
+	for i := range c.IMAP {
+		c.IMAP[i].applyDefaults()
+	}
 	e := &c.Executor
 	setDefault(&e.Workers, DefaultWorkers)
 	setDefault(&e.MaxAttempts, DefaultMaxAttempts)
