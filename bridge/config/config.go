@@ -39,7 +39,7 @@ type Config struct {
 
 	// pos maps a key path ("imap[0].ca_file") to its value node, so that a
 	// problem found after Load (a CA file that does not parse) is reported
-	// at its line and column too (ErrorAt).
+	// at its line and column too (ErrorIn).
 	pos map[string]*yaml.Node
 }
 

@@ -80,26 +80,20 @@ func load(path string, lookup func(string) (string, bool), skipSecrets bool) (*C
 	return c, nil
 }
 
-// ErrorAt reports err as a problem of the key path (e.g. "rt.ca_file"), at
-// the position of that key or, when it is not in the file, of the nearest
-// section that is.
-func (c *Config) ErrorAt(path string, err error) error {
-	d := decoder{file: c.File, pos: c.pos, root: c.pos[""]}
-	e := &Error{File: c.File, Path: path, Msg: err.Error(), Err: err}
-	if n := d.at(path); n != nil {
-		e.Line, e.Col = n.Line, n.Column
-	}
-	return e
-}
-
-// ErrorIn positions err, a problem of the section at path (e.g.
-// "imap[0]"), at the key a *KeyError in it names, else at the section.
+// ErrorIn reports err, a problem of the section at path (e.g. "imap[0]"),
+// found after Load (a CA file without a certificate): at the key a
+// *KeyError in it names, else at the section; at the nearest enclosing
+// section that is in the file when the key is not.
 func (c *Config) ErrorIn(path string, err error) error {
 	var ke *KeyError
 	if errors.As(err, &ke) {
-		return c.ErrorAt(join(path, ke.Key), ke.Err)
+		path, err = join(path, ke.Key), ke.Err
 	}
-	return c.ErrorAt(path, err)
+	e := &Error{File: c.File, Path: path, Msg: err.Error(), Err: err}
+	if n := (&decoder{pos: c.pos, root: c.pos[""]}).at(path); n != nil {
+		e.Line, e.Col = n.Line, n.Column
+	}
+	return e
 }
 
 // KeyError is a problem of one key of a section, found by the code that

@@ -118,24 +118,23 @@ func serverTLS(t config.TLS) (*tls.Config, error) {
 }
 
 // stateDirProblem says why run could not create or write the state
-// directory, without creating it.
+// directory (its nearest existing ancestor decides), without creating it.
 func stateDirProblem(dir string) error {
-	for d := dir; ; d = filepath.Dir(d) {
-		fi, err := os.Stat(d)
-		switch {
-		case err == nil && !fi.IsDir():
-			return fmt.Errorf("%s is not a directory", d)
-		case err == nil:
-			if err := syscall.Access(d, 2 /* W_OK */); err != nil && d != dir {
-				return fmt.Errorf("cannot create %s: %s is not writable", dir, d)
-			} else if err != nil {
-				return fmt.Errorf("%s is not writable", dir)
-			}
-			return nil
-		case !errors.Is(err, os.ErrNotExist) || d == filepath.Dir(d):
-			return err
-		}
+	d := dir
+	fi, err := os.Stat(d)
+	for errors.Is(err, os.ErrNotExist) && d != filepath.Dir(d) {
+		d = filepath.Dir(d)
+		fi, err = os.Stat(d)
 	}
+	switch {
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return fmt.Errorf("%s is not a directory", d)
+	case syscall.Access(d, 2 /* W_OK */) != nil:
+		return fmt.Errorf("%s is not writable", d)
+	}
+	return nil
 }
 
 // kerberosKey names the rt key a Kerberos set-up error is about.
