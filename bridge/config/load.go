@@ -127,8 +127,10 @@ func syntaxError(path string, data []byte, err error) error {
 	}
 	before := strings.Join(lines[:line-1], "")
 	text := strings.TrimRight(lines[line-1], "\r\n")
-	e.Col = len(text) - len(strings.TrimLeft(text, " \t")) + 1 // unless a prefix fails
-	for col := 1; col <= min(len(text), 1024); col++ {         // bounded: one parse each
+	// The first non-blank column, unless a prefix fails (one parse each,
+	// so the search is bounded).
+	e.Col = len(text) - len(strings.TrimLeft(text, " \t")) + 1
+	for col := 1; col <= min(len(text), 1024); col++ {
 		var n yaml.Node
 		if perr := yaml.Unmarshal([]byte(before+text[:col]), &n); perr != nil && perr.Error() == err.Error() {
 			e.Col = col
