@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -82,7 +84,11 @@ var checkCases = []struct {
 
 func writeCheckConfig(t *testing.T, text string) string {
 	t.Helper()
-	dir := t.TempDir()
+	return writeCheckConfigIn(t, t.TempDir(), text)
+}
+
+func writeCheckConfigIn(t *testing.T, dir, text string) string {
+	t.Helper()
 	for name, content := range map[string]string{"rt-token": "t\n", "hmac-secret": "s\n", "imap.pass": "p\n",
 		"cert.pem": "not used: the key is missing\n", "krb5.conf": "[libdefaults]\n  default_realm = EXAMPLE.ORG\n"} {
 		writeFile(t, filepath.Join(dir, name), content)
@@ -141,10 +147,7 @@ func TestCheckAgreesWithRun(t *testing.T) {
 			}
 			text := strings.Replace(checkBase, tc.old, tc.new, 1)
 			path := writeCheckConfig(t, text)
-			i := strings.Index(text, tc.at)
-			line := strings.Count(text[:i], "\n") + 1
-			col := i - strings.LastIndex(text[:i], "\n")
-			want := fmt.Sprintf("%s:%d:%d: %s", path, line, col, tc.key)
+			want := fmt.Sprintf("%s:%s %s", path, position(text, tc.at), tc.key)
 
 			var out, errb bytes.Buffer
 			if code := dispatch(context.Background(), []string{"check", "--config", path}, &out, &errb); code != 1 {
@@ -159,6 +162,70 @@ func TestCheckAgreesWithRun(t *testing.T) {
 				t.Errorf("run said:\n%s\ncheck said:\n%s", err, errb.String())
 			}
 		})
+	}
+}
+
+// position is "LINE:COL:" of the first occurrence of at in text.
+func position(text, at string) string {
+	i := strings.Index(text, at)
+	return fmt.Sprintf("%d:%d:", strings.Count(text[:i], "\n")+1, i-strings.LastIndex(text[:i], "\n"))
+}
+
+// syncBuffer is a log the daemon writes while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestReloadAgreesWithCheck: a reload refuses each misconfiguration that
+// check refuses, naming the same position, and keeps running.
+func TestReloadAgreesWithCheck(t *testing.T) {
+	dir := t.TempDir()
+	path := writeCheckConfigIn(t, dir, checkBase)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	reload := make(chan os.Signal, 1)
+	logs := &syncBuffer{}
+	listening := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- daemon.Run(ctx, daemon.Options{ConfigPath: path, LogOutput: logs, Reload: reload, Version: "test",
+			Listening: func(addr string) { listening <- addr }})
+	}()
+	select {
+	case <-listening:
+	case err := <-done:
+		t.Fatalf("daemon: %v", err)
+	}
+	for _, tc := range checkCases {
+		text := strings.Replace(checkBase, tc.old, tc.new, 1)
+		writeFile(t, path, text)
+		want := path + ":" + position(text, tc.at) // the log quotes the rest
+		before := strings.Count(logs.String(), "reload failed")
+		reload <- syscall.SIGHUP
+		deadline := time.Now().Add(10 * time.Second)
+		for strings.Count(logs.String(), "reload failed") == before && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if tail := logs.String(); !strings.Contains(tail[strings.LastIndex(tail, "reloading configuration"):], want) {
+			t.Errorf("%s: reload did not fail at %s:\n%s", tc.name, want, tail[strings.LastIndex(tail, "reloading configuration"):])
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("daemon stop: %v", err)
 	}
 }
 
