@@ -70,7 +70,7 @@ func (r RT) CheckAPIAuth() error {
 type RT struct {
 	URL                string        `yaml:"url"`  // base URL (https://rt.example.com/) or …/REST/1.0/
 	API                string        `yaml:"api"`  // rest1 (default) or rest2
-	Auth               string        `yaml:"auth"` // basic, query, cookie (default), token, kerberos
+	Auth               string        `yaml:"auth"` // basic, query, cookie (default; basic with rest2), token, kerberos
 	User               string        `yaml:"user"`
 	Password           Secret        `yaml:"password"`
 	PasswordFile       string        `yaml:"password_file"`
