@@ -15,6 +15,9 @@ type Source struct {
 	Rules     *yaml.Node
 	Templates *yaml.Node
 	NoMatch   *yaml.Node // the top-level no_match: setting (nomatch.go)
+	// Sources are the configured source names; when not nil, a `source:`
+	// equality test naming none of them is an error (it would never match).
+	Sources []string
 }
 
 // RuleSet is a compiled, immutable rule set: safe for concurrent use, and
@@ -108,12 +111,14 @@ type compiler struct {
 	// kinds are the event kinds the rule being compiled can match (nil:
 	// any), for the template field check.
 	kinds []string
+	// sources are Source.Sources, the closed set of `source:` values.
+	sources []string
 }
 
 // Compile checks and compiles a rule set, reporting every problem it finds
 // (not just the first) as a *CompileError.
 func Compile(src Source) (*RuleSet, error) {
-	c := &compiler{ps: problems{file: src.File}, named: map[string]*yaml.Node{}, namedSrc: map[string]*yaml.Node{}}
+	c := &compiler{ps: problems{file: src.File}, named: map[string]*yaml.Node{}, namedSrc: map[string]*yaml.Node{}, sources: src.Sources}
 	c.root = template.New("").Funcs(funcMap(&regexCache{})).Option("missingkey=error")
 	c.compileTemplates(src.Templates)
 	rs := &RuleSet{defaults: c.compileDefaults(), storm: &stormCounter{}}

@@ -405,6 +405,9 @@ var closedValues = map[string][]string{
 // not in the set. Regex tests are left alone.
 func (c *compiler) checkClosed(key string, n *yaml.Node) {
 	set := closedValues[key]
+	if key == "source" {
+		set = c.sources
+	}
 	if set == nil {
 		return
 	}
@@ -419,7 +422,11 @@ func (c *compiler) checkClosed(key string, n *yaml.Node) {
 				break
 			}
 		}
-		c.ps.errorf(item, "%s: unknown %s %q%s; one of %s", key, key, s, hint, strings.Join(set, ", "))
+		known := "one of " + strings.Join(set, ", ")
+		if len(set) == 0 {
+			known = "none is configured"
+		}
+		c.ps.errorf(item, "%s: unknown %s %q%s; %s", key, key, s, hint, known)
 	}
 	shorthand := func(item *yaml.Node) {
 		item = resolve(item)

@@ -1,14 +1,12 @@
 package alerts
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -162,19 +160,4 @@ func (v *HMACVerifier) checkTimestamp(ts string) error {
 		return &authError{ErrTimestamp, fmt.Sprintf("off by %s, window %s", skew.Round(time.Second), window)}
 	}
 	return nil
-}
-
-// ReadSecretFile reads a secret from a file, dropping one trailing newline
-// (files written by echo or editors end with one). An empty secret is an error.
-func ReadSecretFile(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read secret: %w", err)
-	}
-	b = bytes.TrimSuffix(b, []byte("\n"))
-	b = bytes.TrimSuffix(b, []byte("\r"))
-	if len(b) == 0 {
-		return nil, fmt.Errorf("read secret %s: file is empty", path)
-	}
-	return b, nil
 }

@@ -2,11 +2,13 @@
 // an error naming FILE:LINE:COL), with secrets read from *_file paths,
 // ${ENV} expansion and systemd credentials ($CREDENTIALS_DIRECTORY).
 //
-// The rules and templates sections are kept as YAML nodes and compiled by
+// Every section is decoded and checked here, once, with its defaults; only
+// the rules and templates sections are kept as YAML nodes, compiled by
 // package rules, which reports its own positions in the same file.
 package config
 
 import (
+	"fmt"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -21,9 +23,8 @@ type Config struct {
 	Webhooks []Webhook `yaml:"webhooks"`
 	Executor Executor  `yaml:"executor"`
 
-	// IMAP is owned by package imapsource, which replaces this node with its
-	// own typed section; until then the section is kept for it verbatim.
-	IMAP yaml.Node `yaml:"imap"`
+	// IMAP are the mailbox accounts (imap.go).
+	IMAP []IMAP `yaml:"imap"`
 
 	// Rules and Templates are compiled by package rules (rules.Compile).
 	Rules     yaml.Node `yaml:"rules"`
@@ -35,13 +36,41 @@ type Config struct {
 	// File is the path the config was loaded from; relative paths in it are
 	// resolved against its directory.
 	File string `yaml:"-"`
+
+	// pos maps a key path ("imap[0].ca_file") to its value node, so that a
+	// problem found after Load (a CA file that does not parse) is reported
+	// at its line and column too (ErrorIn).
+	pos map[string]*yaml.Node
+}
+
+// SourceNames lists every configured event source: each webhook's name and
+// each IMAP folder's NAME/FOLDER, the values a rule's `source:` can test.
+func (c *Config) SourceNames() []string {
+	names := []string{}
+	for _, w := range c.Webhooks {
+		names = append(names, w.Name)
+	}
+	for _, m := range c.IMAP {
+		for _, f := range m.Folders {
+			names = append(names, m.Name+"/"+f)
+		}
+	}
+	return names
+}
+
+// CheckAPIAuth reports an rt.auth that rt.api cannot use.
+func (r RT) CheckAPIAuth() error {
+	if r.API == "rest2" && r.Auth != "token" && r.Auth != "basic" && r.Auth != "kerberos" {
+		return fmt.Errorf("rt.api rest2 needs rt.auth token, basic or kerberos (REST2 has no login form); got %q", r.Auth)
+	}
+	return nil
 }
 
 // RT is how to reach Request Tracker.
 type RT struct {
 	URL                string        `yaml:"url"`  // base URL (https://rt.example.com/) or …/REST/1.0/
 	API                string        `yaml:"api"`  // rest1 (default) or rest2
-	Auth               string        `yaml:"auth"` // basic, query, cookie (default), token, kerberos
+	Auth               string        `yaml:"auth"` // basic, query, cookie (default; basic with rest2), token, kerberos
 	User               string        `yaml:"user"`
 	Password           Secret        `yaml:"password"`
 	PasswordFile       string        `yaml:"password_file"`

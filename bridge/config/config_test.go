@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -185,5 +186,15 @@ func TestLoadForOps(t *testing.T) {
 	}
 	if _, err := load("testdata/unknown-key.yaml", none, true); err == nil {
 		t.Error("unknown key accepted by LoadForOps")
+	}
+}
+
+// REST2 has no login form: its default login is basic, not cookie.
+func TestRest2DefaultAuth(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(path, []byte("rt: { url: 'http://rt/', api: rest2, user: u, password: p }\n"), 0o600)
+	c, err := load(path, testEnv, false)
+	if err != nil || c.RT.Auth != "basic" {
+		t.Fatalf("auth %q, %v", c.RT.Auth, err)
 	}
 }

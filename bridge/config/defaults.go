@@ -27,10 +27,7 @@ func setDefault[T comparable](v *T, def T) {
 }
 
 func (c *Config) applyDefaults() {
-	setDefault(&c.RT.API, "rest1")
-	setDefault(&c.RT.Auth, "cookie")
-	setDefault(&c.RT.Timeout, DefaultRTTimeout)
-	setDefault(&c.RT.MaxConcurrency, 1)
+	c.RT.ApplyDefaults()
 	setDefault(&c.State.Dir, DefaultStateDir)
 	setDefault(&c.Log.Level, "info")
 	setDefault(&c.Log.Format, "text")
@@ -47,6 +44,9 @@ func (c *Config) applyDefaults() {
 			setDefault(&h.Style, "github")
 		}
 	}
+	for i := range c.IMAP {
+		c.IMAP[i].applyDefaults()
+	}
 	e := &c.Executor
 	setDefault(&e.Workers, DefaultWorkers)
 	setDefault(&e.MaxAttempts, DefaultMaxAttempts)
@@ -56,4 +56,17 @@ func (c *Config) applyDefaults() {
 	setDefault(&e.Breaker.Failures, DefaultBreakerFailures)
 	setDefault(&e.Breaker.OpenFor, DefaultBreakerOpenFor)
 	setDefault(&e.StopTimeout, DefaultStopTimeout)
+}
+
+// ApplyDefaults completes an RT section (also one built from command-line
+// flags): REST 1.0; cookie login, or basic for REST2, which has no login
+// form; 30s per request; one request at a time.
+func (r *RT) ApplyDefaults() {
+	setDefault(&r.API, "rest1")
+	if r.API == "rest2" {
+		setDefault(&r.Auth, "basic")
+	}
+	setDefault(&r.Auth, "cookie")
+	setDefault(&r.Timeout, DefaultRTTimeout)
+	setDefault(&r.MaxConcurrency, 1)
 }

@@ -1,16 +1,12 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"path"
-	"reflect"
 	"regexp"
 	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 )
 
 // IMAP is one mailbox account; every folder of it becomes one source.
@@ -128,33 +124,9 @@ func (m IMAP) UseSubjectTags() bool { return m.SubjectTags == nil || *m.SubjectT
 // UseIdle reports whether IDLE is wanted.
 func (m IMAP) UseIdle() bool { return m.Idle == nil || *m.Idle }
 
-// IMAPSources decodes, completes and checks the imap section. Problems are
-// reported like Load's, FILE:LINE:COL each, all at once.
-func (c *Config) IMAPSources() ([]IMAP, error) {
-	if c.IMAP.Kind == 0 {
-		return nil, nil
-	}
-	d := &decoder{file: c.File, lookup: osLookup, pos: map[string]*yaml.Node{}, root: &c.IMAP}
-	var list []IMAP
-	d.walk(&c.IMAP, reflect.ValueOf(&list).Elem(), "imap")
-	for i := range list {
-		d.completeIMAP(c, &list[i], fmt.Sprintf("imap[%d]", i))
-	}
-	names := map[string]bool{}
-	for i, m := range list {
-		p := fmt.Sprintf("imap[%d]", i)
-		if names[m.Name] {
-			d.errorf(d.at(p+".name"), p+".name", "%q is used by another imap account", m.Name)
-		}
-		names[m.Name] = true
-	}
-	if len(d.errs) > 0 {
-		return nil, errors.Join(d.errs...)
-	}
-	return list, nil
-}
-
-func (d *decoder) completeIMAP(c *Config, m *IMAP, p string) {
+// applyDefaults completes one account; the name defaults to
+// USERNAME@HOST.
+func (m *IMAP) applyDefaults() {
 	setDefault(&m.TLS, "implicit")
 	setDefault(&m.PollInterval, DefaultIMAPPoll)
 	setDefault(&m.BatchSize, DefaultIMAPBatch)
@@ -168,16 +140,26 @@ func (d *decoder) completeIMAP(c *Config, m *IMAP, p string) {
 	if len(m.Folders) == 0 {
 		m.Folders = []string{"INBOX"}
 	}
-	d.secret(c, &m.Password, &m.PasswordFile, p, "password")
-	if m.CAFile != "" && !strings.HasPrefix(m.CAFile, "/") {
-		m.CAFile = c.Dir() + "/" + m.CAFile
-	}
-	host, _, err := net.SplitHostPort(m.Address)
-	if err != nil || host == "" {
-		d.errorf(d.at(p+".address"), p+".address", "must be host:port (e.g. imap.example.org:993); got %q", m.Address)
-	}
-	if m.Name == "" {
+	if host, _, err := net.SplitHostPort(m.Address); err == nil && m.Name == "" {
 		m.Name = m.Username + "@" + host
+	}
+}
+
+func (d *decoder) validateIMAP(c *Config) {
+	names := map[string]bool{}
+	for i := range c.IMAP {
+		m, p := &c.IMAP[i], fmt.Sprintf("imap[%d]", i)
+		if names[m.Name] {
+			d.errorf(d.at(p+".name"), p+".name", "%q is used by another imap account", m.Name)
+		}
+		names[m.Name] = true
+		d.checkIMAP(m, p)
+	}
+}
+
+func (d *decoder) checkIMAP(m *IMAP, p string) {
+	if host, _, err := net.SplitHostPort(m.Address); err != nil || host == "" {
+		d.errorf(d.at(p+".address"), p+".address", "must be host:port (e.g. imap.example.org:993); got %q", m.Address)
 	}
 	switch m.TLS {
 	case "implicit", "starttls":
@@ -188,9 +170,7 @@ func (d *decoder) completeIMAP(c *Config, m *IMAP, p string) {
 	default:
 		d.errorf(d.at(p+".tls"), p+".tls", "must be implicit, starttls or none; got %q", m.TLS)
 	}
-	if m.Username == "" || m.Password == "" {
-		d.errorf(d.at(p), p, "needs username and password (or password_file)")
-	}
+	d.checkIMAPLogin(m, p)
 	for j, f := range m.Folders {
 		if strings.TrimSpace(f) == "" {
 			d.errorf(d.at(fmt.Sprintf("%s.folders[%d]", p, j)), p+".folders", "empty folder name")
@@ -229,6 +209,14 @@ func (d *decoder) completeIMAP(c *Config, m *IMAP, p string) {
 		}
 	default:
 		d.errorf(d.at(p+".disposition"), p+".disposition", `must be seen, delete or "move: FOLDER"; got %q`, m.Disposition)
+	}
+}
+
+// checkIMAPLogin checks the account's credentials (another login method
+// adds its case here).
+func (d *decoder) checkIMAPLogin(m *IMAP, p string) {
+	if m.Username == "" || (m.Password == "" && !d.skipSecrets) {
+		d.errorf(d.at(p), p, "needs username and password (or password_file)")
 	}
 }
 

@@ -19,9 +19,9 @@ func loadIMAP(t *testing.T, imap string) ([]IMAP, error) {
 	}
 	c, err := load(path, testEnv, false)
 	if err != nil {
-		t.Fatalf("load: %v", err)
+		return nil, err
 	}
-	return c.IMAPSources()
+	return c.IMAP, nil
 }
 
 func TestIMAPSourcesDefaults(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -27,6 +26,16 @@ func (d *decoder) resolve(c *Config) {
 		abs(&c.HTTP.TLS.CertFile)
 		abs(&c.HTTP.TLS.KeyFile)
 	}
+	if k := c.RT.Kerberos; k != nil {
+		abs(&k.Krb5Conf)
+		abs(&k.KeytabFile)
+		abs(&k.PasswordFile)
+	}
+	for i := range c.IMAP {
+		m := &c.IMAP[i]
+		abs(&m.CAFile)
+		d.secret(c, &m.Password, &m.PasswordFile, fmt.Sprintf("imap[%d]", i), "password")
+	}
 	d.secret(c, &c.RT.Password, &c.RT.PasswordFile, "rt", "password")
 	d.secret(c, &c.RT.Token, &c.RT.TokenFile, "rt", "token")
 	for i := range c.Webhooks {
@@ -45,7 +54,6 @@ func (d *decoder) resolve(c *Config) {
 }
 
 // secret enforces that key and key_file are exclusive and loads key_file.
-// The file's trailing newlines are dropped (echo, systemd-creds add one).
 func (d *decoder) secret(c *Config, val *Secret, file *string, section, key string) {
 	fileKey := join(section, key+"_file")
 	if *file == "" || d.skipSecrets {
@@ -58,17 +66,12 @@ func (d *decoder) secret(c *Config, val *Secret, file *string, section, key stri
 	if !filepath.IsAbs(*file) {
 		*file = filepath.Join(c.Dir(), *file)
 	}
-	b, err := os.ReadFile(*file)
+	s, err := ReadSecretFile(*file)
 	if err != nil {
 		d.errorf(d.at(fileKey), fileKey, "%v", err)
 		return
 	}
-	s := strings.TrimRight(string(b), "\r\n")
-	if s == "" {
-		d.errorf(d.at(fileKey), fileKey, "file %s is empty", *file)
-		return
-	}
-	*val = Secret(s)
+	*val = s
 }
 
 func (d *decoder) validate(c *Config) {
@@ -89,6 +92,7 @@ func (d *decoder) validate(c *Config) {
 		d.errorf(d.at("http.max_body_bytes"), "http.max_body_bytes", "must be positive")
 	}
 	d.validateWebhooks(c)
+	d.validateIMAP(c)
 	e := c.Executor
 	for _, f := range []struct {
 		key string
@@ -128,6 +132,9 @@ func (d *decoder) validateRT(c *Config) {
 	default:
 		d.errorf(d.at("rt.auth"), "rt.auth", "must be one of basic, query, cookie, token, kerberos; got %q", r.Auth)
 	}
+	if err := r.CheckAPIAuth(); err != nil && slices.Contains([]string{"query", "cookie"}, r.Auth) {
+		d.errorf(d.at("rt.auth"), "rt.auth", "%v", err)
+	}
 	if r.MaxConcurrency < 1 {
 		d.errorf(d.at("rt.max_concurrency"), "rt.max_concurrency", "must be at least 1")
 	}
@@ -158,6 +165,22 @@ func (d *decoder) validateWebhooks(c *Config) {
 		}
 		d.validateAuth(w.Auth, p+".auth")
 		d.validateHMACReplay(w.Auth, p+".auth")
+		if w.Auth.HMAC != nil {
+			d.validateHMAC(*w.Auth.HMAC, p+".auth.hmac")
+		}
+	}
+}
+
+// validateHMAC checks the signing style and what it allows.
+func (d *decoder) validateHMAC(h HMACAuth, p string) {
+	switch h.Style {
+	case "github":
+		if h.TimestampHeader != "" {
+			d.errorf(d.at(p+".timestamp_header"), p+".timestamp_header", "the github style signs no timestamp; remove timestamp_header or use style: grafana")
+		}
+	case "grafana":
+	default:
+		d.errorf(d.at(p+".style"), p+".style", "must be github or grafana; got %q", h.Style)
 	}
 }
 

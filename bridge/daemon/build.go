@@ -3,12 +3,11 @@ package daemon
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -46,9 +45,33 @@ func parseLevel(s string) slog.Level {
 	return l
 }
 
-// CompileRules compiles the config's rules and templates.
+// LoadConfig is config.Load for run, check and reload. When the file has
+// problems, the rules are compiled too and their problems added, so that
+// one attempt reports every problem; a rule's source is then not checked,
+// as the list of sources may be incomplete.
+func LoadConfig(path string) (*config.Config, error) {
+	c, err := config.Load(path)
+	if err != nil && c != nil {
+		if _, rerr := rules.Compile(rulesOf(c)); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// CompileRules compiles the config's rules and templates; a rule's
+// `source:` must name a configured source.
 func CompileRules(c *config.Config) (*rules.RuleSet, error) {
-	return rules.Compile(rules.Source{File: c.File, Rules: &c.Rules, Templates: &c.Templates, NoMatch: &c.NoMatch})
+	src := rulesOf(c)
+	src.Sources = c.SourceNames()
+	return rules.Compile(src)
+}
+
+func rulesOf(c *config.Config) rules.Source {
+	return rules.Source{File: c.File, Rules: &c.Rules, Templates: &c.Templates, NoMatch: &c.NoMatch}
 }
 
 // RTHTTPClient is the HTTP client for RT: the config's TLS settings, and
@@ -62,14 +85,11 @@ func RTHTTPClient(c config.RT, m *metrics.Metrics) (*http.Client, error) {
 	if c.CAFile != "" || c.InsecureSkipVerify {
 		tc := &tls.Config{InsecureSkipVerify: c.InsecureSkipVerify} //nolint:gosec // the operator asked for it
 		if c.CAFile != "" {
-			pem, err := os.ReadFile(c.CAFile)
+			pool, err := config.LoadCertPool(c.CAFile)
 			if err != nil {
-				return nil, fmt.Errorf("rt.ca_file: %w", err)
+				return nil, &config.KeyError{Key: "ca_file", Err: err}
 			}
-			tc.RootCAs = x509.NewCertPool()
-			if !tc.RootCAs.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("rt.ca_file: no PEM certificate in %s", c.CAFile)
-			}
+			tc.RootCAs = pool
 		}
 		tr.TLSClientConfig = tc
 	}
@@ -101,8 +121,8 @@ func NewRT(c config.RT, m *metrics.Metrics, log *slog.Logger) (executor.RT, erro
 	if c.API != "rest2" {
 		return NewRTClient(c, m, log)
 	}
-	if c.Auth != "token" && c.Auth != "basic" && c.Auth != "kerberos" {
-		return nil, fmt.Errorf("rt.api rest2 needs rt.auth token, basic or kerberos (REST2 has no login form); got %q", c.Auth)
+	if err := c.CheckAPIAuth(); err != nil {
+		return nil, &config.KeyError{Key: "auth", Err: err}
 	}
 	hc, auth, err := rtTransport(c, m, log)
 	if err != nil {
@@ -134,7 +154,11 @@ func rtTransport(c config.RT, m *metrics.Metrics, log *slog.Logger) (*http.Clien
 		}
 		k, err := kerberos.New(kc, c.URL)
 		if err != nil {
-			return nil, nil, fmt.Errorf("rt kerberos: %w", err)
+			key := "auth"
+			if c.Kerberos != nil {
+				key = kerberosKey(err)
+			}
+			return nil, nil, &config.KeyError{Key: key, Err: err}
 		}
 		auth = k
 	default:

@@ -16,6 +16,7 @@ package daemon
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -29,7 +30,6 @@ import (
 
 	"github.com/rtbridge/rtbridge/bridge/config"
 	"github.com/rtbridge/rtbridge/bridge/executor"
-	"github.com/rtbridge/rtbridge/bridge/imapsource"
 	"github.com/rtbridge/rtbridge/bridge/mailflow"
 	"github.com/rtbridge/rtbridge/bridge/metrics"
 	"github.com/rtbridge/rtbridge/bridge/notify"
@@ -62,6 +62,7 @@ type daemon struct {
 	hooks  *webhook.Server
 	sd     *notify.Notifier
 	checks []*check
+	tls    *tls.Config // the HTTP server's; nil: plain HTTP
 
 	cfg     atomic.Pointer[config.Config]
 	rules   atomic.Pointer[rules.RuleSet]
@@ -73,24 +74,28 @@ func Run(ctx context.Context, o Options) error {
 	if o.LogOutput == nil {
 		o.LogOutput = os.Stderr
 	}
-	cfg, err := config.Load(o.ConfigPath)
+	cfg, err := LoadConfig(o.ConfigPath)
 	if err != nil {
 		return err
 	}
 	d := &daemon{path: o.ConfigPath, level: new(slog.LevelVar)}
 	d.log = NewLogger(o.LogOutput, cfg.Log, d.level)
 	d.sd = notify.New(d.log)
-	rs, err := CompileRules(cfg)
+	d.m = metrics.New()
+	// The parts are built, and every file they need read, before anything
+	// is created or connected: `rtbridge check` builds them the same way.
+	st := &storeRef{}
+	parts, err := Build(cfg, st, d.m, d.log)
 	if err != nil {
-		return fmt.Errorf("rules: %w", err)
+		return err
 	}
-	for _, w := range rs.Warnings() {
+	for _, w := range parts.Rules.Warnings() {
 		d.log.Warn("rules", "warning", w.String())
 	}
 	d.cfg.Store(cfg)
-	d.rules.Store(rs)
-	d.m = metrics.New()
+	d.rules.Store(parts.Rules)
 	d.m.ConfigLoaded(true, fileHash(o.ConfigPath), time.Now())
+	d.hooks, d.sources, d.tls = parts.Hooks, parts.Sources, parts.TLS
 
 	if err := os.MkdirAll(cfg.State.Dir, 0o700); err != nil {
 		return fmt.Errorf("state.dir: %w", err)
@@ -100,27 +105,12 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer d.st.Close()
-	rtc, err := NewRT(cfg.RT, d.m, d.log)
-	if err != nil {
-		return err
-	}
-	rtHTTP, err := RTHTTPClient(cfg.RT, d.m)
-	if err != nil {
-		return err
-	}
+	st.Store = d.st
 	// Each mailbox's mail policy (loops, automatic mail, …) wraps the rules;
 	// like the IMAP accounts themselves it takes effect at start.
-	accounts, err := cfg.IMAPSources()
-	if err != nil {
-		return err
-	}
-	policies, err := mailflow.Policies(accounts)
-	if err != nil {
-		return err
-	}
 	d.x, err = executor.New(executor.Options{
-		Store: d.st, RT: rtc, Parse: Parse,
-		Rules:            func() executor.RuleSet { return mailflow.Guard{Rules: d.rules.Load(), Policies: policies} },
+		Store: d.st, RT: parts.RT, Parse: Parse,
+		Rules:            func() executor.RuleSet { return mailflow.Guard{Rules: d.rules.Load(), Policies: parts.Policies} },
 		Finisher:         d.finisher,
 		Workers:          cfg.Executor.Workers,
 		IdempotencyField: cfg.RT.IdempotencyField,
@@ -133,14 +123,6 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	d.hooks, err = webhook.New(cfg.Webhooks, webhook.Options{Sink: d.st, Metrics: d.m, Logger: d.log,
-		Kinds: webhook.AlertKinds(), HMAC: webhook.HMAC, Limits: cfg.HTTP.Limits})
-	if err != nil {
-		return err
-	}
-	if d.sources, err = buildSources(cfg, d.st, d.log); err != nil {
-		return err
-	}
 	d.checks = []*check{
 		{name: "store", ttl: 5 * time.Second, fn: func(ctx context.Context) error {
 			return d.st.SetInfo(ctx, "heartbeat", time.Now().UTC().Format(time.RFC3339))
@@ -149,7 +131,7 @@ func Run(ctx context.Context, o Options) error {
 			if s := d.x.BreakerState(); s == executor.BreakerOpen {
 				return errors.New("circuit breaker open: RT calls are failing")
 			}
-			return probeRT(ctx, rtHTTP, cfg.RT.URL)
+			return probeRT(ctx, parts.RTHTTP, cfg.RT.URL)
 		}},
 		{name: "sources", ttl: time.Second, fn: d.sourcesHealth},
 	}
@@ -169,8 +151,9 @@ func (d *daemon) serve(ctx context.Context, o Options, ln net.Listener) error {
 	fatal := make(chan error, 2)
 	go func() {
 		var err error
-		if t := cfg.HTTP.TLS; t != nil {
-			err = srv.ServeTLS(ln, t.CertFile, t.KeyFile)
+		if d.tls != nil {
+			srv.TLSConfig = d.tls
+			err = srv.ServeTLS(ln, "", "")
 		} else {
 			err = srv.Serve(ln)
 		}
@@ -372,26 +355,9 @@ func (d *daemon) sourceStates() map[string]string {
 	return out
 }
 
-// buildSources builds the polling sources (one per IMAP folder) of the
-// config. Webhooks are not here: they live on the HTTP server. IMAP
-// accounts take effect at start; a reload checks but does not restart them.
-func buildSources(cfg *config.Config, cursors source.Cursors, log *slog.Logger) ([]source.Source, error) {
-	accounts, err := cfg.IMAPSources()
-	if err != nil {
-		return nil, err
-	}
-	var out []source.Source
-	for _, a := range accounts {
-		srcs, err := imapsource.NewAll(a, cursors, log)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range srcs {
-			out = append(out, s)
-		}
-	}
-	return out, nil
-}
+// storeRef lets the parts be built before the store is opened; nothing
+// uses it before Run sets Store.
+type storeRef struct{ *store.Store }
 
 func fileHash(path string) uint32 {
 	h := fnv.New32a()

@@ -25,9 +25,6 @@ func TestConfigExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cfg.IMAPSources(); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := CompileRules(cfg); err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,9 @@ import (
 	"github.com/rtbridge/rtbridge/bridge/config"
 )
 
-// reload loads and checks the whole config and rules, then swaps them in;
-// on any failure the old ones stay. Plans already stored keep their rules.
+// reload loads the config and builds every part from it as a start would
+// (Build), then swaps in the rules, webhooks and log level; on any failure
+// the old ones stay. Plans already stored keep their rules.
 // Sections that need a restart (rt, state, http, executor) are compared
 // and named in a warning.
 func (d *daemon) reload(ctx context.Context) bool {
@@ -22,17 +23,15 @@ func (d *daemon) reload(ctx context.Context) bool {
 		d.m.ConfigLoaded(false, 0, time.Now())
 		return false
 	}
-	cfg, err := config.Load(d.path)
+	cfg, err := LoadConfig(d.path)
 	if err != nil {
 		return fail("config", err)
 	}
-	rs, err := CompileRules(cfg)
+	parts, err := Build(cfg, d.st, d.m, d.log)
 	if err != nil {
-		return fail("rules", err)
+		return fail("build", err)
 	}
-	if _, err := cfg.IMAPSources(); err != nil {
-		return fail("imap", err)
-	}
+	rs := parts.Rules
 	// Last fallible step: it swaps the endpoints only when all build.
 	if err := d.hooks.Update(cfg.Webhooks); err != nil {
 		return fail("webhooks", err)
@@ -55,17 +54,11 @@ func restartNeeded(old, cur *config.Config) []string {
 	var out []string
 	for name, pair := range map[string][2]any{
 		"rt": {old.RT, cur.RT}, "state": {old.State, cur.State}, "http": {old.HTTP, cur.HTTP},
-		"executor": {old.Executor, cur.Executor}, "log.format": {old.Log.Format, cur.Log.Format},
+		"executor": {old.Executor, cur.Executor}, "log.format": {old.Log.Format, cur.Log.Format}, "imap": {old.IMAP, cur.IMAP},
 	} {
 		if !reflect.DeepEqual(pair[0], pair[1]) {
 			out = append(out, name)
 		}
-	}
-	// IMAP compared decoded: node positions move when other lines do.
-	oi, _ := old.IMAPSources()
-	ci, _ := cur.IMAPSources()
-	if !reflect.DeepEqual(oi, ci) {
-		out = append(out, "imap")
 	}
 	sort.Strings(out)
 	return out

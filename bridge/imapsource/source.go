@@ -13,12 +13,10 @@ package imapsource
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"sync"
 	"time"
 
@@ -93,6 +91,7 @@ func NewAll(cfg config.IMAP, cursors source.Cursors, log *slog.Logger) ([]*Sourc
 }
 
 // New returns the source for one folder. Its name is "<account>/<folder>".
+// cfg is as config.Load completed it (defaults applied, values checked).
 func New(cfg config.IMAP, folder string, cursors source.Cursors, log *slog.Logger) (*Source, error) {
 	if cursors == nil {
 		return nil, errors.New("imapsource: no cursor store")
@@ -109,24 +108,9 @@ func New(cfg config.IMAP, folder string, cursors source.Cursors, log *slog.Logge
 		tc.ServerName = cfg.ServerName
 	}
 	if cfg.CAFile != "" {
-		pem, err := os.ReadFile(cfg.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("imapsource: ca_file: %w", err)
+		if tc.RootCAs, err = config.LoadCertPool(cfg.CAFile); err != nil {
+			return nil, &config.KeyError{Key: "ca_file", Err: err}
 		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("imapsource: ca_file %s holds no PEM certificate", cfg.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = config.DefaultIMAPPoll
-	}
-	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = config.DefaultIMAPBatch
-	}
-	if cfg.MaxMessageBytes <= 0 {
-		cfg.MaxMessageBytes = config.DefaultIMAPMaxMessage
 	}
 	name := cfg.Name + "/" + folder
 	s := &Source{cfg: cfg, folder: folder, name: name, cursors: cursors, tls: tc,

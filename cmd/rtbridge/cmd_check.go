@@ -2,24 +2,25 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/rtbridge/rtbridge/bridge/config"
+	"github.com/rtbridge/rtbridge/bridge/daemon"
 	"github.com/rtbridge/rtbridge/rules"
-	"gopkg.in/yaml.v3"
 )
 
-// cmdCheck validates the whole config and compiles its rules, printing
-// every problem as FILE:LINE:COL: … Exit 0 only when there is no error.
+// cmdCheck loads the config and builds every part of the daemon from it,
+// as `run` does but connecting nowhere, printing every problem as
+// FILE:LINE:COL: … Exit 0 only when `run` would start.
 func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	file := fs.String("config", defaultConfig, "config file to check")
 	verbose := fs.Bool("v", false, "print a one-line summary of every rule")
+	asJSON := fs.Bool("json", false, "print the result as one JSON object on stdout")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -27,89 +28,99 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "rtbridge check: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	failed := false
-	// The rest of the config and the rules are checked independently, so
-	// one run reports the problems of both.
-	if _, err := config.Load(*file); err != nil {
-		failed = true
-		printErrors(stderr, err)
-	}
-	src, err := rulesSource(*file)
-	if err != nil {
-		fmt.Fprintf(stderr, "rtbridge check: %v\n", err)
-		return 1
-	}
-	rs, err := rules.Compile(src)
-	if err != nil {
-		failed = true
-		printErrors(stderr, err)
-	}
-	if rs != nil {
-		for _, w := range rs.Warnings() {
-			fmt.Fprintln(stderr, w.String())
+	cfg, parts, err := daemon.Check(*file)
+	r := checkReport{File: *file, OK: err == nil, Errors: problemsOf(err), Warnings: []checkProblem{}, Sources: []string{}}
+	if parts != nil {
+		r.Rules = parts.Rules.Len()
+		for _, w := range parts.Rules.Warnings() {
+			r.Warnings = append(r.Warnings, ruleProblem(w))
 		}
 		if *verbose {
-			for _, s := range rs.Summaries() {
-				fmt.Fprintf(stdout, "%s:%s\n", *file, s)
-			}
+			r.Summaries = parts.Rules.Summaries()
 		}
 	}
-	if failed {
+	if cfg != nil {
+		r.Sources = cfg.SourceNames()
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(r)
+	} else {
+		r.print(stdout, stderr)
+	}
+	if !r.OK {
 		return 1
 	}
-	n := 0
-	if rs != nil {
-		n = rs.Len()
-	}
-	fmt.Fprintf(stdout, "%s: ok (%d rules)\n", *file, n)
 	return 0
 }
 
-// printErrors prints each error of a joined error or a CompileError on its
-// own line.
-func printErrors(w io.Writer, err error) {
-	var ce *rules.CompileError
-	if errors.As(err, &ce) {
-		for _, p := range ce.Problems {
-			fmt.Fprintln(w, p.String())
-		}
-		return
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range j.Unwrap() {
-			printErrors(w, e)
-		}
-		return
-	}
-	fmt.Fprintln(w, err)
+// checkReport is what check found; --json prints it as is.
+type checkReport struct {
+	File      string         `json:"file"`
+	OK        bool           `json:"ok"`
+	Rules     int            `json:"rules"`
+	Sources   []string       `json:"sources"`
+	Errors    []checkProblem `json:"errors"`
+	Warnings  []checkProblem `json:"warnings"`
+	Summaries []string       `json:"summaries,omitempty"` // -v: FILE-relative "LINE:COL: rule …"
 }
 
-// rulesSource reads the rules and templates sections of the config file.
-// It does not need the rest of the file to be valid, so `rtbridge test`
-// works on a laptop where the RT secrets are not readable.
-func rulesSource(file string) (rules.Source, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return rules.Source{}, fmt.Errorf("read config: %w", err)
+// checkProblem is one error or warning, positioned in the config file.
+type checkProblem struct {
+	File    string `json:"file"`
+	Line    int    `json:"line,omitempty"`
+	Col     int    `json:"col,omitempty"`
+	Key     string `json:"key,omitempty"`  // config key path, e.g. imap[0].tls
+	Rule    string `json:"rule,omitempty"` // rule name
+	Message string `json:"message"`
+	Text    string `json:"text"` // the line the text output prints
+}
+
+func (r checkReport) print(stdout, stderr io.Writer) {
+	for _, p := range r.Errors {
+		fmt.Fprintln(stderr, p.Text)
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return rules.Source{}, fmt.Errorf("%s: %w", file, err)
+	for _, p := range r.Warnings {
+		fmt.Fprintln(stderr, p.Text)
 	}
-	src := rules.Source{File: file}
-	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		return src, nil
+	for _, s := range r.Summaries {
+		fmt.Fprintf(stdout, "%s:%s\n", r.File, s)
 	}
-	top := doc.Content[0]
-	for i := 0; i+1 < len(top.Content); i += 2 {
-		switch top.Content[i].Value {
-		case "rules":
-			src.Rules = top.Content[i+1]
-		case "templates":
-			src.Templates = top.Content[i+1]
-		case "no_match":
-			src.NoMatch = top.Content[i+1]
+	if r.OK {
+		fmt.Fprintf(stdout, "%s: ok (%d rules)\n", r.File, r.Rules)
+	}
+}
+
+// problemsOf flattens a joined error of *config.Error and
+// *rules.CompileError into one problem each.
+func problemsOf(err error) []checkProblem {
+	out := []checkProblem{}
+	switch e := err.(type) {
+	case nil:
+	case *rules.CompileError:
+		for _, p := range e.Problems {
+			out = append(out, ruleProblem(p))
 		}
+	case *config.Error:
+		out = append(out, checkProblem{File: e.File, Line: e.Line, Col: e.Col, Key: e.Path, Message: e.Msg, Text: e.Error()})
+	case interface{ Unwrap() []error }:
+		for _, e := range e.Unwrap() {
+			out = append(out, problemsOf(e)...)
+		}
+	default:
+		out = append(out, checkProblem{Message: err.Error(), Text: err.Error()})
 	}
-	return src, nil
+	return out
+}
+
+func ruleProblem(p rules.Problem) checkProblem {
+	return checkProblem{File: p.File, Line: p.Line, Col: p.Col, Rule: p.Rule, Message: p.Msg, Text: p.String()}
+}
+
+// printErrors prints each problem of err on its own line.
+func printErrors(w io.Writer, err error) {
+	for _, p := range problemsOf(err) {
+		fmt.Fprintln(w, p.Text)
+	}
 }

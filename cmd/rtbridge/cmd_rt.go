@@ -235,18 +235,18 @@ func (o *rtOptions) rtConfig(stderr io.Writer) (config.RT, *slog.Logger, error) 
 	override(&pwFile, "RTBRIDGE_RT_PASSWORD_FILE", o.passwordFile)
 	override(&tokFile, "RTBRIDGE_RT_TOKEN_FILE", o.tokenFile)
 	if pwFile != "" {
-		s, err := readSecretFile(pwFile)
+		s, err := config.ReadSecretFile(pwFile)
 		if err != nil {
 			return c, nil, fmt.Errorf("password file: %w", err)
 		}
-		c.Password = config.Secret(s)
+		c.Password = s
 	}
 	if tokFile != "" {
-		s, err := readSecretFile(tokFile)
+		s, err := config.ReadSecretFile(tokFile)
 		if err != nil {
 			return c, nil, fmt.Errorf("token file: %w", err)
 		}
-		c.Token = config.Secret(s)
+		c.Token = s
 	}
 	if c.URL == "" {
 		return c, nil, errors.New("no RT URL: give --url, RTBRIDGE_RT_URL or --config (" + defaultConfig + " is used when it exists)")
@@ -299,18 +299,6 @@ func (o *rtOptions) rtConfig(stderr io.Writer) (config.RT, *slog.Logger, error) 
 		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return c, log, nil
-}
-
-func readSecretFile(path string) (string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
-	s := strings.TrimRight(string(b), "\r\n")
-	if s == "" {
-		return "", fmt.Errorf("%s is empty", path)
-	}
-	return s, nil
 }
 
 func keyValues(items []string) (url.Values, error) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rtbridge/rtbridge/bridge/alerts"
 	"github.com/rtbridge/rtbridge/bridge/config"
+	"github.com/rtbridge/rtbridge/bridge/daemon"
 	"github.com/rtbridge/rtbridge/bridge/event"
 	"github.com/rtbridge/rtbridge/bridge/mailflow"
 	"github.com/rtbridge/rtbridge/bridge/mailparse"
@@ -40,19 +41,9 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	src, err := rulesSource(*file)
-	if err != nil {
-		fmt.Fprintf(stderr, "rtbridge test: %v\n", err)
-		return 1
-	}
-	rs, err := rules.Compile(src)
+	planner, err := mailGuard(*file)
 	if err != nil {
 		printErrors(stderr, err)
-		return 1
-	}
-	planner, err := mailGuard(*file, rs)
-	if err != nil {
-		fmt.Fprintf(stderr, "rtbridge test: %v\n", err)
 		return 1
 	}
 	code := 0
@@ -88,23 +79,21 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// mailGuard wraps the rules with the mailboxes' policies (loop protection,
-// built-in RT replies, requestor and Cc defaults), as the daemon does, so a
-// mail tested with --source ACCOUNT/FOLDER gets the daemon's exact plan. The
-// config is read without its secrets; a file that is only rules has no
-// mailboxes and the rules are used as they are.
-func mailGuard(file string, rs *rules.RuleSet) (mailflow.Guard, error) {
-	guard := mailflow.Guard{Rules: rs}
+// mailGuard compiles the rules as the daemon does and wraps them with the
+// mailboxes' policies (loop protection, built-in RT replies, requestor and
+// Cc defaults), so a mail tested with --source ACCOUNT/FOLDER gets the
+// daemon's exact plan. The config is loaded without its secrets.
+func mailGuard(file string) (mailflow.Guard, error) {
 	cfg, err := config.LoadForOps(file)
 	if err != nil {
-		return guard, err
+		return mailflow.Guard{}, err
 	}
-	accounts, err := cfg.IMAPSources()
+	rs, err := daemon.CompileRules(cfg)
 	if err != nil {
-		return guard, err
+		return mailflow.Guard{}, err
 	}
-	guard.Policies, err = mailflow.Policies(accounts)
-	return guard, err
+	policies, err := mailflow.Policies(cfg.IMAP)
+	return mailflow.Guard{Rules: rs, Policies: policies}, err
 }
 
 // emptyLedger knows no key: `rtbridge test` shows what a first event does.
