@@ -35,6 +35,7 @@ webhooks:
       hmac:
         style: grafana
         header: X-Grafana-Alerting-Signature
+        timestamp_header: X-Grafana-Alerting-Signature-Timestamp
         secret_file: hmac-secret
 imap:
   - name: support
@@ -71,7 +72,7 @@ var checkCases = []struct {
 	{"imap missing password_file", "password_file: imap.pass", "password_file: nope.pass", "nope.pass", "imap[0].password_file: open "},
 	{"imap missing ca_file", "    disposition: seen", "    disposition: seen\n    ca_file: nope-ca.pem", "nope-ca.pem", "imap[0].ca_file: open "},
 	{"hmac style nonsense", "style: grafana", "style: nonsense", "nonsense", "webhooks[0].auth.hmac.style: must be github or grafana"},
-	{"hmac github with timestamp", "style: grafana", "style: github\n        timestamp_header: X-Ts", "X-Ts", "webhooks[0].auth.hmac.timestamp_header: the github style signs no timestamp"},
+	{"hmac github with timestamp", "style: grafana", "style: github", "X-Grafana-Alerting-Signature-Timestamp", "webhooks[0].auth.hmac.timestamp_header: the github style signs no timestamp"},
 	{"rest2 with cookie auth", "  auth: token\n  token_file: rt-token", "  api: rest2\n  auth: cookie\n  user: u\n  password: p", "cookie", "rt.auth: rt.api rest2 needs rt.auth token, basic or kerberos"},
 	{"missing rt ca_file", "  token_file: rt-token", "  token_file: rt-token\n  ca_file: nope-ca.pem", "nope-ca.pem", "rt.ca_file: open "},
 	{"missing http tls cert", "  listen: 127.0.0.1:0", "  listen: 127.0.0.1:0\n  tls: { cert_file: nope-cert.pem, key_file: key.pem }", "nope-cert.pem", "http.tls.cert_file: open "},
@@ -240,7 +241,7 @@ func TestCheckJSON(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 		t.Fatalf("%v in %s", err, out.String())
 	}
-	if r.OK || len(r.Errors) != 1 || r.Errors[0].Key != "imap[0].tls" || r.Errors[0].Line != 21 || r.Errors[0].Col != 10 || errb.Len() != 0 {
+	if r.OK || len(r.Errors) != 1 || r.Errors[0].Key != "imap[0].tls" || r.Errors[0].Line != 22 || r.Errors[0].Col != 10 || errb.Len() != 0 {
 		t.Errorf("report %+v, stderr %q", r, errb.String())
 	}
 	path = writeCheckConfig(t, checkBase)
