@@ -30,13 +30,16 @@ type IMAP struct {
 	TLS     string `yaml:"tls"`     // implicit (default), starttls, none
 	// AllowPlaintext must be set for tls: none, so credentials never cross
 	// the network in clear by accident.
-	AllowPlaintext bool     `yaml:"allow_plaintext"`
-	CAFile         string   `yaml:"ca_file"`
-	ServerName     string   `yaml:"server_name"` // TLS name to verify; default the host of address
-	Username       string   `yaml:"username"`
-	Password       Secret   `yaml:"password"`
-	PasswordFile   string   `yaml:"password_file"`
-	Folders        []string `yaml:"folders"` // default [INBOX]
+	AllowPlaintext bool   `yaml:"allow_plaintext"`
+	CAFile         string `yaml:"ca_file"`
+	ServerName     string `yaml:"server_name"` // TLS name to verify; default the host of address
+	Username       string `yaml:"username"`
+	Password       Secret `yaml:"password"`
+	PasswordFile   string `yaml:"password_file"`
+	// Auth: password (default) or oauth2 (tokens from the oauth2 block).
+	Auth    string   `yaml:"auth"`
+	OAuth2  *OAuth2  `yaml:"oauth2"`
+	Folders []string `yaml:"folders"` // default [INBOX]
 	// Idle uses IMAP IDLE when the server offers it (default true); the poll
 	// interval still applies as a safety net.
 	Idle         *bool         `yaml:"idle"`
@@ -188,9 +191,7 @@ func (d *decoder) completeIMAP(c *Config, m *IMAP, p string) {
 	default:
 		d.errorf(d.at(p+".tls"), p+".tls", "must be implicit, starttls or none; got %q", m.TLS)
 	}
-	if m.Username == "" || m.Password == "" {
-		d.errorf(d.at(p), p, "needs username and password (or password_file)")
-	}
+	d.completeAuth(c, m, p)
 	for j, f := range m.Folders {
 		if strings.TrimSpace(f) == "" {
 			d.errorf(d.at(fmt.Sprintf("%s.folders[%d]", p, j)), p+".folders", "empty folder name")
