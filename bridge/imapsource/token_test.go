@@ -1,0 +1,140 @@
+package imapsource
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rtbridge/rtbridge/bridge/config"
+)
+
+// localSigner signs with a throwaway key: for tests of the token side
+// alone, which need no IMAP server.
+func localSigner(t *testing.T) *jwtSigner {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &jwtSigner{key: k, kid: "k", issuer: "https://idp.example.test", azp: "a", claim: "email", scope: "imap"}
+}
+
+func refreshConfig(t *testing.T, e *tokenEndpoint, rt string) config.OAuth2 {
+	file := filepath.Join(t.TempDir(), "refresh.token")
+	if err := os.WriteFile(file, []byte(rt+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(file, old, old)
+	return config.OAuth2{TokenURL: e.URL, ClientID: e.clientID, ClientSecret: config.Secret(e.secret),
+		Grant: config.GrantRefreshToken, RefreshToken: config.Secret(rt), RefreshTokenFile: file, Scopes: []string{"imap"}}
+}
+
+func TestRotatedRefreshTokenSurvivesRestart(t *testing.T) {
+	e := newTokenEndpoint(t, localSigner(t), "box@example.org")
+	e.set(func(e *tokenEndpoint) { e.rotate = true })
+	rt1 := e.newRefreshToken()
+	cfg := refreshConfig(t, e, rt1)
+	st := openStore(t)
+	var logs logBuffer
+	ctx := context.Background()
+
+	if _, _, err := newTokens(cfg, "acct", st, logs.logger()).Token(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	infos, err := st.Infos(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt2 := infos["oauth2_refresh_token/acct"].Value
+	if rt2 == "" || rt2 == rt1 {
+		t.Fatalf("rotated refresh token not stored: %q", rt2)
+	}
+	if b, _ := os.ReadFile(cfg.RefreshTokenFile); strings.TrimSpace(string(b)) != rt1 {
+		t.Fatalf("refresh_token_file was changed: %q", b)
+	}
+
+	// A restart: the config still has rt1, which the endpoint voided.
+	if _, _, err := newTokens(cfg, "acct", st, logs.logger()).Token(ctx, false); err != nil {
+		t.Fatalf("after restart: %v", err)
+	}
+	if p := e.presentedTokens(); len(p) != 2 || p[0] != rt1 || p[1] != rt2 {
+		t.Fatalf("refresh tokens presented: %q, want rt1 then the stored rt2", p)
+	}
+
+	// A new file (a new consent) is newer than the stored token: it wins.
+	rtNew := e.newRefreshToken()
+	if err := os.WriteFile(cfg.RefreshTokenFile, []byte(rtNew+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.RefreshToken = config.Secret(rtNew)
+	if _, _, err := newTokens(cfg, "acct", st, logs.logger()).Token(ctx, false); err != nil {
+		t.Fatalf("with a newer file: %v", err)
+	}
+	if p := e.presentedTokens(); p[len(p)-1] != rtNew {
+		t.Fatalf("presented %q last, want the file's new token", p[len(p)-1])
+	}
+	assertNoSecrets(t, e.secrets(), map[string]string{"log": logs.String()})
+}
+
+func TestTokenRefreshedBeforeExpiry(t *testing.T) {
+	e := newTokenEndpoint(t, localSigner(t), "box@example.org")
+	e.set(func(e *tokenEndpoint) { e.lifetime = 100 * time.Second })
+	cfg := config.OAuth2{TokenURL: e.URL, ClientID: e.clientID, ClientSecret: config.Secret(e.secret), Grant: config.GrantClientCredentials}
+	tk := newTokens(cfg, "acct", nil, nil)
+	tk.log = testLogger(t)
+	start := time.Now()
+	tk.now = func() time.Time { return start }
+	ctx := context.Background()
+	a1, until, err := tk.Token(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A fifth of the lifetime before expiry the token is used up.
+	if d := until.Sub(start); d < 75*time.Second || d > 85*time.Second {
+		t.Fatalf("fresh for %s, want about 80s of 100s", d)
+	}
+	tk.now = func() time.Time { return start.Add(70 * time.Second) }
+	if a, _, _ := tk.Token(ctx, false); a != a1 || e.count() != 1 {
+		t.Fatalf("token fetched again while fresh (%d requests)", e.count())
+	}
+	tk.now = func() time.Time { return start.Add(81 * time.Second) }
+	if a, _, _ := tk.Token(ctx, false); a == a1 || e.count() != 2 {
+		t.Fatalf("token not renewed near expiry (%d requests)", e.count())
+	}
+	if _, _, _ = tk.Token(ctx, true); e.count() != 3 {
+		t.Fatalf("force did not fetch (%d requests)", e.count())
+	}
+	if s := tk.Status(); !s.OK || s.Refreshes != 3 || s.LastError != "" {
+		t.Fatalf("status %+v", s)
+	}
+}
+
+func TestTokenErrorsAreClean(t *testing.T) {
+	e := newTokenEndpoint(t, localSigner(t), "box@example.org")
+	cfg := config.OAuth2{TokenURL: e.URL, ClientID: e.clientID, ClientSecret: "wrong-secret-xyzzy", Grant: config.GrantClientCredentials}
+	var logs logBuffer
+	tk := newTokens(cfg, "acct", nil, logs.logger())
+	_, _, err := tk.Token(context.Background(), false)
+	var te *TokenError
+	if !errors.Is(err, ErrToken) || !errors.As(err, &te) || te.Code != "invalid_client" || te.Status != 401 {
+		t.Fatalf("err = %v, want an invalid_client TokenError", err)
+	}
+	if s := tk.Status(); s.OK || s.Failures != 1 || !strings.Contains(s.LastError, "invalid_client") {
+		t.Fatalf("status %+v", s)
+	}
+	assertNoSecrets(t, append(e.secrets(), "wrong-secret-xyzzy"), map[string]string{"error": err.Error(), "log": logs.String(), "status": tk.Status().LastError})
+
+	// Revoked refresh token.
+	cfg = refreshConfig(t, e, "rt-never-issued-xyzzy")
+	_, _, err = newTokens(cfg, "acct", nil, logs.logger()).Token(context.Background(), false)
+	if !errors.As(err, &te) || te.Code != "invalid_grant" || strings.Contains(err.Error(), "xyzzy") {
+		t.Fatalf("err = %v, want invalid_grant without the token", err)
+	}
+	t.Logf("errors read: %v", err)
+}

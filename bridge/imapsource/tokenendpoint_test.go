@@ -1,0 +1,233 @@
+package imapsource
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// jwtSigner mints the RS256 JWTs the test Dovecot validates locally.
+type jwtSigner struct {
+	key                     *rsa.PrivateKey
+	kid, issuer, azp, claim string
+	scope                   string
+}
+
+func newSigner(t *testing.T, env map[string]string) *jwtSigner {
+	t.Helper()
+	b, err := os.ReadFile(env["OAUTH_RS256_PRIVATE_KEY"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		t.Fatalf("%s holds no PEM", env["OAUTH_RS256_PRIVATE_KEY"])
+	}
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &jwtSigner{key: k.(*rsa.PrivateKey), kid: env["OAUTH_KID"], issuer: env["OAUTH_ISSUER"],
+		azp: env["OAUTH_AZP"], claim: env["OAUTH_USERNAME_CLAIM"], scope: env["OAUTH_REQUIRED_SCOPE"]}
+}
+
+// mint signs a token for user valid from now until exp. Claims stay flat
+// (no arrays, no null): Dovecot 2.3's JWT parser can crash on them.
+func (s *jwtSigner) mint(user string, exp time.Time) string {
+	enc := func(v any) string { b, _ := json.Marshal(v); return base64.RawURLEncoding.EncodeToString(b) }
+	now := time.Now()
+	claims := map[string]any{"iss": s.issuer, "sub": "test-" + user, s.claim: user, "azp": s.azp,
+		"scope": s.scope, "iat": now.Unix() - 1, "exp": exp.Unix(), "jti": randHex(8)}
+	si := enc(map[string]string{"alg": "RS256", "typ": "JWT", "kid": s.kid}) + "." + enc(claims)
+	h := sha256.Sum256([]byte(si))
+	sig, err := rsa.SignPKCS1v15(nil, s.key, crypto.SHA256, h[:])
+	if err != nil {
+		panic(err)
+	}
+	return si + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// tokenEndpoint is an OAuth2 token endpoint (RFC 6749) on loopback that
+// issues JWTs for one user and counts its requests.
+type tokenEndpoint struct {
+	*httptest.Server
+	clientID, secret, user string
+	signer                 *jwtSigner
+
+	mu        sync.Mutex
+	lifetime  time.Duration // of issued tokens (default 1h)
+	claimed   time.Duration // expires_in sent, when not the lifetime
+	rotate    bool          // issue a new refresh token on every refresh (and void the old one)
+	refresh   map[string]bool
+	issued    []string // every access and refresh token handed out
+	presented []string // refresh tokens clients presented
+	requests  int
+	grants    map[string]int
+}
+
+func newTokenEndpoint(t *testing.T, signer *jwtSigner, user string) *tokenEndpoint {
+	e := &tokenEndpoint{clientID: "imap-poller-test", secret: "cs-" + randHex(12), user: user, signer: signer,
+		lifetime: time.Hour, refresh: map[string]bool{}, grants: map[string]int{}}
+	e.Server = httptest.NewServer(http.HandlerFunc(e.serve))
+	t.Cleanup(e.Close)
+	return e
+}
+
+// newRefreshToken registers and returns a valid refresh token.
+func (e *tokenEndpoint) newRefreshToken() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	rt := "rt-" + randHex(16)
+	e.refresh[rt] = true
+	e.issued = append(e.issued, rt)
+	return rt
+}
+
+func (e *tokenEndpoint) revokeAll() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	clear(e.refresh)
+}
+
+func (e *tokenEndpoint) set(f func(e *tokenEndpoint)) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	f(e)
+}
+
+func (e *tokenEndpoint) presentedTokens() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.presented...)
+}
+
+func (e *tokenEndpoint) count() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.requests
+}
+
+// secrets lists everything that must never show in logs, errors or status.
+func (e *tokenEndpoint) secrets() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string{e.secret}, e.issued...)
+}
+
+func (e *tokenEndpoint) fail(w http.ResponseWriter, code int, errCode, desc string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(map[string]string{"error": errCode, "error_description": desc})
+}
+
+func (e *tokenEndpoint) serve(w http.ResponseWriter, r *http.Request) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.requests++
+	if r.Method != http.MethodPost || r.ParseForm() != nil {
+		e.fail(w, 400, "invalid_request", "POST a form")
+		return
+	}
+	f := r.PostForm
+	if f.Get("client_id") != e.clientID || f.Get("client_secret") != e.secret {
+		e.fail(w, 401, "invalid_client", "AADSTS7000215: Invalid client secret provided.")
+		return
+	}
+	e.grants[f.Get("grant_type")]++
+	resp := map[string]any{"token_type": "Bearer"}
+	switch f.Get("grant_type") {
+	case "client_credentials":
+	case "refresh_token":
+		rt := f.Get("refresh_token")
+		e.presented = append(e.presented, rt)
+		if !e.refresh[rt] {
+			e.fail(w, 400, "invalid_grant", "Token has been expired or revoked.")
+			return
+		}
+		if e.rotate {
+			delete(e.refresh, rt)
+			nrt := "rt-" + randHex(16)
+			e.refresh[nrt] = true
+			e.issued = append(e.issued, nrt)
+			resp["refresh_token"] = nrt
+		}
+	default:
+		e.fail(w, 400, "unsupported_grant_type", "")
+		return
+	}
+	at := e.signer.mint(e.user, time.Now().Add(e.lifetime))
+	e.issued = append(e.issued, at)
+	resp["access_token"] = at
+	resp["expires_in"] = int(e.lifetime.Seconds())
+	if e.claimed != 0 {
+		resp["expires_in"] = int(e.claimed.Seconds())
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(resp)
+}
+
+// logBuffer captures a source's slog output (debug and up) for leak checks.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func (l *logBuffer) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// assertNoSecrets fails when any secret shows in any of the texts.
+func assertNoSecrets(t *testing.T, secrets []string, texts map[string]string) {
+	t.Helper()
+	for name, text := range texts {
+		for _, s := range secrets {
+			if s == "" {
+				continue
+			}
+			// A JWT's signature part alone would be a leak too.
+			probe := s
+			if i := strings.LastIndexByte(s, '.'); i > 0 {
+				probe = s[i+1:]
+			}
+			if strings.Contains(text, probe) {
+				t.Errorf("a secret (%s…) shows in %s", s[:min(6, len(s))], name)
+			}
+		}
+	}
+}
+
+func (e *tokenEndpoint) String() string { return fmt.Sprintf("token endpoint %s", e.URL) }
