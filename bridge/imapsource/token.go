@@ -122,14 +122,32 @@ func (t *tokens) Token(ctx context.Context, force bool) (access string, until ti
 		err = fmt.Errorf("%w: the answer holds no access token", ErrToken)
 	}
 	if err != nil {
+		err = fmt.Errorf("oauth2 token for %s: %w%s", t.account, err, t.hint(err))
 		t.st.OK, t.st.Failures = false, t.st.Failures+1
 		t.st.LastError, t.st.LastErrorAt = err.Error(), now
-		return "", time.Time{}, fmt.Errorf("oauth2 token for %s: %w", t.account, err)
+		return "", time.Time{}, err
 	}
 	t.tok, t.obtained = tok, now
 	t.st.OK, t.st.Refreshes, t.st.LastRefresh, t.st.Expiry = true, t.st.Refreshes+1, now, tok.Expiry
 	t.log.Info("oauth2 access token obtained", "grant", t.cfg.Grant, "expires", tok.Expiry.Format(time.RFC3339))
 	return tok.AccessToken, t.freshUntil(), nil
+}
+
+// hint says what to do about the usual refusals.
+func (t *tokens) hint(err error) string {
+	var te *TokenError
+	if !errors.As(err, &te) {
+		return ""
+	}
+	switch {
+	case te.Code == "invalid_client":
+		return " (check client_id and the client secret; a secret that expired must be replaced)"
+	case te.Code == "invalid_grant" && t.cfg.Grant == config.GrantRefreshToken:
+		return " (the refresh token is expired or revoked: get a new one, put it in refresh_token_file and restart)"
+	case te.Code == "invalid_scope":
+		return " (check scopes)"
+	}
+	return ""
 }
 
 // Status returns a snapshot.
