@@ -69,6 +69,7 @@ func TestRotatedRefreshTokenSurvivesRestart(t *testing.T) {
 
 	// A new file (a new consent) is newer than the stored token: it wins.
 	rtNew := e.newRefreshToken()
+	time.Sleep(50 * time.Millisecond) // file times come from a coarse clock
 	if err := os.WriteFile(cfg.RefreshTokenFile, []byte(rtNew+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
