@@ -90,16 +90,58 @@ var oauth2Presets = map[string]oauth2Preset{
 	},
 }
 
-// completeAuth checks the account's auth key and, for oauth2, completes and
-// checks its oauth2 block (presets, defaults, secret files).
+// completeAuth completes and checks the account's auth key and, for
+// oauth2, its oauth2 block. It is the three steps below in order: a loader
+// that defaults, resolves and checks in separate passes calls them there.
 func (d *decoder) completeAuth(c *Config, m *IMAP, p string) {
+	m.applyAuthDefaults()
+	d.resolveAuth(c, m, p)
+	d.checkAuth(m, p)
+}
+
+// applyAuthDefaults sets auth (password) and, for oauth2, what the
+// provider preset fills in: grant, token_url, scopes.
+func (m *IMAP) applyAuthDefaults() {
 	setDefault(&m.Auth, AuthPassword)
+	o := m.OAuth2
+	if m.Auth != AuthOAuth2 || o == nil {
+		return
+	}
+	setDefault(&o.Mechanism, MechAuto)
+	preset, ok := oauth2Presets[o.Provider]
+	if !ok {
+		return
+	}
+	setDefault(&o.Grant, preset.grant)
+	if o.TokenURL == "" && (o.Tenant != "" || o.Provider == "google") {
+		o.TokenURL = preset.tokenURL(o.Tenant)
+	}
+	if len(o.Scopes) == 0 {
+		o.Scopes = preset.scopes[o.Grant]
+	}
+}
+
+// resolveAuth reads the oauth2 block's secret files.
+func (d *decoder) resolveAuth(c *Config, m *IMAP, p string) {
+	o := m.OAuth2
+	if m.Auth != AuthOAuth2 || o == nil {
+		return
+	}
+	p += ".oauth2"
+	d.secret(c, &o.ClientSecret, &o.ClientSecretFile, p, "client_secret")
+	if o.Grant == GrantRefreshToken {
+		d.secret(c, &o.RefreshToken, &o.RefreshTokenFile, p, "refresh_token")
+	}
+}
+
+// checkAuth checks the account's credentials for its auth.
+func (d *decoder) checkAuth(m *IMAP, p string) {
 	switch m.Auth {
 	case AuthPassword:
 		if m.OAuth2 != nil {
 			d.errorf(d.at(p+".oauth2"), p+".oauth2", "only used with auth: oauth2")
 		}
-		if m.Username == "" || m.Password == "" {
+		if m.Username == "" || (m.Password == "" && !d.skipSecrets) {
 			d.errorf(d.at(p), p, "needs username and password (or password_file)")
 		}
 		return
@@ -118,18 +160,12 @@ func (d *decoder) completeAuth(c *Config, m *IMAP, p string) {
 		d.errorf(d.at(p+".auth"), p+".auth", "oauth2 needs an oauth2: block (token_url or provider, client_id, …)")
 		return
 	}
-	d.completeOAuth2(c, m.OAuth2, p+".oauth2")
+	d.checkOAuth2(m.OAuth2, p+".oauth2")
 }
 
-func (d *decoder) completeOAuth2(c *Config, o *OAuth2, p string) {
-	setDefault(&o.Mechanism, MechAuto)
-	preset, known := oauth2Presets[o.Provider]
-	switch {
-	case o.Provider == "":
-	case !known:
+func (d *decoder) checkOAuth2(o *OAuth2, p string) {
+	if _, known := oauth2Presets[o.Provider]; o.Provider != "" && !known {
 		d.errorf(d.at(p+".provider"), p+".provider", "must be microsoft365 or google; got %q", o.Provider)
-	default:
-		setDefault(&o.Grant, preset.grant)
 	}
 	if o.Provider == "microsoft365" && o.Tenant == "" {
 		d.errorf(d.at(p+".tenant"), p+".tenant", "required with provider microsoft365 (the tenant id or domain, e.g. example.onmicrosoft.com)")
@@ -144,20 +180,13 @@ func (d *decoder) completeOAuth2(c *Config, o *OAuth2, p string) {
 	default:
 		d.errorf(d.at(p+".grant"), p+".grant", "must be client_credentials or refresh_token; got %q", o.Grant)
 	}
-	if known {
-		if o.TokenURL == "" && (o.Tenant != "" || o.Provider == "google") {
-			o.TokenURL = preset.tokenURL(o.Tenant)
-		}
-		if len(o.Scopes) == 0 {
-			o.Scopes = preset.scopes[o.Grant]
-		}
-		if o.Provider == "google" && o.Grant == GrantClientCredentials {
-			d.errorf(d.at(p+".grant"), p+".grant", "Google does not give IMAP access for client_credentials; use refresh_token")
-		}
+	if o.Provider == "google" && o.Grant == GrantClientCredentials {
+		d.errorf(d.at(p+".grant"), p+".grant", "Google does not give IMAP access for client_credentials; use refresh_token")
 	}
-	if o.TokenURL == "" && o.Provider == "" {
+	switch {
+	case o.TokenURL == "" && o.Provider == "":
 		d.errorf(d.at(p+".token_url"), p+".token_url", "required (or provider: microsoft365 / google)")
-	} else if o.TokenURL != "" {
+	case o.TokenURL != "":
 		if msg := checkTokenURL(o.TokenURL); msg != "" {
 			d.errorf(d.at(p+".token_url"), p+".token_url", "%s; got %q", msg, o.TokenURL)
 		}
@@ -165,16 +194,13 @@ func (d *decoder) completeOAuth2(c *Config, o *OAuth2, p string) {
 	if o.ClientID == "" {
 		d.errorf(d.at(p+".client_id"), p+".client_id", "required")
 	}
-	d.secret(c, &o.ClientSecret, &o.ClientSecretFile, p, "client_secret")
-	if o.Grant == GrantClientCredentials && o.ClientSecret == "" && !d.skipSecrets {
+	if o.Grant == GrantClientCredentials && o.ClientSecret == "" && o.ClientSecretFile == "" {
 		d.errorf(d.at(p), p, "client_credentials needs client_secret or client_secret_file")
 	}
 	switch {
 	case o.Grant == GrantRefreshToken && o.RefreshTokenFile == "":
 		d.errorf(d.at(p), p, "refresh_token needs refresh_token_file")
-	case o.Grant == GrantRefreshToken:
-		d.secret(c, &o.RefreshToken, &o.RefreshTokenFile, p, "refresh_token")
-	case o.RefreshTokenFile != "":
+	case o.Grant != GrantRefreshToken && o.RefreshTokenFile != "":
 		d.errorf(d.at(p+".refresh_token_file"), p+".refresh_token_file", "only used with grant: refresh_token")
 	}
 	for j, s := range o.Scopes {
