@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -86,5 +87,6 @@ func pickMechanism(want string, caps imap.CapSet) (string, error) {
 			offered = append(offered, s)
 		}
 	}
+	slices.Sort(offered)
 	return "", fmt.Errorf("%w (it offers: %s)", errNoMechanism, strings.Join(offered, " "))
 }

@@ -124,6 +124,11 @@ func (s *Source) session(ctx context.Context, sink source.Sink) error {
 			return err
 		}
 		if err := s.wait(ctx, c, wake, until); err != nil {
+			if errors.Is(err, errRelogin) {
+				stop := s.guard(ctx, c, commandTimeout)
+				c.Logout().Wait() // a clean end; the next session logs in anew
+				stop()
+			}
 			return err
 		}
 	}
