@@ -218,6 +218,15 @@ func (s *Source) Run(ctx context.Context, sink source.Sink) error {
 		if errors.Is(err, errRelogin) {
 			s.log.Info("oauth2 token near expiry; logging in again with a new one")
 			s.update(func(st *Status) { st.Connected, st.Idling = false, false })
+			if time.Since(start) < time.Second {
+				// Tokens that last a few seconds only: no tighter loop
+				// against the token endpoint and the server.
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(time.Second):
+				}
+			}
 			continue
 		}
 		if err == nil {
