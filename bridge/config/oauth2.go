@@ -35,7 +35,7 @@ type OAuth2 struct {
 	Grant string `yaml:"grant"`
 	// RefreshTokenFile holds the refresh token for grant refresh_token. A
 	// token the provider rotates is kept in the state store, never written
-	// here; the file wins again once it is newer than the stored one.
+	// here; once the file holds another token (a new consent), it wins.
 	RefreshTokenFile string `yaml:"refresh_token_file"`
 	RefreshToken     Secret `yaml:"-"` // read from RefreshTokenFile
 	// Mechanism: auto (default: OAUTHBEARER when the server offers it,

@@ -2,11 +2,13 @@ package imapsource
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -186,8 +188,23 @@ func (t *tokens) fetch(ctx context.Context) (*oauth2.Token, error) {
 	return tok, nil
 }
 
+// storedRefresh is the state store's record of a rotated refresh token.
+// Replaces identifies (SHA-256) the refresh_token_file content it
+// superseded: while the file still holds that, the stored token is the
+// newer one; a file with other content is a new consent and wins. Content,
+// not file times: systemd credentials get a new mtime at every start.
+type storedRefresh struct {
+	Token    string `json:"refresh_token"`
+	Replaces string `json:"replaces"`
+}
+
+func fileID(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
 // loadRefresh picks the refresh token once: the stored (rotated) one when
-// it is newer than refresh_token_file, else the file's.
+// refresh_token_file has not changed since, else the file's.
 func (t *tokens) loadRefresh(ctx context.Context) error {
 	if t.loaded {
 		return nil
@@ -198,13 +215,13 @@ func (t *tokens) loadRefresh(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("read the stored refresh token: %w", err)
 		}
-		if in, ok := infos[t.storeKey()]; ok && in.Value != "" {
-			fi, err := os.Stat(t.cfg.RefreshTokenFile)
-			if t.refresh == "" || err != nil || in.UpdatedAt.After(fi.ModTime()) {
-				t.refresh = in.Value
-				t.log.Info("using the rotated refresh token from the state store (newer than refresh_token_file)")
+		var sr storedRefresh
+		if in, ok := infos[t.storeKey()]; ok && json.Unmarshal([]byte(in.Value), &sr) == nil && sr.Token != "" {
+			if sr.Replaces == fileID(t.refresh) {
+				t.refresh = sr.Token
+				t.log.Info("using the rotated refresh token from the state store (refresh_token_file is unchanged since)")
 			} else {
-				t.log.Info("refresh_token_file is newer than the stored refresh token; using the file")
+				t.log.Info("refresh_token_file changed since the last rotation; using the file")
 			}
 		}
 	}
@@ -222,7 +239,8 @@ func (t *tokens) saveRefresh(ctx context.Context) {
 		t.log.Warn("the provider rotated the refresh token; it is kept in memory only (no state store)")
 		return
 	}
-	if err := t.store.SetInfo(ctx, t.storeKey(), t.refresh); err != nil {
+	b, _ := json.Marshal(storedRefresh{Token: t.refresh, Replaces: fileID(string(t.cfg.RefreshToken))})
+	if err := t.store.SetInfo(ctx, t.storeKey(), string(b)); err != nil {
 		t.log.Error("the provider rotated the refresh token and it could not be stored; after a restart refresh_token_file is used", "err", err)
 		return
 	}

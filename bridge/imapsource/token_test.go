@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -29,8 +30,6 @@ func refreshConfig(t *testing.T, e *tokenEndpoint, rt string) config.OAuth2 {
 	if err := os.WriteFile(file, []byte(rt+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	old := time.Now().Add(-time.Hour)
-	os.Chtimes(file, old, old)
 	return config.OAuth2{TokenURL: e.URL, ClientID: e.clientID, ClientSecret: config.Secret(e.secret),
 		Grant: config.GrantRefreshToken, RefreshToken: config.Secret(rt), RefreshTokenFile: file, Scopes: []string{"imap"}}
 }
@@ -51,15 +50,20 @@ func TestRotatedRefreshTokenSurvivesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt2 := infos["oauth2_refresh_token/acct"].Value
+	var stored storedRefresh
+	json.Unmarshal([]byte(infos["oauth2_refresh_token/acct"].Value), &stored)
+	rt2 := stored.Token
 	if rt2 == "" || rt2 == rt1 {
-		t.Fatalf("rotated refresh token not stored: %q", rt2)
+		t.Fatalf("rotated refresh token not stored")
 	}
 	if b, _ := os.ReadFile(cfg.RefreshTokenFile); strings.TrimSpace(string(b)) != rt1 {
 		t.Fatalf("refresh_token_file was changed: %q", b)
 	}
 
-	// A restart: the config still has rt1, which the endpoint voided.
+	// A restart: the config still has rt1, which the endpoint voided. The
+	// file is rewritten with the same content (as systemd does with
+	// credentials at every start): still the stored token counts.
+	os.WriteFile(cfg.RefreshTokenFile, []byte(rt1+"\n"), 0o600)
 	if _, _, err := newTokens(cfg, "acct", st, logs.logger()).Token(ctx, false); err != nil {
 		t.Fatalf("after restart: %v", err)
 	}
@@ -67,9 +71,8 @@ func TestRotatedRefreshTokenSurvivesRestart(t *testing.T) {
 		t.Fatalf("refresh tokens presented: %q, want rt1 then the stored rt2", p)
 	}
 
-	// A new file (a new consent) is newer than the stored token: it wins.
+	// A file with another token (a new consent) wins over the stored one.
 	rtNew := e.newRefreshToken()
-	time.Sleep(50 * time.Millisecond) // file times come from a coarse clock
 	if err := os.WriteFile(cfg.RefreshTokenFile, []byte(rtNew+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
