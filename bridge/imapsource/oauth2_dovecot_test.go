@@ -12,6 +12,7 @@ import (
 
 	"github.com/rtbridge/rtbridge/bridge/config"
 	"github.com/rtbridge/rtbridge/bridge/source"
+	"github.com/rtbridge/rtbridge/internal/oauth2test"
 	"github.com/rtbridge/rtbridge/internal/testenv"
 )
 
@@ -20,8 +21,8 @@ import (
 // endpoint issuing JWTs it accepts.
 type oauthServer struct {
 	*dovecot
-	endpoint *tokenEndpoint
-	logs     logBuffer
+	endpoint *oauth2test.Endpoint
+	logs     oauth2test.LogBuffer
 }
 
 func newOAuthServer(t *testing.T) *oauthServer {
@@ -47,7 +48,7 @@ func newOAuthServer(t *testing.T) *oauthServer {
 		d.admin.Close()
 	})
 	o := &oauthServer{dovecot: d}
-	o.endpoint = newTokenEndpoint(t, newSigner(t, env), env["OAUTH_IMAP_USER"])
+	o.endpoint = oauth2test.New(t, oauth2test.NewSigner(t, env), env["OAUTH_IMAP_USER"])
 	return o
 }
 
@@ -56,15 +57,15 @@ func newOAuthServer(t *testing.T) *oauthServer {
 func (o *oauthServer) account(mech string) config.IMAP {
 	c := o.config("starttls")
 	c.Name, c.Password, c.Auth = "oauth", "", config.AuthOAuth2
-	c.OAuth2 = &config.OAuth2{TokenURL: o.endpoint.URL, ClientID: o.endpoint.clientID,
-		ClientSecret: config.Secret(o.endpoint.secret), Grant: config.GrantClientCredentials,
+	c.OAuth2 = &config.OAuth2{TokenURL: o.endpoint.URL, ClientID: o.endpoint.ClientID,
+		ClientSecret: config.Secret(o.endpoint.Secret), Grant: config.GrantClientCredentials,
 		Scopes: []string{"imap"}, Mechanism: mech}
 	return c
 }
 
 func (o *oauthServer) source(t *testing.T, cfg config.IMAP, st *recorder) *Source {
 	t.Helper()
-	src, err := New(cfg, o.folder, st, o.logs.logger())
+	src, err := New(cfg, o.folder, st, o.logs.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func (o *oauthServer) checkNoLeak(t *testing.T, src *Source) {
 	if err := src.Health(); err != nil {
 		herr = err.Error()
 	}
-	assertNoSecrets(t, o.endpoint.secrets(), map[string]string{"log": o.logs.String(), "status": string(js), "health": herr})
+	oauth2test.AssertNoSecrets(t, o.endpoint.Secrets(), map[string]string{"log": o.logs.String(), "status": string(js), "health": herr})
 }
 
 func waitHealth(t *testing.T, src *Source, within time.Duration) error {
@@ -121,7 +122,7 @@ func TestOAuth2ClientCredentialsBothMechanisms(t *testing.T) {
 			if err := src.Health(); err != nil || s.Mechanism != tc.want || s.Auth != "oauth2" || s.OAuth2 == nil || !s.OAuth2.OK {
 				t.Fatalf("health %v, status %+v", err, s)
 			}
-			if n := o.endpoint.count(); n != 1 {
+			if n := o.endpoint.Count(); n != 1 {
 				t.Errorf("token endpoint asked %d times, want 1", n)
 			}
 			o.checkNoLeak(t, src)
@@ -131,8 +132,8 @@ func TestOAuth2ClientCredentialsBothMechanisms(t *testing.T) {
 
 func TestOAuth2RefreshTokenGrantRotatesAcrossRestart(t *testing.T) {
 	o := newOAuthServer(t)
-	o.endpoint.set(func(e *tokenEndpoint) { e.rotate = true })
-	rt1 := o.endpoint.newRefreshToken()
+	o.endpoint.Configure(func(e *oauth2test.Endpoint) { e.Rotate = true })
+	rt1 := o.endpoint.NewRefreshToken()
 	cfg := o.account(config.MechXOAUTH2)
 	cfg.OAuth2.Grant = config.GrantRefreshToken
 	cfg.OAuth2.RefreshToken = config.Secret(rt1)
@@ -158,7 +159,7 @@ func TestOAuth2RefreshTokenGrantRotatesAcrossRestart(t *testing.T) {
 	if err := second.Health(); err != nil {
 		t.Fatalf("after restart: %v", err)
 	}
-	if p := o.endpoint.presentedTokens(); len(p) != 2 || p[0] != rt1 || p[1] == rt1 {
+	if p := o.endpoint.Presented(); len(p) != 2 || p[0] != rt1 || p[1] == rt1 {
 		t.Fatalf("presented %d refresh tokens (first is rt1: %v), want rt1 then the rotated one", len(p), len(p) > 0 && p[0] == rt1)
 	}
 	o.checkNoLeak(t, second)
@@ -178,7 +179,7 @@ func TestOAuth2TokenExpiresMidSession(t *testing.T) {
 			o := newOAuthServer(t)
 			// 5 s tokens: used up a fifth before expiry, so a session
 			// lasts about 4 s before it logs in again.
-			o.endpoint.set(func(e *tokenEndpoint) { e.lifetime = 5 * time.Second })
+			o.endpoint.Configure(func(e *oauth2test.Endpoint) { e.Lifetime = 5 * time.Second })
 			cfg := o.account(config.MechAuto)
 			cfg.Idle = &idle
 			st := openStore(t)
@@ -217,8 +218,8 @@ func TestOAuth2TokenExpiresMidSession(t *testing.T) {
 				seen[ev.DedupKey] = true
 			}
 			s := src.Status()
-			if s.LastError != "" || s.Reconnects != 0 || o.endpoint.count() < 3 {
-				t.Fatalf("status %+v, %d token requests", s, o.endpoint.count())
+			if s.LastError != "" || s.Reconnects != 0 || o.endpoint.Count() < 3 {
+				t.Fatalf("status %+v, %d token requests", s, o.endpoint.Count())
 			}
 			o.checkNoLeak(t, src)
 		})
@@ -240,16 +241,16 @@ func waitLogins(t *testing.T, src *Source, n int64, within time.Duration) {
 // lasts an hour) is replaced once, and the login goes through.
 func TestOAuth2RefusedTokenFetchedOnceMore(t *testing.T) {
 	o := newOAuthServer(t)
-	o.endpoint.set(func(e *tokenEndpoint) { e.lifetime, e.claimed = -time.Minute, time.Hour })
+	o.endpoint.Configure(func(e *oauth2test.Endpoint) { e.Lifetime, e.Claimed = -time.Minute, time.Hour })
 	st := openStore(t)
 	src := o.source(t, o.account(config.MechOAUTHBEARER), st)
 	run(t, src, st)
 	err := waitHealth(t, src, 10*time.Second)
-	if !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), "fetched just now") || o.endpoint.count() != 2 {
-		t.Fatalf("err %v after %d token requests; want a rejected login after exactly 2", err, o.endpoint.count())
+	if !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), "fetched just now") || o.endpoint.Count() != 2 {
+		t.Fatalf("err %v after %d token requests; want a rejected login after exactly 2", err, o.endpoint.Count())
 	}
 	// Now the endpoint issues good tokens: the next attempt logs in.
-	o.endpoint.set(func(e *tokenEndpoint) { e.lifetime, e.claimed = time.Hour, 0 })
+	o.endpoint.Configure(func(e *oauth2test.Endpoint) { e.Lifetime, e.Claimed = time.Hour, 0 })
 	o.append(o.folder, mail("after refusal", fmt.Sprintf("refused-%d@example.org", time.Now().UnixNano())))
 	st.waitFor(t, 1, 15*time.Second)
 	t.Logf("refused login read: %v", err)
@@ -258,11 +259,11 @@ func TestOAuth2RefusedTokenFetchedOnceMore(t *testing.T) {
 
 func TestOAuth2RevokedRefreshTokenDownOthersUnaffected(t *testing.T) {
 	o := newOAuthServer(t)
-	rt := o.endpoint.newRefreshToken()
+	rt := o.endpoint.NewRefreshToken()
 	cfg := o.account(config.MechAuto)
 	cfg.OAuth2.Grant, cfg.OAuth2.RefreshToken = config.GrantRefreshToken, config.Secret(rt)
 	cfg.OAuth2.RefreshTokenFile = refreshConfig(t, o.endpoint, rt).RefreshTokenFile
-	o.endpoint.revokeAll()
+	o.endpoint.RevokeAll()
 	st := openStore(t)
 	bad := o.source(t, cfg, st)
 
@@ -271,7 +272,7 @@ func TestOAuth2RevokedRefreshTokenDownOthersUnaffected(t *testing.T) {
 	other := o.createFolder("other")
 	ocfg := o.account(config.MechXOAUTH2)
 	ocfg.Name = "other"
-	good, err := New(ocfg, other, st, o.logs.logger())
+	good, err := New(ocfg, other, st, o.logs.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,6 @@ package imapsource
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"os"
@@ -13,37 +11,28 @@ import (
 	"time"
 
 	"github.com/rtbridge/rtbridge/bridge/config"
+	"github.com/rtbridge/rtbridge/internal/oauth2test"
 )
 
-// localSigner signs with a throwaway key: for tests of the token side
-// alone, which need no IMAP server.
-func localSigner(t *testing.T) *jwtSigner {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &jwtSigner{key: k, kid: "k", issuer: "https://idp.example.test", azp: "a", claim: "email", scope: "imap"}
-}
-
-func refreshConfig(t *testing.T, e *tokenEndpoint, rt string) config.OAuth2 {
+func refreshConfig(t *testing.T, e *oauth2test.Endpoint, rt string) config.OAuth2 {
 	file := filepath.Join(t.TempDir(), "refresh.token")
 	if err := os.WriteFile(file, []byte(rt+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return config.OAuth2{TokenURL: e.URL, ClientID: e.clientID, ClientSecret: config.Secret(e.secret),
+	return config.OAuth2{TokenURL: e.URL, ClientID: e.ClientID, ClientSecret: config.Secret(e.Secret),
 		Grant: config.GrantRefreshToken, RefreshToken: config.Secret(rt), RefreshTokenFile: file, Scopes: []string{"imap"}}
 }
 
 func TestRotatedRefreshTokenSurvivesRestart(t *testing.T) {
-	e := newTokenEndpoint(t, localSigner(t), "box@example.org")
-	e.set(func(e *tokenEndpoint) { e.rotate = true })
-	rt1 := e.newRefreshToken()
+	e := oauth2test.New(t, oauth2test.LocalSigner(t), "box@example.org")
+	e.Configure(func(e *oauth2test.Endpoint) { e.Rotate = true })
+	rt1 := e.NewRefreshToken()
 	cfg := refreshConfig(t, e, rt1)
 	st := openStore(t)
-	var logs logBuffer
+	var logs oauth2test.LogBuffer
 	ctx := context.Background()
 
-	if _, _, err := newTokens(cfg, "acct", st, logs.logger()).Token(ctx, false); err != nil {
+	if _, _, err := newTokens(cfg, "acct", st, logs.Logger()).Token(ctx, false); err != nil {
 		t.Fatal(err)
 	}
 	infos, err := st.Infos(ctx)
@@ -64,32 +53,32 @@ func TestRotatedRefreshTokenSurvivesRestart(t *testing.T) {
 	// file is rewritten with the same content (as systemd does with
 	// credentials at every start): still the stored token counts.
 	os.WriteFile(cfg.RefreshTokenFile, []byte(rt1+"\n"), 0o600)
-	if _, _, err := newTokens(cfg, "acct", st, logs.logger()).Token(ctx, false); err != nil {
+	if _, _, err := newTokens(cfg, "acct", st, logs.Logger()).Token(ctx, false); err != nil {
 		t.Fatalf("after restart: %v", err)
 	}
-	if p := e.presentedTokens(); len(p) != 2 || p[0] != rt1 || p[1] != rt2 {
+	if p := e.Presented(); len(p) != 2 || p[0] != rt1 || p[1] != rt2 {
 		t.Fatalf("refresh tokens presented: %q, want rt1 then the stored rt2", p)
 	}
 
 	// A file with another token (a new consent) wins over the stored one.
-	rtNew := e.newRefreshToken()
+	rtNew := e.NewRefreshToken()
 	if err := os.WriteFile(cfg.RefreshTokenFile, []byte(rtNew+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg.RefreshToken = config.Secret(rtNew)
-	if _, _, err := newTokens(cfg, "acct", st, logs.logger()).Token(ctx, false); err != nil {
+	if _, _, err := newTokens(cfg, "acct", st, logs.Logger()).Token(ctx, false); err != nil {
 		t.Fatalf("with a newer file: %v", err)
 	}
-	if p := e.presentedTokens(); p[len(p)-1] != rtNew {
+	if p := e.Presented(); p[len(p)-1] != rtNew {
 		t.Fatalf("presented %q last, want the file's new token", p[len(p)-1])
 	}
-	assertNoSecrets(t, e.secrets(), map[string]string{"log": logs.String()})
+	oauth2test.AssertNoSecrets(t, e.Secrets(), map[string]string{"log": logs.String()})
 }
 
 func TestTokenRefreshedBeforeExpiry(t *testing.T) {
-	e := newTokenEndpoint(t, localSigner(t), "box@example.org")
-	e.set(func(e *tokenEndpoint) { e.lifetime = 100 * time.Second })
-	cfg := config.OAuth2{TokenURL: e.URL, ClientID: e.clientID, ClientSecret: config.Secret(e.secret), Grant: config.GrantClientCredentials}
+	e := oauth2test.New(t, oauth2test.LocalSigner(t), "box@example.org")
+	e.Configure(func(e *oauth2test.Endpoint) { e.Lifetime = 100 * time.Second })
+	cfg := config.OAuth2{TokenURL: e.URL, ClientID: e.ClientID, ClientSecret: config.Secret(e.Secret), Grant: config.GrantClientCredentials}
 	tk := newTokens(cfg, "acct", nil, nil)
 	tk.log = testLogger(t)
 	start := time.Now()
@@ -104,15 +93,15 @@ func TestTokenRefreshedBeforeExpiry(t *testing.T) {
 		t.Fatalf("fresh for %s, want about 80s of 100s", d)
 	}
 	tk.now = func() time.Time { return start.Add(70 * time.Second) }
-	if a, _, _ := tk.Token(ctx, false); a != a1 || e.count() != 1 {
-		t.Fatalf("token fetched again while fresh (%d requests)", e.count())
+	if a, _, _ := tk.Token(ctx, false); a != a1 || e.Count() != 1 {
+		t.Fatalf("token fetched again while fresh (%d requests)", e.Count())
 	}
 	tk.now = func() time.Time { return start.Add(81 * time.Second) }
-	if a, _, _ := tk.Token(ctx, false); a == a1 || e.count() != 2 {
-		t.Fatalf("token not renewed near expiry (%d requests)", e.count())
+	if a, _, _ := tk.Token(ctx, false); a == a1 || e.Count() != 2 {
+		t.Fatalf("token not renewed near expiry (%d requests)", e.Count())
 	}
-	if _, _, _ = tk.Token(ctx, true); e.count() != 3 {
-		t.Fatalf("force did not fetch (%d requests)", e.count())
+	if _, _, _ = tk.Token(ctx, true); e.Count() != 3 {
+		t.Fatalf("force did not fetch (%d requests)", e.Count())
 	}
 	if s := tk.Status(); !s.OK || s.Refreshes != 3 || s.LastError != "" {
 		t.Fatalf("status %+v", s)
@@ -120,10 +109,10 @@ func TestTokenRefreshedBeforeExpiry(t *testing.T) {
 }
 
 func TestTokenErrorsAreClean(t *testing.T) {
-	e := newTokenEndpoint(t, localSigner(t), "box@example.org")
-	cfg := config.OAuth2{TokenURL: e.URL, ClientID: e.clientID, ClientSecret: "wrong-secret-xyzzy", Grant: config.GrantClientCredentials}
-	var logs logBuffer
-	tk := newTokens(cfg, "acct", nil, logs.logger())
+	e := oauth2test.New(t, oauth2test.LocalSigner(t), "box@example.org")
+	cfg := config.OAuth2{TokenURL: e.URL, ClientID: e.ClientID, ClientSecret: "wrong-secret-xyzzy", Grant: config.GrantClientCredentials}
+	var logs oauth2test.LogBuffer
+	tk := newTokens(cfg, "acct", nil, logs.Logger())
 	_, _, err := tk.Token(context.Background(), false)
 	var te *TokenError
 	if !errors.Is(err, ErrToken) || !errors.As(err, &te) || te.Code != "invalid_client" || te.Status != 401 {
@@ -132,11 +121,11 @@ func TestTokenErrorsAreClean(t *testing.T) {
 	if s := tk.Status(); s.OK || s.Failures != 1 || !strings.Contains(s.LastError, "invalid_client") {
 		t.Fatalf("status %+v", s)
 	}
-	assertNoSecrets(t, append(e.secrets(), "wrong-secret-xyzzy"), map[string]string{"error": err.Error(), "log": logs.String(), "status": tk.Status().LastError})
+	oauth2test.AssertNoSecrets(t, append(e.Secrets(), "wrong-secret-xyzzy"), map[string]string{"error": err.Error(), "log": logs.String(), "status": tk.Status().LastError})
 
 	// Revoked refresh token.
 	cfg = refreshConfig(t, e, "rt-never-issued-xyzzy")
-	_, _, err = newTokens(cfg, "acct", nil, logs.logger()).Token(context.Background(), false)
+	_, _, err = newTokens(cfg, "acct", nil, logs.Logger()).Token(context.Background(), false)
 	if !errors.As(err, &te) || te.Code != "invalid_grant" || strings.Contains(err.Error(), "xyzzy") {
 		t.Fatalf("err = %v, want invalid_grant without the token", err)
 	}

@@ -1,4 +1,8 @@
-package imapsource
+// Package oauth2test gives integration tests an OAuth2 token endpoint on
+// loopback that issues RS256 JWTs the test Dovecot (test/servers/imap-oauth2)
+// validates locally, counts its requests and remembers every token it hands
+// out, so tests can check that none leaks into logs, errors or status.
+package oauth2test
 
 import (
 	"bytes"
@@ -22,14 +26,17 @@ import (
 	"time"
 )
 
-// jwtSigner mints the RS256 JWTs the test Dovecot validates locally.
-type jwtSigner struct {
+// Signer mints the RS256 JWTs the test Dovecot validates locally.
+type Signer struct {
 	key                     *rsa.PrivateKey
 	kid, issuer, azp, claim string
 	scope                   string
 }
 
-func newSigner(t *testing.T, env map[string]string) *jwtSigner {
+// NewSigner signs with the server's key (OAUTH_RS256_PRIVATE_KEY) and
+// claims (OAUTH_ISSUER, OAUTH_KID, OAUTH_AZP, OAUTH_USERNAME_CLAIM,
+// OAUTH_REQUIRED_SCOPE) from env.
+func NewSigner(t testing.TB, env map[string]string) *Signer {
 	t.Helper()
 	b, err := os.ReadFile(env["OAUTH_RS256_PRIVATE_KEY"])
 	if err != nil {
@@ -43,13 +50,23 @@ func newSigner(t *testing.T, env map[string]string) *jwtSigner {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &jwtSigner{key: k.(*rsa.PrivateKey), kid: env["OAUTH_KID"], issuer: env["OAUTH_ISSUER"],
+	return &Signer{key: k.(*rsa.PrivateKey), kid: env["OAUTH_KID"], issuer: env["OAUTH_ISSUER"],
 		azp: env["OAUTH_AZP"], claim: env["OAUTH_USERNAME_CLAIM"], scope: env["OAUTH_REQUIRED_SCOPE"]}
 }
 
-// mint signs a token for user valid from now until exp. Claims stay flat
+// LocalSigner signs with a throwaway key, for tests of the token side
+// alone (no IMAP server checks the tokens).
+func LocalSigner(t testing.TB) *Signer {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Signer{key: k, kid: "k", issuer: "https://idp.example.test", azp: "a", claim: "email", scope: "imap"}
+}
+
+// Mint signs a token for user valid from now until exp. Claims stay flat
 // (no arrays, no null): Dovecot 2.3's JWT parser can crash on them.
-func (s *jwtSigner) mint(user string, exp time.Time) string {
+func (s *Signer) Mint(user string, exp time.Time) string {
 	enc := func(v any) string { b, _ := json.Marshal(v); return base64.RawURLEncoding.EncodeToString(b) }
 	now := time.Now()
 	claims := map[string]any{"iss": s.issuer, "sub": "test-" + user, s.claim: user, "azp": s.azp,
@@ -69,17 +86,19 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// tokenEndpoint is an OAuth2 token endpoint (RFC 6749) on loopback that
-// issues JWTs for one user and counts its requests.
-type tokenEndpoint struct {
+// Endpoint is an OAuth2 token endpoint (RFC 6749) on loopback that
+// issues JWTs for one user and counts its requests. It takes the client
+// secret in the form body.
+type Endpoint struct {
 	*httptest.Server
-	clientID, secret, user string
-	signer                 *jwtSigner
+	ClientID, Secret, user string
+	signer                 *Signer
 
-	mu        sync.Mutex
-	lifetime  time.Duration // of issued tokens (default 1h)
-	claimed   time.Duration // expires_in sent, when not the lifetime
-	rotate    bool          // issue a new refresh token on every refresh (and void the old one)
+	mu sync.Mutex
+	// Set these through Configure.
+	Lifetime  time.Duration // of issued tokens (default 1h)
+	Claimed   time.Duration // expires_in sent, when not the lifetime
+	Rotate    bool          // issue a new refresh token on every refresh (and void the old one)
 	refresh   map[string]bool
 	issued    []string // every access and refresh token handed out
 	presented []string // refresh tokens clients presented
@@ -87,16 +106,17 @@ type tokenEndpoint struct {
 	grants    map[string]int
 }
 
-func newTokenEndpoint(t *testing.T, signer *jwtSigner, user string) *tokenEndpoint {
-	e := &tokenEndpoint{clientID: "imap-poller-test", secret: "cs-" + randHex(12), user: user, signer: signer,
-		lifetime: time.Hour, refresh: map[string]bool{}, grants: map[string]int{}}
+// New starts an endpoint for user's tokens, closed when the test ends.
+func New(t testing.TB, signer *Signer, user string) *Endpoint {
+	e := &Endpoint{ClientID: "imap-poller-test", Secret: "cs-" + randHex(12), user: user, signer: signer,
+		Lifetime: time.Hour, refresh: map[string]bool{}, grants: map[string]int{}}
 	e.Server = httptest.NewServer(http.HandlerFunc(e.serve))
 	t.Cleanup(e.Close)
 	return e
 }
 
-// newRefreshToken registers and returns a valid refresh token.
-func (e *tokenEndpoint) newRefreshToken() string {
+// NewRefreshToken registers and returns a valid refresh token.
+func (e *Endpoint) NewRefreshToken() string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	rt := "rt-" + randHex(16)
@@ -105,44 +125,49 @@ func (e *tokenEndpoint) newRefreshToken() string {
 	return rt
 }
 
-func (e *tokenEndpoint) revokeAll() {
+// RevokeAll voids every refresh token.
+func (e *Endpoint) RevokeAll() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	clear(e.refresh)
 }
 
-func (e *tokenEndpoint) set(f func(e *tokenEndpoint)) {
+// Configure changes the settings under the endpoint's lock.
+func (e *Endpoint) Configure(f func(e *Endpoint)) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	f(e)
 }
 
-func (e *tokenEndpoint) presentedTokens() []string {
+// Presented lists the refresh tokens clients presented, in order.
+func (e *Endpoint) Presented() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return append([]string(nil), e.presented...)
 }
 
-func (e *tokenEndpoint) count() int {
+// Count is the number of requests so far.
+func (e *Endpoint) Count() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.requests
 }
 
-// secrets lists everything that must never show in logs, errors or status.
-func (e *tokenEndpoint) secrets() []string {
+// Secrets lists everything that must never show in logs, errors or
+// status: the client secret and every token handed out.
+func (e *Endpoint) Secrets() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return append([]string{e.secret}, e.issued...)
+	return append([]string{e.Secret}, e.issued...)
 }
 
-func (e *tokenEndpoint) fail(w http.ResponseWriter, code int, errCode, desc string) {
+func (e *Endpoint) fail(w http.ResponseWriter, code int, errCode, desc string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(map[string]string{"error": errCode, "error_description": desc})
 }
 
-func (e *tokenEndpoint) serve(w http.ResponseWriter, r *http.Request) {
+func (e *Endpoint) serve(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.requests++
@@ -151,7 +176,7 @@ func (e *tokenEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
-	if f.Get("client_id") != e.clientID || f.Get("client_secret") != e.secret {
+	if f.Get("client_id") != e.ClientID || f.Get("client_secret") != e.Secret {
 		e.fail(w, 401, "invalid_client", "AADSTS7000215: Invalid client secret provided.")
 		return
 	}
@@ -166,7 +191,7 @@ func (e *tokenEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 			e.fail(w, 400, "invalid_grant", "Token has been expired or revoked.")
 			return
 		}
-		if e.rotate {
+		if e.Rotate {
 			delete(e.refresh, rt)
 			nrt := "rt-" + randHex(16)
 			e.refresh[nrt] = true
@@ -177,41 +202,42 @@ func (e *tokenEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 		e.fail(w, 400, "unsupported_grant_type", "")
 		return
 	}
-	at := e.signer.mint(e.user, time.Now().Add(e.lifetime))
+	at := e.signer.Mint(e.user, time.Now().Add(e.Lifetime))
 	e.issued = append(e.issued, at)
 	resp["access_token"] = at
-	resp["expires_in"] = int(e.lifetime.Seconds())
-	if e.claimed != 0 {
-		resp["expires_in"] = int(e.claimed.Seconds())
+	resp["expires_in"] = int(e.Lifetime.Seconds())
+	if e.Claimed != 0 {
+		resp["expires_in"] = int(e.Claimed.Seconds())
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(resp)
 }
 
-// logBuffer captures a source's slog output (debug and up) for leak checks.
-type logBuffer struct {
+// LogBuffer captures slog output (debug and up) for leak checks.
+type LogBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (l *logBuffer) Write(p []byte) (int, error) {
+func (l *LogBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.Write(p)
 }
 
-func (l *logBuffer) String() string {
+func (l *LogBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.String()
 }
 
-func (l *logBuffer) logger() *slog.Logger {
+// Logger writes to the buffer.
+func (l *LogBuffer) Logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-// assertNoSecrets fails when any secret shows in any of the texts.
-func assertNoSecrets(t *testing.T, secrets []string, texts map[string]string) {
+// AssertNoSecrets fails when any secret shows in any of the texts.
+func AssertNoSecrets(t testing.TB, secrets []string, texts map[string]string) {
 	t.Helper()
 	for name, text := range texts {
 		for _, s := range secrets {
@@ -230,4 +256,4 @@ func assertNoSecrets(t *testing.T, secrets []string, texts map[string]string) {
 	}
 }
 
-func (e *tokenEndpoint) String() string { return fmt.Sprintf("token endpoint %s", e.URL) }
+func (e *Endpoint) String() string { return fmt.Sprintf("token endpoint %s", e.URL) }
