@@ -30,16 +30,15 @@ type IMAP struct {
 	TLS     string `yaml:"tls"`     // implicit (default), starttls, none
 	// AllowPlaintext must be set for tls: none, so credentials never cross
 	// the network in clear by accident.
-	AllowPlaintext bool   `yaml:"allow_plaintext"`
-	CAFile         string `yaml:"ca_file"`
-	ServerName     string `yaml:"server_name"` // TLS name to verify; default the host of address
-	Username       string `yaml:"username"`
-	Password       Secret `yaml:"password"`
-	PasswordFile   string `yaml:"password_file"`
-	// Auth: password (default) or oauth2 (tokens from the oauth2 block).
-	Auth    string   `yaml:"auth"`
-	OAuth2  *OAuth2  `yaml:"oauth2"`
-	Folders []string `yaml:"folders"` // default [INBOX]
+	AllowPlaintext bool     `yaml:"allow_plaintext"`
+	CAFile         string   `yaml:"ca_file"`
+	ServerName     string   `yaml:"server_name"` // TLS name to verify; default the host of address
+	Username       string   `yaml:"username"`
+	Password       Secret   `yaml:"password"`
+	PasswordFile   string   `yaml:"password_file"`
+	Auth           string   `yaml:"auth"`    // password (default) or oauth2
+	OAuth2         *OAuth2  `yaml:"oauth2"`  // settings of auth: oauth2
+	Folders        []string `yaml:"folders"` // default [INBOX]
 	// Idle uses IMAP IDLE when the server offers it (default true); the poll
 	// interval still applies as a safety net.
 	Idle         *bool         `yaml:"idle"`
