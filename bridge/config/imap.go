@@ -32,6 +32,8 @@ type IMAP struct {
 	Username       string   `yaml:"username"`
 	Password       Secret   `yaml:"password"`
 	PasswordFile   string   `yaml:"password_file"`
+	Auth           string   `yaml:"auth"`    // password (default) or oauth2
+	OAuth2         *OAuth2  `yaml:"oauth2"`  // settings of auth: oauth2
 	Folders        []string `yaml:"folders"` // default [INBOX]
 	// Idle uses IMAP IDLE when the server offers it (default true); the poll
 	// interval still applies as a safety net.
@@ -137,6 +139,7 @@ func (m *IMAP) applyDefaults() {
 	setDefault(&m.EmptySubject, DefaultEmptySubject)
 	setDefault(&m.Requestor, "reply-to")
 	setDefault(&m.TaggedReply, "correspond")
+	m.applyAuthDefaults()
 	if len(m.Folders) == 0 {
 		m.Folders = []string{"INBOX"}
 	}
@@ -170,7 +173,7 @@ func (d *decoder) checkIMAP(m *IMAP, p string) {
 	default:
 		d.errorf(d.at(p+".tls"), p+".tls", "must be implicit, starttls or none; got %q", m.TLS)
 	}
-	d.checkIMAPLogin(m, p)
+	d.checkAuth(m, p)
 	for j, f := range m.Folders {
 		if strings.TrimSpace(f) == "" {
 			d.errorf(d.at(fmt.Sprintf("%s.folders[%d]", p, j)), p+".folders", "empty folder name")
@@ -209,14 +212,6 @@ func (d *decoder) checkIMAP(m *IMAP, p string) {
 		}
 	default:
 		d.errorf(d.at(p+".disposition"), p+".disposition", `must be seen, delete or "move: FOLDER"; got %q`, m.Disposition)
-	}
-}
-
-// checkIMAPLogin checks the account's credentials (another login method
-// adds its case here).
-func (d *decoder) checkIMAPLogin(m *IMAP, p string) {
-	if m.Username == "" || (m.Password == "" && !d.skipSecrets) {
-		d.errorf(d.at(p), p, "needs username and password (or password_file)")
 	}
 }
 

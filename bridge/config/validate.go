@@ -35,6 +35,7 @@ func (d *decoder) resolve(c *Config) {
 		m := &c.IMAP[i]
 		abs(&m.CAFile)
 		d.secret(c, &m.Password, &m.PasswordFile, fmt.Sprintf("imap[%d]", i), "password")
+		d.resolveAuth(c, m, fmt.Sprintf("imap[%d]", i))
 	}
 	d.secret(c, &c.RT.Password, &c.RT.PasswordFile, "rt", "password")
 	d.secret(c, &c.RT.Token, &c.RT.TokenFile, "rt", "token")

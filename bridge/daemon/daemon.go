@@ -298,6 +298,7 @@ func (d *daemon) tick(ctx context.Context, first bool) bool {
 		}
 		d.m.SourceUp.WithLabelValues(s.Name()).Set(up)
 	}
+	d.recordTokens()
 	if !first {
 		d.sd.Status(statusText(stats, d.x.BreakerState()))
 	}

@@ -87,6 +87,7 @@ func (d *daemon) handler() http.Handler {
 		}
 		rep.Breaker = d.x.BreakerState()
 		rep.Sources = d.sourceStates()
+		rep.OAuth2 = d.oauth2States()
 		rep.Daemon = true
 		writeJSON(w, http.StatusOK, rep)
 	})

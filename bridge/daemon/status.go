@@ -4,21 +4,25 @@ import (
 	"context"
 	"time"
 
+	"github.com/rtbridge/rtbridge/bridge/imapsource"
 	"github.com/rtbridge/rtbridge/bridge/store"
 )
 
 // Status is what `rtbridge status` and GET /status show.
 type Status struct {
-	Queue         map[store.State]int          `json:"queue"`
-	OldestPending time.Time                    `json:"oldest_pending,omitzero"`
-	OldestAge     string                       `json:"oldest_pending_age,omitempty"`
-	NextAttempt   time.Time                    `json:"next_attempt,omitzero"`
-	DeadLetters   int                          `json:"dead_letters"`
-	Breaker       string                       `json:"breaker"` // closed, open, half-open; "unknown" before the daemon recorded it
-	BreakerSince  time.Time                    `json:"breaker_since,omitzero"`
-	Sources       map[string]string            `json:"sources,omitempty"` // name → "ok" or the problem (daemon only)
-	Cursors       map[string]map[string]string `json:"cursors,omitempty"`
-	Daemon        bool                         `json:"daemon"` // true when read from the running daemon
+	Queue         map[store.State]int `json:"queue"`
+	OldestPending time.Time           `json:"oldest_pending,omitzero"`
+	OldestAge     string              `json:"oldest_pending_age,omitempty"`
+	NextAttempt   time.Time           `json:"next_attempt,omitzero"`
+	DeadLetters   int                 `json:"dead_letters"`
+	Breaker       string              `json:"breaker"` // closed, open, half-open; "unknown" before the daemon recorded it
+	BreakerSince  time.Time           `json:"breaker_since,omitzero"`
+	Sources       map[string]string   `json:"sources,omitempty"` // name → "ok" or the problem (daemon only)
+	// OAuth2 is the token state of each IMAP source with auth: oauth2
+	// (daemon only); never a token.
+	OAuth2  map[string]imapsource.TokenStatus `json:"oauth2,omitempty"`
+	Cursors map[string]map[string]string      `json:"cursors,omitempty"`
+	Daemon  bool                              `json:"daemon"` // true when read from the running daemon
 }
 
 // ReadStatus reads the status from the store directly: it works from a
@@ -44,4 +48,35 @@ func ReadStatus(ctx context.Context, st *store.Store) (Status, error) {
 		return s, err
 	}
 	return s, nil
+}
+
+// tokenSource is a source that gets OAuth2 tokens (imapsource).
+type tokenSource interface {
+	Name() string
+	TokenStatus() (imapsource.TokenStatus, bool)
+}
+
+// oauth2States returns the token state of every OAuth2 source.
+func (d *daemon) oauth2States() map[string]imapsource.TokenStatus {
+	var out map[string]imapsource.TokenStatus
+	for _, s := range d.sources {
+		ts, ok := s.(tokenSource)
+		if !ok {
+			continue
+		}
+		if st, ok := ts.TokenStatus(); ok {
+			if out == nil {
+				out = map[string]imapsource.TokenStatus{}
+			}
+			out[ts.Name()] = st
+		}
+	}
+	return out
+}
+
+// recordTokens puts the token state of the OAuth2 sources in the metrics.
+func (d *daemon) recordTokens() {
+	for name, st := range d.oauth2States() {
+		d.m.OAuth2Token(name, st.OK, st.Expiry)
+	}
 }

@@ -21,7 +21,8 @@ type finisher struct {
 	s     *Source
 	mu    sync.Mutex
 	c     *imapclient.Client
-	uv    uint32 // UIDVALIDITY of the selected folder
+	uv    uint32    // UIDVALIDITY of the selected folder
+	until time.Time // when its OAuth2 token runs out (zero: never)
 	timer *time.Timer
 }
 
@@ -42,6 +43,9 @@ func (f *finisher) drop() {
 
 // conn returns a logged-in connection with the folder selected.
 func (f *finisher) conn(ctx context.Context) (*imapclient.Client, error) {
+	if f.c != nil && !f.until.IsZero() && time.Now().After(f.until) {
+		f.drop() // log in again with a fresh token
+	}
 	if f.c != nil {
 		select {
 		case <-f.c.Closed():
@@ -50,7 +54,7 @@ func (f *finisher) conn(ctx context.Context) (*imapclient.Client, error) {
 			return f.c, nil
 		}
 	}
-	c, err := f.s.dial(ctx, nil)
+	c, until, err := f.s.dial(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +65,7 @@ func (f *finisher) conn(ctx context.Context) (*imapclient.Client, error) {
 		c.Close()
 		return nil, fmt.Errorf("imap select %q: %w", f.s.folder, err)
 	}
-	f.c, f.uv = c, sel.UIDValidity
+	f.c, f.uv, f.until = c, sel.UIDValidity, until
 	if f.timer == nil {
 		f.timer = time.AfterFunc(finisherIdle, f.close)
 	}

@@ -36,7 +36,8 @@ const commandTimeout = 2 * time.Minute
 const maxIdle = 25 * time.Minute
 
 // dial connects and logs in. wake, when not nil, is signalled on EXISTS.
-func (s *Source) dial(ctx context.Context, wake chan<- struct{}) (*imapclient.Client, error) {
+// until is when the session should log in again (OAuth2; zero: never).
+func (s *Source) dial(ctx context.Context, wake chan<- struct{}) (c *imapclient.Client, until time.Time, err error) {
 	opts := &imapclient.Options{
 		TLSConfig:   s.tls.Clone(),
 		WordDecoder: &mime.WordDecoder{CharsetReader: charset.Reader},
@@ -54,10 +55,6 @@ func (s *Source) dial(ctx context.Context, wake chan<- struct{}) (*imapclient.Cl
 			},
 		}
 	}
-	var (
-		c   *imapclient.Client
-		err error
-	)
 	switch s.cfg.TLS {
 	case "starttls":
 		c, err = imapclient.DialStartTLS(s.cfg.Address, opts)
@@ -67,20 +64,16 @@ func (s *Source) dial(ctx context.Context, wake chan<- struct{}) (*imapclient.Cl
 		c, err = imapclient.DialTLS(s.cfg.Address, opts)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("imap connect %s (%s): %w", s.cfg.Address, s.cfg.TLS, err)
+		return nil, time.Time{}, fmt.Errorf("imap connect %s (%s): %w", s.cfg.Address, s.cfg.TLS, err)
 	}
 	stop := s.guard(ctx, c, commandTimeout)
 	defer stop()
-	if err := c.Login(s.cfg.Username, string(s.cfg.Password)).Wait(); err != nil {
+	until, err = s.login(ctx, c)
+	if err != nil {
 		c.Close()
-		var ie *imap.Error
-		if errors.As(err, &ie) {
-			// The server's text, never the password.
-			return nil, fmt.Errorf("%w: user %q on %s: %s", ErrAuth, s.cfg.Username, s.cfg.Address, ie.Text)
-		}
-		return nil, fmt.Errorf("imap login on %s: %w", s.cfg.Address, err)
+		return nil, time.Time{}, err
 	}
-	return c, nil
+	return c, until, nil
 }
 
 // guard closes c when ctx ends or d passes, unless stop is called first.
@@ -105,10 +98,11 @@ func (s *Source) guard(ctx context.Context, c *imapclient.Client, d time.Duratio
 // and catch up again, until an error or ctx ends.
 func (s *Source) session(ctx context.Context, sink source.Sink) error {
 	wake := make(chan struct{}, 1)
-	c, err := s.dial(ctx, wake)
+	c, until, err := s.dial(ctx, wake)
 	if err != nil {
 		return err
 	}
+	s.update(func(st *Status) { st.Logins++ })
 	defer c.Close()
 	// Close the connection when ctx ends, whatever it is doing.
 	stopWatch := s.guard(ctx, c, 1<<62)
@@ -129,7 +123,12 @@ func (s *Source) session(ctx context.Context, sink source.Sink) error {
 		if err := s.catchUp(ctx, c, sel.UIDValidity, sink); err != nil {
 			return err
 		}
-		if err := s.wait(ctx, c, wake); err != nil {
+		if err := s.wait(ctx, c, wake, until); err != nil {
+			if errors.Is(err, errRelogin) {
+				stop := s.guard(ctx, c, commandTimeout)
+				c.Logout().Wait() // a clean end; the next session logs in anew
+				stop()
+			}
 			return err
 		}
 	}
@@ -138,14 +137,24 @@ func (s *Source) session(ctx context.Context, sink source.Sink) error {
 // wait blocks until new mail may be there: EXISTS during IDLE, or the poll
 // interval (also the IDLE safety net: the search after it never depends on
 // the EXISTS arriving).
-func (s *Source) wait(ctx context.Context, c *imapclient.Client, wake chan struct{}) error {
+//
+// At until (the OAuth2 token's end; zero: none) it returns errRelogin.
+func (s *Source) wait(ctx context.Context, c *imapclient.Client, wake chan struct{}, until time.Time) error {
 	period := min(s.cfg.PollInterval, maxIdle)
+	var relogin <-chan time.Time
+	if !until.IsZero() {
+		t := time.NewTimer(time.Until(until))
+		defer t.Stop()
+		relogin = t.C
+	}
 	if !s.cfg.UseIdle() || !c.Caps().Has(imap.CapIdle) {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-c.Closed():
 			return errors.New("imap connection closed by server")
+		case <-relogin:
+			return errRelogin
 		case <-time.After(s.cfg.PollInterval):
 		}
 		stop := s.guard(ctx, c, commandTimeout)
@@ -164,12 +173,14 @@ func (s *Source) wait(ctx context.Context, c *imapclient.Client, wake chan struc
 		return fmt.Errorf("imap idle: %w", err)
 	}
 	s.update(func(st *Status) { st.Idling = true })
-	var closed bool
+	var closed, expired bool
 	select {
 	case <-ctx.Done():
 	case <-wake:
 	case <-c.Closed():
 		closed = true
+	case <-relogin:
+		expired = true
 	case <-time.After(period):
 	}
 	s.update(func(st *Status) { st.Idling = false })
@@ -183,6 +194,9 @@ func (s *Source) wait(ctx context.Context, c *imapclient.Client, wake chan struc
 	}
 	if err := idle.Wait(); err != nil {
 		return fmt.Errorf("imap idle: %w", err)
+	}
+	if expired {
+		return errRelogin
 	}
 	return ctx.Err()
 }

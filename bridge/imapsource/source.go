@@ -50,6 +50,7 @@ type Source struct {
 	cursors source.Cursors
 	log     *slog.Logger
 	tls     *tls.Config
+	tok     *tokens // auth: oauth2; shared by the folders of the account
 
 	mu sync.Mutex
 	st Status
@@ -59,31 +60,39 @@ type Source struct {
 
 // Status is what `rtbridge status` and /readyz show for a source.
 type Status struct {
-	Name        string    `json:"name"`
-	Address     string    `json:"address"`
-	Folder      string    `json:"folder"`
-	Connected   bool      `json:"connected"`
-	Idling      bool      `json:"idling"`
-	UIDValidity uint32    `json:"uidvalidity"`
-	LastUID     uint32    `json:"last_uid"`
-	LastCheck   time.Time `json:"last_check"`  // last successful search for new mail
-	LastAccept  time.Time `json:"last_accept"` // last message committed
-	Accepted    int64     `json:"accepted"`
-	Reconnects  int64     `json:"reconnects"`
-	LastError   string    `json:"last_error,omitempty"`
-	LastErrorAt time.Time `json:"last_error_at,omitzero"`
-	RetryAt     time.Time `json:"retry_at,omitzero"`
+	Name        string       `json:"name"`
+	Address     string       `json:"address"`
+	Folder      string       `json:"folder"`
+	Connected   bool         `json:"connected"`
+	Idling      bool         `json:"idling"`
+	UIDValidity uint32       `json:"uidvalidity"`
+	LastUID     uint32       `json:"last_uid"`
+	LastCheck   time.Time    `json:"last_check"`  // last successful search for new mail
+	LastAccept  time.Time    `json:"last_accept"` // last message committed
+	Accepted    int64        `json:"accepted"`
+	Reconnects  int64        `json:"reconnects"`
+	Logins      int64        `json:"logins"`
+	Auth        string       `json:"auth"`                // password or oauth2
+	Mechanism   string       `json:"mechanism,omitempty"` // SASL mechanism of the last OAuth2 login
+	OAuth2      *TokenStatus `json:"oauth2,omitempty"`    // auth: oauth2
+	LastError   string       `json:"last_error,omitempty"`
+	LastErrorAt time.Time    `json:"last_error_at,omitzero"`
+	RetryAt     time.Time    `json:"retry_at,omitzero"`
 	err         error
 }
 
 // NewAll returns one Source per folder of the account. cursors is the
-// store; log may be nil.
+// store (with auth: oauth2 it also keeps a rotated refresh token when it
+// implements TokenStore); log may be nil.
 func NewAll(cfg config.IMAP, cursors source.Cursors, log *slog.Logger) ([]*Source, error) {
 	var out []*Source
 	for _, f := range cfg.Folders {
 		s, err := New(cfg, f, cursors, log)
 		if err != nil {
 			return nil, err
+		}
+		if len(out) > 0 {
+			s.tok = out[0].tok // one token (and refresh token) per account
 		}
 		out = append(out, s)
 	}
@@ -115,7 +124,15 @@ func New(cfg config.IMAP, folder string, cursors source.Cursors, log *slog.Logge
 	name := cfg.Name + "/" + folder
 	s := &Source{cfg: cfg, folder: folder, name: name, cursors: cursors, tls: tc,
 		log: log.With("source", name)}
-	s.st = Status{Name: name, Address: cfg.Address, Folder: folder}
+	s.st = Status{Name: name, Address: cfg.Address, Folder: folder, Auth: config.AuthPassword}
+	if cfg.Auth == config.AuthOAuth2 {
+		if cfg.OAuth2 == nil {
+			return nil, errors.New("imapsource: auth oauth2 without an oauth2 block")
+		}
+		ts, _ := cursors.(TokenStore)
+		s.tok = newTokens(*cfg.OAuth2, cfg.Name, ts, log.With("imap", cfg.Name))
+		s.st.Auth = config.AuthOAuth2
+	}
 	s.fin.s = s
 	return s, nil
 }
@@ -134,8 +151,22 @@ func (s *Source) Health() error {
 // Status returns a snapshot for `rtbridge status`.
 func (s *Source) Status() Status {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.st
+	st := s.st
+	s.mu.Unlock()
+	if s.tok != nil {
+		ts := s.tok.Status()
+		st.OAuth2 = &ts
+	}
+	return st
+}
+
+// TokenStatus is the OAuth2 token state of the source's account; ok is
+// false for password accounts.
+func (s *Source) TokenStatus() (ts TokenStatus, ok bool) {
+	if s.tok == nil {
+		return TokenStatus{}, false
+	}
+	return s.tok.Status(), true
 }
 
 func (s *Source) update(f func(st *Status)) {
@@ -167,6 +198,20 @@ func (s *Source) Run(ctx context.Context, sink source.Sink) error {
 		if ctx.Err() != nil {
 			s.update(func(st *Status) { st.Connected, st.Idling = false, false })
 			return nil
+		}
+		if errors.Is(err, errRelogin) {
+			s.log.Info("oauth2 token near expiry; logging in again with a new one")
+			s.update(func(st *Status) { st.Connected, st.Idling = false, false })
+			if time.Since(start) < time.Second {
+				// Tokens that last a few seconds only: no tighter loop
+				// against the token endpoint and the server.
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(time.Second):
+				}
+			}
+			continue
 		}
 		if err == nil {
 			err = errors.New("connection ended")

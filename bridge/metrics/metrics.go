@@ -50,6 +50,11 @@ type Metrics struct {
 	BreakerOpen prometheus.Gauge
 	// source: 1 while the source works, 0 while it reports a problem.
 	SourceUp *prometheus.GaugeVec
+	// source: IMAP sources with auth: oauth2. 1 while the last token
+	// request succeeded, 0 after a refusal or no answer.
+	OAuth2TokenOK *prometheus.GaugeVec
+	// source: when the current access token expires (Unix time; 0: none).
+	OAuth2TokenExpiry *prometheus.GaugeVec
 	// result: success, failure.
 	Reloads            *prometheus.CounterVec
 	LastReloadSuccess  prometheus.Gauge
@@ -101,6 +106,10 @@ func New() *Metrics {
 			Help: "1 while the RT circuit breaker is open (RT unreachable; workers pause)."}),
 		SourceUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rtbridge_source_up",
 			Help: "1 while a source works, 0 while it reports a problem."}, []string{"source"}),
+		OAuth2TokenOK: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rtbridge_imap_oauth2_token_ok",
+			Help: "1 while the last OAuth2 token request of an IMAP source succeeded, 0 after it failed."}, []string{"source"}),
+		OAuth2TokenExpiry: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "rtbridge_imap_oauth2_token_expiry_timestamp_seconds",
+			Help: "When the OAuth2 access token of an IMAP source expires (Unix time; 0: none yet)."}, []string{"source"}),
 		Reloads: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtbridge_config_reloads_total",
 			Help: "Configuration reloads (SIGHUP) by result (success, failure)."}, []string{"result"}),
 		LastReloadSuccess: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rtbridge_config_last_reload_successful",
@@ -111,7 +120,8 @@ func New() *Metrics {
 			Help: "A hash of the loaded configuration file (changes when it does)."}),
 	}
 	for _, c := range []prometheus.Collector{m.WebhookRequests, m.EventsAccepted, m.EventsFinished, m.Retries, m.AmbiguousRetries, m.StormDiversions,
-		m.RTDuration, m.RTUp, m.Queue, m.OldestPending, m.StoreBytes, m.DeadLetters, m.BreakerOpen, m.SourceUp, m.Reloads,
+		m.RTDuration, m.RTUp, m.Queue, m.OldestPending, m.StoreBytes, m.DeadLetters, m.BreakerOpen, m.SourceUp,
+		m.OAuth2TokenOK, m.OAuth2TokenExpiry, m.Reloads,
 		m.LastReloadSuccess, m.LastReloadSuccTime, m.ConfigHash} {
 		f(c)
 	}
@@ -137,6 +147,19 @@ func (m *Metrics) InitSource(name string) {
 // Finished counts an event's final state.
 func (m *Metrics) Finished(source, rule, outcome string) {
 	m.EventsFinished.WithLabelValues(source, rule, outcome).Inc()
+}
+
+// OAuth2Token records the token state of an IMAP source with auth: oauth2.
+func (m *Metrics) OAuth2Token(source string, ok bool, expiry time.Time) {
+	v, e := 0.0, 0.0
+	if ok {
+		v = 1
+	}
+	if !expiry.IsZero() {
+		e = float64(expiry.Unix())
+	}
+	m.OAuth2TokenOK.WithLabelValues(source).Set(v)
+	m.OAuth2TokenExpiry.WithLabelValues(source).Set(e)
 }
 
 // ConfigLoaded records a reload's result; hash identifies the file loaded.

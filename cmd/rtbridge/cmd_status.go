@@ -14,6 +14,7 @@ import (
 
 	"github.com/rtbridge/rtbridge/bridge/config"
 	"github.com/rtbridge/rtbridge/bridge/daemon"
+	"github.com/rtbridge/rtbridge/bridge/imapsource"
 	"github.com/rtbridge/rtbridge/bridge/store"
 )
 
@@ -38,7 +39,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 1
 	}
 	if live, ok := fetchLive(ctx, cfg); ok {
-		s.Breaker, s.Sources, s.Daemon = live.Breaker, live.Sources, true
+		s.Breaker, s.Sources, s.OAuth2, s.Daemon = live.Breaker, live.Sources, live.OAuth2, true
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -72,6 +73,9 @@ func printStatus(w io.Writer, s daemon.Status) {
 	}
 	for _, n := range slices.Sorted(maps.Keys(s.Sources)) {
 		fmt.Fprintf(w, "source %-20s %s\n", n, s.Sources[n])
+	}
+	for _, n := range slices.Sorted(maps.Keys(s.OAuth2)) {
+		fmt.Fprintf(w, "oauth2 %-20s %s\n", n, tokenLine(s.OAuth2[n]))
 	}
 	for _, src := range slices.Sorted(maps.Keys(s.Cursors)) {
 		for _, k := range slices.Sorted(maps.Keys(s.Cursors[src])) {
@@ -128,4 +132,20 @@ func openStore(ctx context.Context, path string, write bool, stderr io.Writer) (
 		return nil, nil, exitFailure
 	}
 	return cfg, st, exitOK
+}
+
+// tokenLine sums up an OAuth2 source's token state.
+func tokenLine(t imapsource.TokenStatus) string {
+	line := "token ok"
+	if !t.OK {
+		line = "token failing"
+	}
+	if !t.Expiry.IsZero() {
+		line += ", expires " + t.Expiry.Format(time.RFC3339)
+	}
+	line += fmt.Sprintf(", %d obtained, %d failed", t.Refreshes, t.Failures)
+	if t.LastError != "" {
+		line += fmt.Sprintf("; last error %s: %s", t.LastErrorAt.Format(time.RFC3339), clean(t.LastError, 0))
+	}
+	return line
 }

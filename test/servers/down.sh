@@ -5,6 +5,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 bash "$here/alertmanager/stop-alertmanager.sh" || true
 bash "$here/kerberos/stop-kdc.sh" || true
 bash "$here/kerberos/stop-rt-front.sh" || true
+bash "$here/imap-oauth2/stop-imap-oauth2.sh" || true
 bash "$here/imap/stop-imap.sh" || true
 bash "$here/rt/stop-rt-basic.sh" || true
 bash "$here/rt/stop-rt.sh" || true

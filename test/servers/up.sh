@@ -66,6 +66,12 @@ log "promtool (Debian package prometheus)"
 source "$here/lib-apt.sh"
 apt_current up prometheus
 
+# A second Dovecot that takes OAuth2 bearer tokens (XOAUTH2, OAUTHBEARER) and
+# validates them locally as JWTs signed with a test key.
+log "Dovecot IMAP with OAuth2 on 127.0.0.1:${OAUTH_IMAP_PORT:-1144} / ${OAUTH_IMAPS_PORT:-1994}"
+OAUTH_IMAP_DIR=${OAUTH_IMAP_DIR:-/tmp/bridge-imap-oauth2} bash "$here/imap-oauth2/start-imap-oauth2.sh" >"$out_dir/imap-oauth2.out"
+cat "$out_dir/imap-oauth2.out" >>"$tmp"
+
 # Later entries win in the env file; keep only KEY=VALUE lines.
 grep -E '^[A-Za-z_][A-Za-z0-9_]*=' "$tmp" >"$env_file" || true
 rm -f "$tmp"
