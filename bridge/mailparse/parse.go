@@ -15,34 +15,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/textproto"
 	"path"
 	"strings"
 
 	"github.com/rtbridge/rtbridge/bridge/event"
 )
-
-// Options tune parsing; the zero value is ready to use.
-type Options struct {
-	// MaxBodyBytes bounds a text or HTML body kept in memory (default
-	// 8 MiB). A larger body part becomes an attachment instead.
-	MaxBodyBytes int
-	// MaxHeaderBytes bounds a header block (default 1 MiB).
-	MaxHeaderBytes int
-	// MaxDepth bounds multipart nesting (default 32).
-	MaxDepth int
-}
-
-func (o Options) maxBody() int   { return orDefault(o.MaxBodyBytes, 8<<20) }
-func (o Options) maxHeader() int { return orDefault(o.MaxHeaderBytes, 1<<20) }
-func (o Options) maxDepth() int  { return orDefault(o.MaxDepth, 32) }
-
-func orDefault(v, d int) int {
-	if v <= 0 {
-		return d
-	}
-	return v
-}
 
 // Parse parses the message that open returns, with default Options.
 func Parse(open func() (io.ReadCloser, error)) (*event.Mail, error) {
@@ -51,7 +30,8 @@ func Parse(open func() (io.ReadCloser, error)) (*event.Mail, error) {
 
 // Parse parses the message that open returns. open is kept as Mail.Raw and
 // called again by Attachment.Open, so it must return the same bytes each
-// time (the stored raw file).
+// time (the stored raw file). The message is read once; the work is linear
+// in its size and bounded by the Max options.
 func (o Options) Parse(open func() (io.ReadCloser, error)) (*event.Mail, error) {
 	rc, err := open()
 	if err != nil {
@@ -66,6 +46,7 @@ func (o Options) Parse(open func() (io.ReadCloser, error)) (*event.Mail, error) 
 	m := &event.Mail{Raw: open}
 	var problems []string
 	fillHeader(m, w.root, &problems)
+	b := &bodies{budget: o.maxText()}
 	for idx := 0; ; idx++ {
 		e, err := w.next()
 		if err == io.EOF {
@@ -74,10 +55,19 @@ func (o Options) Parse(open func() (io.ReadCloser, error)) (*event.Mail, error) 
 		if err != nil {
 			return nil, fmt.Errorf("mailparse: read raw message: %w", err)
 		}
-		if err := o.leaf(m, e, idx, open, &problems); err != nil {
+		if err := o.leaf(m, b, e, idx, open, &problems); err != nil {
 			return nil, fmt.Errorf("mailparse: read raw message: %w", err)
 		}
 		problems = append(problems, e.problems...)
+	}
+	m.TextBody, m.HTMLBody = b.text.String(), b.html.String()
+	if b.full() {
+		w.capped[CapTextBytes] = true
+		problems = append(problems, b.problem())
+	}
+	if b.moreAtts {
+		w.capped[CapAttachments] = true
+		problems = append(problems, fmt.Sprintf("more than %d attachments: only the first %d are listed; the others are in the original message", o.maxAttachments(), o.maxAttachments()))
 	}
 	// Count what follows the last part (epilogue) for RawSize.
 	if _, err := io.Copy(io.Discard, cr); err != nil {
@@ -86,14 +76,22 @@ func (o Options) Parse(open func() (io.ReadCloser, error)) (*event.Mail, error) 
 	m.RawSize = cr.n
 	problems = append(problems, w.problems...)
 	m.ParseProblems = dedupe(problems)
+	for _, c := range []string{CapHeaderBytes, CapDepth, CapParts, CapAttachments, CapTextBytes} {
+		if w.capped[c] {
+			m.Capped = append(m.Capped, c)
+		}
+	}
 	return m, nil
 }
 
 // leaf files one leaf as text body, HTML body or attachment.
-func (o Options) leaf(m *event.Mail, e *entity, idx int, open func() (io.ReadCloser, error), problems *[]string) error {
+func (o Options) leaf(m *event.Mail, b *bodies, e *entity, idx int, open func() (io.ReadCloser, error), problems *[]string) error {
 	name := fileName(e)
 	isBody := e.disp != "attachment" && name == "" &&
 		(e.mediaType == "text/plain" || e.mediaType == "text/html")
+	if isBody && b.full() {
+		return nil // over MaxTextBytes: the rest of the text stays in the raw message
+	}
 	if isBody {
 		buf, err := io.ReadAll(io.LimitReader(e.body, int64(o.maxBody())+1))
 		if err != nil {
@@ -104,15 +102,15 @@ func (o Options) leaf(m *event.Mail, e *entity, idx int, open func() (io.ReadClo
 			if p != "" {
 				*problems = append(*problems, p)
 			}
-			if e.mediaType == "text/plain" {
-				m.TextBody = appendBody(m.TextBody, text)
-			} else {
-				m.HTMLBody = appendBody(m.HTMLBody, text)
-			}
+			b.add(e.mediaType == "text/html", text)
 			return nil
 		}
 		*problems = append(*problems, fmt.Sprintf("%s body larger than %d bytes; kept as an attachment", e.mediaType, o.maxBody()))
 		e.body = io.MultiReader(bytes.NewReader(buf), e.body) // no copy of up to MaxBodyBytes
+	}
+	if len(m.Attachments) >= o.maxAttachments() {
+		b.moreAtts = true // over MaxAttachments: left in the raw message
+		return nil
 	}
 	a := event.Attachment{
 		ContentType: e.mediaType,
@@ -123,7 +121,7 @@ func (o Options) leaf(m *event.Mail, e *entity, idx int, open func() (io.ReadClo
 	if e.mediaType == "message/rfc822" && name == "" {
 		// Name a forwarded message after its subject.
 		br := bufio.NewReader(cr)
-		h, _, _, err := readHeader(br, o.maxHeader())
+		h, _, _, _, err := readHeader(bufLines{br}, o.maxHeader())
 		if err != nil {
 			return err
 		}
@@ -136,36 +134,52 @@ func (o Options) leaf(m *event.Mail, e *entity, idx int, open func() (io.ReadClo
 	}
 	a.Size = cr.n
 	a.Name = attachmentName(name, e.mediaType, idx)
-	a.Open = func() (io.ReadCloser, error) { return o.openLeaf(open, idx) }
+	loc := e.loc
+	a.Open = func() (io.ReadCloser, error) { return openPart(open, loc) }
 	m.Attachments = append(m.Attachments, a)
 	return nil
 }
 
-// openLeaf re-reads the raw message and returns the decoded content of leaf
-// idx.
-func (o Options) openLeaf(open func() (io.ReadCloser, error), idx int) (io.ReadCloser, error) {
+// openPart opens the raw message again and returns the decoded content of
+// the leaf at loc: the reader is moved to the leaf's start (by Seek or
+// ReadAt when it offers them, so a stored file opens in constant time) and
+// read only up to the leaf's end.
+func openPart(open func() (io.ReadCloser, error), loc partLoc) (io.ReadCloser, error) {
+	if loc.mem != nil {
+		return io.NopCloser(bytes.NewReader(loc.mem)), nil
+	}
 	rc, err := open()
 	if err != nil {
 		return nil, fmt.Errorf("mailparse: open raw message: %w", err)
 	}
-	w := newWalker(&countingReader{r: rc}, o)
-	for i := 0; ; i++ {
-		e, err := w.next()
-		if err != nil {
-			rc.Close()
-			if err == io.EOF {
-				return nil, fmt.Errorf("mailparse: part %d not found in raw message", idx)
-			}
-			return nil, fmt.Errorf("mailparse: read raw message: %w", err)
-		}
-		if i == idx {
-			return partCloser{Reader: e.body, c: rc}, nil
-		}
-		if _, err := io.Copy(io.Discard, e.body); err != nil {
-			rc.Close()
-			return nil, fmt.Errorf("mailparse: read raw message: %w", err)
+	r, err := seekTo(rc, loc.start)
+	if err != nil {
+		rc.Close()
+		return nil, fmt.Errorf("mailparse: read raw message: %w", err)
+	}
+	s := newScanner(&countingReader{r: r}, loc.in)
+	dec, _ := transferDecoder(loc.cte, s)
+	return partCloser{Reader: &decodeGuard{r: dec, e: &entity{}}, c: rc}, nil
+}
+
+// seekTo positions r at off.
+func seekTo(r io.Reader, off int64) (io.Reader, error) {
+	if off == 0 {
+		return r, nil
+	}
+	if sk, ok := r.(io.Seeker); ok {
+		if _, err := sk.Seek(off, io.SeekStart); err == nil {
+			return r, nil
 		}
 	}
+	if ra, ok := r.(io.ReaderAt); ok {
+		return io.NewSectionReader(ra, off, math.MaxInt64-off), nil
+	}
+	n, err := io.CopyN(io.Discard, r, off)
+	if err != nil && n < off {
+		return nil, fmt.Errorf("part at offset %d: %w", off, err)
+	}
+	return r, nil
 }
 
 type partCloser struct {
@@ -174,16 +188,6 @@ type partCloser struct {
 }
 
 func (p partCloser) Close() error { return p.c.Close() }
-
-func appendBody(have, more string) string {
-	if have == "" {
-		return more
-	}
-	if !strings.HasSuffix(have, "\n") {
-		have += "\n"
-	}
-	return have + more
-}
 
 // fileName is the decoded file name the sender gave the part, if any.
 func fileName(e *entity) string {

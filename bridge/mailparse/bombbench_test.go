@@ -1,0 +1,128 @@
+package mailparse
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// seekOpener opens raw as the store hands out a payload file: a reader that
+// can seek, so Attachment.Open starts at the part.
+func seekOpener(raw []byte) func() (io.ReadCloser, error) {
+	return func() (io.ReadCloser, error) { return seekCloser{bytes.NewReader(raw)}, nil }
+}
+
+type seekCloser struct{ *bytes.Reader }
+
+func (seekCloser) Close() error { return nil }
+
+// daemonPath does what the daemon does with a stored mail: parse it, read
+// the text, and for every attachment what the executor and the RT client
+// do (a look at the head of text parts, an open to size an empty one, the
+// upload).
+func daemonPath(tb testing.TB, raw []byte) {
+	m, err := Parse(seekOpener(raw))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	n := len(m.TextBody) + len(m.HTMLBody)
+	head := make([]byte, 8<<10)
+	for _, a := range m.Attachments {
+		if strings.HasPrefix(a.ContentType, "text/") {
+			rc, err := a.Open()
+			if err != nil {
+				tb.Fatal(err)
+			}
+			k, _ := io.ReadFull(rc, head)
+			n += k
+			rc.Close()
+		}
+		if a.Size == 0 {
+			rc, err := a.Open()
+			if err != nil {
+				tb.Fatal(err)
+			}
+			rc.Close()
+		}
+		rc, err := a.Open()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		k, err := io.Copy(io.Discard, rc)
+		rc.Close()
+		if err != nil || k != a.Size {
+			tb.Fatalf("attachment %s: %d bytes (%v), Size %d", a.Name, k, err, a.Size)
+		}
+	}
+	_ = n
+}
+
+func bombSize() int {
+	if n, err := strconv.Atoi(os.Getenv("RTBRIDGE_BOMB_SIZE")); err == nil && n > 0 {
+		return n
+	}
+	return 4 << 20
+}
+
+// BenchmarkBombs runs every bomb through the daemon's path next to a benign
+// mail of the same size (RTBRIDGE_BOMB_SIZE bytes, default 4 MiB) and
+// reports each one's cost as a multiple of the benign one (x-benign).
+func BenchmarkBombs(b *testing.B) {
+	size := bombSize()
+	var benignNs float64
+	run := func(name string, raw []byte) {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(raw)))
+			b.ReportAllocs()
+			for b.Loop() {
+				daemonPath(b, raw)
+			}
+			ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+			if benignNs == 0 {
+				benignNs = ns
+			}
+			b.ReportMetric(ns/benignNs, "x-benign")
+		})
+	}
+	run("benign", benignMail(size))
+	for _, bm := range bombs {
+		run(bm.name, bm.gen(size))
+	}
+}
+
+// TestPrintBombRatios prints a table of every bomb's cost through the
+// daemon's path against a benign mail of the same size. It measures, so it
+// only runs when asked: RTBRIDGE_BENCH=1 go test -run TestPrintBombRatios -v
+// (RTBRIDGE_BOMB_SIZE sets the size; a subtest name picks one bomb).
+func TestPrintBombRatios(t *testing.T) {
+	if os.Getenv("RTBRIDGE_BENCH") != "1" {
+		t.Skip("set RTBRIDGE_BENCH=1 to measure the bombs")
+	}
+	size := bombSize()
+	measure := func(raw []byte) testing.BenchmarkResult {
+		return testing.Benchmark(func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				daemonPath(b, raw)
+			}
+		})
+	}
+	benign := measure(benignMail(size))
+	t.Logf("%-24s %9s %12s %8s %10s %12s", "input", "bytes", "time/op", "x-benign", "allocs/op", "bytes/op")
+	line := func(t *testing.T, name string, n int, r testing.BenchmarkResult) {
+		t.Helper()
+		t.Logf("%-24s %9d %12s %8.2f %10d %12d", name, n, time.Duration(r.NsPerOp()),
+			float64(r.NsPerOp())/float64(benign.NsPerOp()), r.AllocsPerOp(), r.AllocedBytesPerOp())
+	}
+	line(t, "benign", size, benign)
+	for _, bm := range bombs {
+		t.Run(bm.name, func(t *testing.T) {
+			raw := bm.gen(size)
+			line(t, bm.name, len(raw), measure(raw))
+		})
+	}
+}
