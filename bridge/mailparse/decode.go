@@ -12,6 +12,7 @@ import (
 
 	"github.com/emersion/go-message/charset"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/ianaindex"
 )
 
 // transferDecoder undoes Content-Transfer-Encoding. Unknown encodings pass
@@ -139,12 +140,8 @@ func decodeText(raw []byte, cs string) (string, string) {
 		}
 		return latin1(raw), ""
 	}
-	r, err := charset.Reader(cs, bytes.NewReader(raw))
-	if err == nil {
-		b, rerr := io.ReadAll(r)
-		if rerr == nil {
-			return strings.ToValidUTF8(string(b), "\uFFFD"), ""
-		}
+	if b, err := fromCharset(cs, raw); err == nil {
+		return strings.ToValidUTF8(string(b), "\uFFFD"), ""
 	}
 	problem := fmt.Sprintf("unknown charset %q; text shown as received", trimForProblem(cs))
 	if utf8.Valid(raw) {
@@ -163,9 +160,40 @@ func latin1(raw []byte) string {
 	return string(s)
 }
 
+// fromCharset converts raw from charset cs to UTF-8 with every charset
+// go-message knows. The IANA names, nearly all of them, are converted in one
+// step: charset.Reader's streaming converter allocates 8 KiB per call, which
+// a mail of a thousand tiny parts or encoded words would pay each time.
+func fromCharset(cs string, raw []byte) ([]byte, error) {
+	if enc, err := ianaindex.MIME.Encoding(cs); err == nil && enc != nil {
+		if b, err := enc.NewDecoder().Bytes(raw); err == nil {
+			return b, nil
+		}
+	}
+	r, err := charset.Reader(cs, bytes.NewReader(raw))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(r)
+}
+
+// charsetReader is fromCharset for mime.WordDecoder (an encoded word is
+// short).
+func charsetReader(cs string, input io.Reader) (io.Reader, error) {
+	raw, err := io.ReadAll(input)
+	if err != nil {
+		return nil, err
+	}
+	b, err := fromCharset(cs, raw)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.NewReader(b), nil
+}
+
 // newWordDecoder decodes RFC 2047 encoded words with every charset
 // go-message knows.
-func newWordDecoder() *mime.WordDecoder { return &mime.WordDecoder{CharsetReader: charset.Reader} }
+func newWordDecoder() *mime.WordDecoder { return &mime.WordDecoder{CharsetReader: charsetReader} }
 
 // decodeHeader decodes RFC 2047 words and repairs raw 8-bit values. The
 // result is one line: control characters (including an encoded CR or LF)

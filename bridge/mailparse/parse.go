@@ -141,10 +141,9 @@ func (o Options) leaf(m *event.Mail, b *bodies, e *entity, idx int, open func() 
 }
 
 // openPart opens the raw message again and returns the decoded content of
-// the leaf at loc: the reader is moved to the leaf's start (by Seek or
-// ReadAt when it offers them, so a stored file opens in constant time) and
-// read only up to the leaf's end.
-func openPart(open func() (io.ReadCloser, error), loc partLoc) (io.ReadCloser, error) {
+// the leaf at loc, reading only its range: a reader that can Seek or
+// ReadAt (a stored file) starts there at once, any other skips to it.
+func openPart(open func() (io.ReadCloser, error), loc *partLoc) (io.ReadCloser, error) {
 	if loc.mem != nil {
 		return io.NopCloser(bytes.NewReader(loc.mem)), nil
 	}
@@ -157,8 +156,10 @@ func openPart(open func() (io.ReadCloser, error), loc partLoc) (io.ReadCloser, e
 		rc.Close()
 		return nil, fmt.Errorf("mailparse: read raw message: %w", err)
 	}
-	s := newScanner(&countingReader{r: r}, loc.in)
-	dec, _ := transferDecoder(loc.cte, s)
+	if loc.end >= 0 {
+		r = io.LimitReader(r, loc.end-loc.start)
+	}
+	dec, _ := transferDecoder(loc.cte, &countingReader{r: r})
 	return partCloser{Reader: &decodeGuard{r: dec, e: &entity{}}, c: rc}, nil
 }
 

@@ -47,6 +47,8 @@ type scanner struct {
 	held        []byte // line end held back until no delimiter follows
 	heldBuf     [2]byte
 	emitBuf     [2]byte
+	end         int64  // raw offset where the ended segment's content ends
+	lastEOL     int    // length of the line end of the line read last
 	hdrBuf      []byte // a header line, kept while looking ahead
 	cut         bool   // headerLines dropped the line end of the last line
 	done        bool   // the segment ended
@@ -55,18 +57,9 @@ type scanner struct {
 	eof         bool
 }
 
-// newScanner reads r, which is positioned at a line start inside the
-// multiparts of chain top (nil: outside any).
-func newScanner(r io.Reader, top *level) *scanner {
-	s := &scanner{br: bufio.NewReaderSize(r, scanBufSize), top: top, atLineStart: true}
-	var chain []*level
-	for l := top; l != nil; l = l.parent {
-		chain = append(chain, l)
-	}
-	for i := len(chain) - 1; i >= 0; i-- {
-		s.addBound(chain[i])
-	}
-	return s
+// newScanner reads r from the start of a message.
+func newScanner(r io.Reader) *scanner {
+	return &scanner{br: bufio.NewReaderSize(r, scanBufSize), atLineStart: true}
 }
 
 func (s *scanner) addBound(l *level) {
@@ -100,7 +93,7 @@ func (s *scanner) resume() {
 		return
 	}
 	s.done, s.hit, s.final = false, nil, false
-	s.atLineStart = true
+	s.atLineStart, s.lastEOL = true, 0
 	s.out, s.next, s.held = nil, nil, nil
 }
 
@@ -136,22 +129,24 @@ func (s *scanner) readSlice() ([]byte, error) {
 	s.off += int64(len(line))
 	switch {
 	case errors.Is(err, bufio.ErrBufferFull):
-		s.atLineStart = false
+		s.atLineStart, s.lastEOL = false, 0
 		return line, err
 	case err != nil && !errors.Is(err, io.EOF):
 		return nil, err
 	}
 	if s.atLineStart {
 		if l, final := s.delimiter(line); l != nil {
-			s.done, s.hit, s.final = true, l, final
+			// The line end before the delimiter is the delimiter's.
+			s.done, s.hit, s.final, s.end = true, l, final, s.lineAt-int64(s.lastEOL)
 			return nil, io.EOF
 		}
 	}
 	s.atLineStart = true
 	if err != nil {
-		s.done, s.eof = true, true
+		s.done, s.eof, s.end = true, true, s.off
 		return line, io.EOF
 	}
+	s.lastEOL = len(line) - len(trimEOL(line))
 	return line, nil
 }
 
@@ -243,7 +238,7 @@ func (s *scanner) readRaw(p []byte) (int, error) {
 	n, err := s.br.Read(p)
 	s.off += int64(n)
 	if errors.Is(err, io.EOF) {
-		s.done, s.eof = true, true
+		s.done, s.eof, s.end = true, true, s.off
 		if n > 0 {
 			err = nil
 		}

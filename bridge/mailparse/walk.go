@@ -21,16 +21,15 @@ type entity struct {
 	dparams   map[string]string // Content-Disposition parameters
 	body      io.Reader
 	problems  []string
-	loc       partLoc
+	loc       *partLoc
 }
 
-// partLoc is where a leaf's content lies in the raw message: enough to read
-// it again from there without walking the message (Attachment.Open).
+// partLoc is where a leaf's content lies in the raw message, so that
+// Attachment.Open reads just that range again.
 type partLoc struct {
-	start int64  // raw offset of the first content byte
-	in    *level // the multiparts around it (nil: none)
-	cte   string // Content-Transfer-Encoding
-	mem   []byte // the content itself, for a leaf made up in memory
+	start, end int64  // raw offsets; end -1: to the end of the message
+	cte        string // Content-Transfer-Encoding
+	mem        []byte // the content itself, for a leaf made up in memory
 }
 
 // walker iterates over the leaves of a message in document order, reading
@@ -45,10 +44,11 @@ type walker struct {
 	parts    int  // parts begun, for MaxParts
 	stopped  bool // MaxParts reached: the rest is not read
 	capped   map[string]bool
+	cur      *partLoc // the leaf handed out last, until its end is known
 }
 
 func newWalker(r io.Reader, o Options) *walker {
-	return &walker{opts: o, s: newScanner(r, nil), capped: map[string]bool{}}
+	return &walker{opts: o, s: newScanner(r), capped: map[string]bool{}}
 }
 
 // header reads the header of the part the scanner is at, and where its
@@ -114,7 +114,7 @@ func (w *walker) enter(h header, defaultType string, start int64) *entity {
 		e.disp, e.dparams = d, dp
 	}
 	if strings.HasPrefix(e.mediaType, "multipart/") {
-		boundary := strings.TrimRight(e.params["boundary"], " \t")
+		boundary := e.params["boundary"]
 		depth := 1
 		if w.s.top != nil {
 			depth = w.s.top.depth + 1
@@ -129,11 +129,14 @@ func (w *walker) enter(h header, defaultType string, start int64) *entity {
 			w.capped[CapDepth] = true
 		default:
 			w.problems = append(w.problems, e.problems...)
-			w.s.push(&level{boundary: boundary, depth: depth, digest: e.mediaType == "multipart/digest"})
+			w.s.push(&level{boundary: strings.TrimRight(boundary, " \t"), depth: depth, digest: e.mediaType == "multipart/digest"})
 			return nil
 		}
 	}
-	e.loc = partLoc{start: start, in: w.s.top, cte: h.get("Content-Transfer-Encoding")}
+	e.loc = &partLoc{start: start, end: -1, cte: h.get("Content-Transfer-Encoding")}
+	if w.s.top != nil {
+		w.cur = e.loc // its end is the next delimiter
+	}
 	dec, p := transferDecoder(e.loc.cte, w.s)
 	if p != "" {
 		e.problems = append(e.problems, p)
@@ -211,6 +214,10 @@ func (w *walker) next() (*entity, error) {
 		if err := w.s.skip(keep); err != nil {
 			return nil, err
 		}
+		if w.cur != nil {
+			w.cur.end = max(w.s.end, w.cur.start)
+			w.cur = nil
+		}
 		if w.s.hit != nil && w.s.hit != top && keep != nil {
 			// The line end before an outer delimiter is the delimiter's.
 			top.preamble = top.preamble[:len(top.preamble)-eol]
@@ -273,7 +280,7 @@ func (w *walker) close() *entity {
 		if len(bytes.TrimSpace(pre)) == 0 {
 			return nil
 		}
-		return &entity{mediaType: "text/plain", params: map[string]string{}, body: bytes.NewReader(pre), loc: partLoc{mem: pre}}
+		return &entity{mediaType: "text/plain", params: map[string]string{}, body: bytes.NewReader(pre), loc: &partLoc{mem: pre}}
 	}
 	if !l.final {
 		w.problems = append(w.problems, "multipart body ends without its closing boundary")
