@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -97,32 +98,52 @@ func BenchmarkBombs(b *testing.B) {
 // TestPrintBombRatios prints a table of every bomb's cost through the
 // daemon's path against a benign mail of the same size. It measures, so it
 // only runs when asked: RTBRIDGE_BENCH=1 go test -run TestPrintBombRatios -v
-// (RTBRIDGE_BOMB_SIZE sets the size; a subtest name picks one bomb).
+// (RTBRIDGE_BOMB_SIZE sets the size; a subtest name picks one bomb). Each
+// bomb is timed in rounds alternating with the benign mail and the fastest
+// round counts for both, so a busy machine skews the ratio little.
 func TestPrintBombRatios(t *testing.T) {
 	if os.Getenv("RTBRIDGE_BENCH") != "1" {
 		t.Skip("set RTBRIDGE_BENCH=1 to measure the bombs")
 	}
 	size := bombSize()
-	measure := func(raw []byte) testing.BenchmarkResult {
-		return testing.Benchmark(func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				daemonPath(b, raw)
-			}
-		})
-	}
-	benign := measure(benignMail(size))
-	t.Logf("%-24s %9s %12s %8s %10s %12s", "input", "bytes", "time/op", "x-benign", "allocs/op", "bytes/op")
-	line := func(t *testing.T, name string, n int, r testing.BenchmarkResult) {
-		t.Helper()
-		t.Logf("%-24s %9d %12s %8.2f %10d %12d", name, n, time.Duration(r.NsPerOp()),
-			float64(r.NsPerOp())/float64(benign.NsPerOp()), r.AllocsPerOp(), r.AllocedBytesPerOp())
-	}
-	line(t, "benign", size, benign)
-	for _, bm := range bombs {
+	benign := benignMail(size)
+	t.Logf("%-22s %9s %11s %11s %8s %9s %11s", "input", "bytes", "time/op", "benign/op", "x-benign", "allocs/op", "bytes/op")
+	for _, bm := range append([]bomb{{"benign", benignMail}}, bombs...) {
 		t.Run(bm.name, func(t *testing.T) {
 			raw := bm.gen(size)
-			line(t, bm.name, len(raw), measure(raw))
+			var best, bestBenign time.Duration
+			for range 5 {
+				d := timePerOp(t, raw)
+				db := timePerOp(t, benign)
+				if best == 0 || d < best {
+					best = d
+				}
+				if bestBenign == 0 || db < bestBenign {
+					bestBenign = db
+				}
+			}
+			allocs, bytes := allocsPerOp(t, raw)
+			t.Logf("%-22s %9d %11s %11s %8.2f %9d %11d", bm.name, len(raw), best, bestBenign,
+				float64(best)/float64(bestBenign), allocs, bytes)
 		})
 	}
+}
+
+// timePerOp runs the daemon's path on raw for about 50 ms and returns the
+// time per run.
+func timePerOp(t *testing.T, raw []byte) time.Duration {
+	start := time.Now()
+	n := 0
+	for ; n == 0 || time.Since(start) < 50*time.Millisecond; n++ {
+		daemonPath(t, raw)
+	}
+	return time.Since(start) / time.Duration(n)
+}
+
+func allocsPerOp(t *testing.T, raw []byte) (uint64, uint64) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	daemonPath(t, raw)
+	runtime.ReadMemStats(&after)
+	return after.Mallocs - before.Mallocs, after.TotalAlloc - before.TotalAlloc
 }

@@ -22,12 +22,26 @@ func transferDecoder(cte string, r io.Reader) (io.Reader, string) {
 	case "", "7bit", "8bit", "binary":
 		return r, ""
 	case "base64":
-		return &base64Reader{br: bufio.NewReader(r)}, ""
+		return &lazyReader{open: func() io.Reader { return &base64Reader{br: bufio.NewReader(r)} }}, ""
 	case "quoted-printable":
-		return quotedprintable.NewReader(r), ""
+		return &lazyReader{open: func() io.Reader { return quotedprintable.NewReader(r) }}, ""
 	default:
 		return r, fmt.Sprintf("unknown Content-Transfer-Encoding %q; content kept undecoded", trimForProblem(cte))
 	}
+}
+
+// lazyReader makes its decoder (and the decoder's buffer) on the first
+// Read: a part nobody reads (past MaxAttachments) costs nothing.
+type lazyReader struct {
+	open func() io.Reader
+	r    io.Reader
+}
+
+func (l *lazyReader) Read(p []byte) (int, error) {
+	if l.r == nil {
+		l.r = l.open()
+	}
+	return l.r.Read(p)
 }
 
 // base64Reader decodes base64 leniently: bytes outside the alphabet (line
@@ -200,6 +214,9 @@ func newWordDecoder() *mime.WordDecoder { return &mime.WordDecoder{CharsetReader
 // become spaces, so a header can never smuggle a line into RT's form or a
 // log.
 func decodeHeader(v string) string {
+	if plainASCII(v) {
+		return strings.TrimSpace(v) // the common case, and a header of many fields
+	}
 	s, err := newWordDecoder().DecodeHeader(v)
 	if err != nil {
 		s = v
@@ -208,6 +225,17 @@ func decodeHeader(v string) string {
 		s = latin1([]byte(s))
 	}
 	return oneLine(s)
+}
+
+// plainASCII reports whether v is printable ASCII without encoded words:
+// nothing for decodeHeader to do but trim.
+func plainASCII(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c > 0x7e || c == '=' && i+1 < len(v) && v[i+1] == '?' {
+			return false
+		}
+	}
+	return true
 }
 
 // oneLine replaces control characters with spaces and trims.

@@ -83,6 +83,11 @@ func readHeader(lr lineReader, maxBytes int) (h header, leftover []byte, capped 
 	}
 	add := func(k string, v []byte) {
 		keep()
+		if len(h) == cap(h) {
+			// Double: append grows a large slice by a quarter, copying
+			// a header of many thousand fields over and over.
+			h = append(make(header, 0, 2*cap(h)+16), h...)
+		}
 		h = append(h, field{Key: k})
 		val = append(val[:0], v...)
 	}

@@ -286,10 +286,25 @@ func dedupe(ps []string) []string {
 }
 
 // canonicalHeader converts the root header into the decoded MIMEHeader.
+// All values share one backing array, each key's values a window of it
+// (capped, so an append by a reader cannot overwrite the next key's): a
+// header of many thousand fields costs two allocations, not a growing slice
+// per key.
 func canonicalHeader(h header) textproto.MIMEHeader {
-	out := make(textproto.MIMEHeader, len(h))
+	count := make(map[string]int, min(len(h), 64))
 	for _, f := range h {
-		out[f.Key] = append(out[f.Key], decodeHeader(f.Value))
+		count[f.Key]++
+	}
+	all := make([]string, 0, len(h))
+	out := make(textproto.MIMEHeader, len(count))
+	for _, f := range h {
+		vs, ok := out[f.Key]
+		if !ok {
+			n := len(all)
+			all = all[:n+count[f.Key]]
+			vs = all[n:n:len(all)]
+		}
+		out[f.Key] = append(vs, decodeHeader(f.Value))
 	}
 	return out
 }
