@@ -1,12 +1,14 @@
 // Package mailparse turns a raw e-mail message into the event.Mail the rules
-// engine sees. It streams the message: bodies are read (bounded), while
-// attachments are only counted and described; Attachment.Open reads the raw
-// message again and decodes just that part, so a 50 MB mail never sits in
-// memory.
+// engine sees. It streams the message once: bodies are read (bounded),
+// while attachments are only counted and described with their place in the
+// message; Attachment.Open reads that byte range of the raw message again
+// and decodes it, so a 50 MB mail never sits in memory. The work is linear
+// in the size of the message and bounded by Options.
 //
 // Parsing is lenient and never loses anything: whatever cannot be understood
-// is listed in Mail.ParseProblems (the executor then attaches the raw
-// message), and Parse fails only when the raw bytes cannot be read.
+// or lies beyond a limit is listed in Mail.ParseProblems (the executor then
+// attaches the raw message), and Parse fails only when the raw bytes cannot
+// be read.
 package mailparse
 
 import (

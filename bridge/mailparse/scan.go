@@ -8,8 +8,6 @@ import (
 )
 
 // level is one open multipart: its boundary and how far its parts got.
-// Levels form a chain to the root; a leaf keeps its chain so that
-// Attachment.Open can find where the leaf ends without walking again.
 type level struct {
 	parent   *level
 	boundary string // as matched: trailing blanks removed
@@ -21,9 +19,7 @@ type level struct {
 }
 
 // scanBufSize is the scanner's buffer: a line longer than this is handed
-// out in pieces, and only the first piece can be a delimiter. The size must
-// be the same in the first walk and in Attachment.Open, so both cut a long
-// line at the same places.
+// out in pieces, and only the first piece can be a delimiter.
 const scanBufSize = 64 << 10
 
 // scanner reads a raw message once, line by line, with a single buffer. The
