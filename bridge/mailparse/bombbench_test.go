@@ -24,7 +24,7 @@ func (seekCloser) Close() error { return nil }
 // daemonPath does what the daemon does with a stored mail: parse it, read
 // the text, and for every attachment what the executor and the RT client
 // do (a look at the head of text parts, an open to size an empty one, the
-// upload).
+// upload), and the HTML-only mail's conversion to text.
 func daemonPath(tb testing.TB, raw []byte) {
 	o := Options{}
 	if os.Getenv("RTBRIDGE_BOMB_UNCAPPED") == "1" {
@@ -36,6 +36,9 @@ func daemonPath(tb testing.TB, raw []byte) {
 		tb.Fatal(err)
 	}
 	n := len(m.TextBody) + len(m.HTMLBody)
+	if m.TextBody == "" && m.HTMLBody != "" {
+		n += len(HTMLToText(m.HTMLBody)) // html: text
+	}
 	head := make([]byte, 8<<10)
 	for _, a := range m.Attachments {
 		if strings.HasPrefix(a.ContentType, "text/") {

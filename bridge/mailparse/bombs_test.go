@@ -263,6 +263,13 @@ var bombs = []bomb{
 		b.WriteString("\r\n\r\nbody\r\n")
 		return b.Bytes()
 	}},
+	// An HTML-only body of unclosed nested tags, converted to text.
+	{"html-nesting", func(n int) []byte {
+		var b bytes.Buffer
+		b.WriteString(bombHead + "Content-Type: text/html\r\n\r\n")
+		fill(&b, n, "<div><a href=\"http://x/\"><li>x<br><p>\r\n")
+		return b.Bytes()
+	}},
 	// text/plain parts in a charset that needs a decoder per part.
 	{"charset-parts", func(n int) []byte {
 		var b bytes.Buffer
