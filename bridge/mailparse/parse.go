@@ -122,7 +122,7 @@ func (o Options) leaf(m *event.Mail, b *bodies, e *entity, idx int, open func() 
 	cr := &countingReader{r: e.body}
 	if e.mediaType == "message/rfc822" && name == "" {
 		// Name a forwarded message after its subject.
-		br := bufio.NewReader(cr)
+		br := bufio.NewReaderSize(cr, 1024) // small: a digest has a thousand of these
 		h, _, _, _, err := readHeader(bufLines{br}, o.maxHeader())
 		if err != nil {
 			return err
