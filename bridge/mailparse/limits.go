@@ -76,8 +76,8 @@ type bodies struct {
 }
 
 // add appends a body part, on a line of its own, as far as the budget
-// goes; it reports false once the budget is used up.
-func (b *bodies) add(html bool, s string) bool {
+// goes.
+func (b *bodies) add(html bool, s string) {
 	sb := &b.text
 	if html {
 		sb = &b.html
@@ -90,13 +90,12 @@ func (b *bodies) add(html bool, s string) bool {
 	if room < len(s) {
 		b.cut = true
 		if room <= 0 {
-			return false
+			return
 		}
 		s = cutUTF8(s, room)
 	}
 	sb.WriteString(sep)
 	sb.WriteString(s)
-	return !b.cut
 }
 
 // full reports whether the budget is used up.
