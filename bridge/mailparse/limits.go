@@ -66,27 +66,51 @@ func orDefault(v, d int) int {
 }
 
 // bodies collects the text and HTML bodies within one budget, and notes
-// attachments beyond MaxAttachments. Builders, not string concatenation:
-// many small text parts cost their size, not its square.
+// attachments beyond MaxAttachments. Pieces joined once at the end, not
+// string concatenation: many small text parts cost their size, not its
+// square, and a mail of one big body keeps it without a copy.
 type bodies struct {
-	text, html strings.Builder
+	text, html pieces
 	budget     int
 	cut        bool
 	moreAtts   bool
 }
 
+type pieces struct {
+	list []string
+	n    int // bytes in list
+}
+
+func (p *pieces) add(s string) {
+	if s != "" {
+		p.list = append(p.list, s)
+		p.n += len(s)
+	}
+}
+
+func (p *pieces) endsLine() bool {
+	return len(p.list) == 0 || strings.HasSuffix(p.list[len(p.list)-1], "\n")
+}
+
+func (p *pieces) String() string {
+	if len(p.list) == 1 {
+		return p.list[0]
+	}
+	return strings.Join(p.list, "")
+}
+
 // add appends a body part, on a line of its own, as far as the budget
 // goes.
 func (b *bodies) add(html bool, s string) {
-	sb := &b.text
+	p := &b.text
 	if html {
-		sb = &b.html
+		p = &b.html
 	}
 	sep := ""
-	if have := sb.String(); have != "" && have[len(have)-1] != '\n' {
+	if p.n > 0 && !p.endsLine() {
 		sep = "\n"
 	}
-	room := b.budget - b.text.Len() - b.html.Len() - len(sep)
+	room := b.budget - b.text.n - b.html.n - len(sep)
 	if room < len(s) {
 		b.cut = true
 		if room <= 0 {
@@ -94,8 +118,8 @@ func (b *bodies) add(html bool, s string) {
 		}
 		s = cutUTF8(s, room)
 	}
-	sb.WriteString(sep)
-	sb.WriteString(s)
+	p.add(sep)
+	p.add(s)
 }
 
 // full reports whether the budget is used up.
