@@ -56,6 +56,10 @@ type Mail struct {
 	// MIME structure, …). A mail with problems is still delivered; rules and
 	// the executor attach the raw message when the list is not empty.
 	ParseProblems []string
+	// Capped names the parser's limits this mail went over (header_bytes,
+	// depth, parts, attachments, text_bytes): what lies beyond is only in
+	// the raw message, and ParseProblems says so.
+	Capped []string
 	// Raw opens the exact bytes received, for attaching the original .eml.
 	Raw     func() (io.ReadCloser, error) `json:"-"`
 	RawSize int64

@@ -12,6 +12,7 @@ import (
 
 	"github.com/emersion/go-message/charset"
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/ianaindex"
 )
 
 // transferDecoder undoes Content-Transfer-Encoding. Unknown encodings pass
@@ -21,12 +22,26 @@ func transferDecoder(cte string, r io.Reader) (io.Reader, string) {
 	case "", "7bit", "8bit", "binary":
 		return r, ""
 	case "base64":
-		return &base64Reader{br: bufio.NewReader(r)}, ""
+		return &lazyReader{open: func() io.Reader { return &base64Reader{br: bufio.NewReader(r)} }}, ""
 	case "quoted-printable":
-		return quotedprintable.NewReader(r), ""
+		return &lazyReader{open: func() io.Reader { return quotedprintable.NewReader(r) }}, ""
 	default:
 		return r, fmt.Sprintf("unknown Content-Transfer-Encoding %q; content kept undecoded", trimForProblem(cte))
 	}
+}
+
+// lazyReader makes its decoder (and the decoder's buffer) on the first
+// Read: a part nobody reads (past MaxAttachments) costs nothing.
+type lazyReader struct {
+	open func() io.Reader
+	r    io.Reader
+}
+
+func (l *lazyReader) Read(p []byte) (int, error) {
+	if l.r == nil {
+		l.r = l.open()
+	}
+	return l.r.Read(p)
 }
 
 // base64Reader decodes base64 leniently: bytes outside the alphabet (line
@@ -139,12 +154,8 @@ func decodeText(raw []byte, cs string) (string, string) {
 		}
 		return latin1(raw), ""
 	}
-	r, err := charset.Reader(cs, bytes.NewReader(raw))
-	if err == nil {
-		b, rerr := io.ReadAll(r)
-		if rerr == nil {
-			return strings.ToValidUTF8(string(b), "\uFFFD"), ""
-		}
+	if b, err := fromCharset(cs, raw); err == nil {
+		return strings.ToValidUTF8(string(b), "\uFFFD"), ""
 	}
 	problem := fmt.Sprintf("unknown charset %q; text shown as received", trimForProblem(cs))
 	if utf8.Valid(raw) {
@@ -163,15 +174,49 @@ func latin1(raw []byte) string {
 	return string(s)
 }
 
+// fromCharset converts raw from charset cs to UTF-8 with every charset
+// go-message knows. The IANA names, nearly all of them, are converted in one
+// step: charset.Reader's streaming converter allocates 8 KiB per call, which
+// a mail of a thousand tiny parts or encoded words would pay each time.
+func fromCharset(cs string, raw []byte) ([]byte, error) {
+	if enc, err := ianaindex.MIME.Encoding(cs); err == nil && enc != nil {
+		if b, err := enc.NewDecoder().Bytes(raw); err == nil {
+			return b, nil
+		}
+	}
+	r, err := charset.Reader(cs, bytes.NewReader(raw))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(r)
+}
+
+// charsetReader is fromCharset for mime.WordDecoder (an encoded word is
+// short).
+func charsetReader(cs string, input io.Reader) (io.Reader, error) {
+	raw, err := io.ReadAll(input)
+	if err != nil {
+		return nil, err
+	}
+	b, err := fromCharset(cs, raw)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.NewReader(b), nil
+}
+
 // newWordDecoder decodes RFC 2047 encoded words with every charset
 // go-message knows.
-func newWordDecoder() *mime.WordDecoder { return &mime.WordDecoder{CharsetReader: charset.Reader} }
+func newWordDecoder() *mime.WordDecoder { return &mime.WordDecoder{CharsetReader: charsetReader} }
 
 // decodeHeader decodes RFC 2047 words and repairs raw 8-bit values. The
 // result is one line: control characters (including an encoded CR or LF)
 // become spaces, so a header can never smuggle a line into RT's form or a
 // log.
 func decodeHeader(v string) string {
+	if plainASCII(v) {
+		return strings.TrimSpace(v) // the common case, and a header of many fields
+	}
 	s, err := newWordDecoder().DecodeHeader(v)
 	if err != nil {
 		s = v
@@ -180,6 +225,17 @@ func decodeHeader(v string) string {
 		s = latin1([]byte(s))
 	}
 	return oneLine(s)
+}
+
+// plainASCII reports whether v is printable ASCII without encoded words:
+// nothing for decodeHeader to do but trim.
+func plainASCII(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c > 0x7e || c == '=' && i+1 < len(v) && v[i+1] == '?' {
+			return false
+		}
+	}
+	return true
 }
 
 // oneLine replaces control characters with spaces and trims.

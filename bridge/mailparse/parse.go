@@ -1,12 +1,14 @@
 // Package mailparse turns a raw e-mail message into the event.Mail the rules
-// engine sees. It streams the message: bodies are read (bounded), while
-// attachments are only counted and described; Attachment.Open reads the raw
-// message again and decodes just that part, so a 50 MB mail never sits in
-// memory.
+// engine sees. It streams the message once: bodies are read (bounded),
+// while attachments are only counted and described with their place in the
+// message; Attachment.Open reads that byte range of the raw message again
+// and decodes it, so a 50 MB mail never sits in memory. The work is linear
+// in the size of the message and bounded by Options.
 //
 // Parsing is lenient and never loses anything: whatever cannot be understood
-// is listed in Mail.ParseProblems (the executor then attaches the raw
-// message), and Parse fails only when the raw bytes cannot be read.
+// or lies beyond a limit is listed in Mail.ParseProblems (the executor then
+// attaches the raw message), and Parse fails only when the raw bytes cannot
+// be read.
 package mailparse
 
 import (
@@ -15,34 +17,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/textproto"
 	"path"
 	"strings"
 
 	"github.com/rtbridge/rtbridge/bridge/event"
 )
-
-// Options tune parsing; the zero value is ready to use.
-type Options struct {
-	// MaxBodyBytes bounds a text or HTML body kept in memory (default
-	// 8 MiB). A larger body part becomes an attachment instead.
-	MaxBodyBytes int
-	// MaxHeaderBytes bounds a header block (default 1 MiB).
-	MaxHeaderBytes int
-	// MaxDepth bounds multipart nesting (default 32).
-	MaxDepth int
-}
-
-func (o Options) maxBody() int   { return orDefault(o.MaxBodyBytes, 8<<20) }
-func (o Options) maxHeader() int { return orDefault(o.MaxHeaderBytes, 1<<20) }
-func (o Options) maxDepth() int  { return orDefault(o.MaxDepth, 32) }
-
-func orDefault(v, d int) int {
-	if v <= 0 {
-		return d
-	}
-	return v
-}
 
 // Parse parses the message that open returns, with default Options.
 func Parse(open func() (io.ReadCloser, error)) (*event.Mail, error) {
@@ -51,7 +32,8 @@ func Parse(open func() (io.ReadCloser, error)) (*event.Mail, error) {
 
 // Parse parses the message that open returns. open is kept as Mail.Raw and
 // called again by Attachment.Open, so it must return the same bytes each
-// time (the stored raw file).
+// time (the stored raw file). The message is read once; the work is linear
+// in its size and bounded by the Max options.
 func (o Options) Parse(open func() (io.ReadCloser, error)) (*event.Mail, error) {
 	rc, err := open()
 	if err != nil {
@@ -66,6 +48,7 @@ func (o Options) Parse(open func() (io.ReadCloser, error)) (*event.Mail, error) 
 	m := &event.Mail{Raw: open}
 	var problems []string
 	fillHeader(m, w.root, &problems)
+	b := &bodies{budget: o.maxText()}
 	for idx := 0; ; idx++ {
 		e, err := w.next()
 		if err == io.EOF {
@@ -74,10 +57,19 @@ func (o Options) Parse(open func() (io.ReadCloser, error)) (*event.Mail, error) 
 		if err != nil {
 			return nil, fmt.Errorf("mailparse: read raw message: %w", err)
 		}
-		if err := o.leaf(m, e, idx, open, &problems); err != nil {
+		if err := o.leaf(m, b, e, idx, open, &problems); err != nil {
 			return nil, fmt.Errorf("mailparse: read raw message: %w", err)
 		}
 		problems = append(problems, e.problems...)
+	}
+	m.TextBody, m.HTMLBody = b.text.String(), b.html.String()
+	if b.full() {
+		w.capped[CapTextBytes] = true
+		problems = append(problems, b.problem())
+	}
+	if b.moreAtts {
+		w.capped[CapAttachments] = true
+		problems = append(problems, fmt.Sprintf("more than %d attachments: only the first %d are listed; the others are in the original message", o.maxAttachments(), o.maxAttachments()))
 	}
 	// Count what follows the last part (epilogue) for RawSize.
 	if _, err := io.Copy(io.Discard, cr); err != nil {
@@ -86,14 +78,22 @@ func (o Options) Parse(open func() (io.ReadCloser, error)) (*event.Mail, error) 
 	m.RawSize = cr.n
 	problems = append(problems, w.problems...)
 	m.ParseProblems = dedupe(problems)
+	for _, c := range []string{CapHeaderBytes, CapDepth, CapParts, CapAttachments, CapTextBytes} {
+		if w.capped[c] {
+			m.Capped = append(m.Capped, c)
+		}
+	}
 	return m, nil
 }
 
 // leaf files one leaf as text body, HTML body or attachment.
-func (o Options) leaf(m *event.Mail, e *entity, idx int, open func() (io.ReadCloser, error), problems *[]string) error {
+func (o Options) leaf(m *event.Mail, b *bodies, e *entity, idx int, open func() (io.ReadCloser, error), problems *[]string) error {
 	name := fileName(e)
 	isBody := e.disp != "attachment" && name == "" &&
 		(e.mediaType == "text/plain" || e.mediaType == "text/html")
+	if isBody && b.full() {
+		return nil // over MaxTextBytes: the rest of the text stays in the raw message
+	}
 	if isBody {
 		buf, err := io.ReadAll(io.LimitReader(e.body, int64(o.maxBody())+1))
 		if err != nil {
@@ -104,15 +104,15 @@ func (o Options) leaf(m *event.Mail, e *entity, idx int, open func() (io.ReadClo
 			if p != "" {
 				*problems = append(*problems, p)
 			}
-			if e.mediaType == "text/plain" {
-				m.TextBody = appendBody(m.TextBody, text)
-			} else {
-				m.HTMLBody = appendBody(m.HTMLBody, text)
-			}
+			b.add(e.mediaType == "text/html", text)
 			return nil
 		}
 		*problems = append(*problems, fmt.Sprintf("%s body larger than %d bytes; kept as an attachment", e.mediaType, o.maxBody()))
 		e.body = io.MultiReader(bytes.NewReader(buf), e.body) // no copy of up to MaxBodyBytes
+	}
+	if len(m.Attachments) >= o.maxAttachments() {
+		b.moreAtts = true // over MaxAttachments: left in the raw message
+		return nil
 	}
 	a := event.Attachment{
 		ContentType: e.mediaType,
@@ -122,8 +122,8 @@ func (o Options) leaf(m *event.Mail, e *entity, idx int, open func() (io.ReadClo
 	cr := &countingReader{r: e.body}
 	if e.mediaType == "message/rfc822" && name == "" {
 		// Name a forwarded message after its subject.
-		br := bufio.NewReader(cr)
-		h, _, _, err := readHeader(br, o.maxHeader())
+		br := bufio.NewReaderSize(cr, 1024) // small: a digest has a thousand of these
+		h, _, _, _, err := readHeader(bufLines{br}, o.maxHeader())
 		if err != nil {
 			return err
 		}
@@ -136,36 +136,53 @@ func (o Options) leaf(m *event.Mail, e *entity, idx int, open func() (io.ReadClo
 	}
 	a.Size = cr.n
 	a.Name = attachmentName(name, e.mediaType, idx)
-	a.Open = func() (io.ReadCloser, error) { return o.openLeaf(open, idx) }
+	loc := e.loc
+	a.Open = func() (io.ReadCloser, error) { return openPart(open, loc) }
 	m.Attachments = append(m.Attachments, a)
 	return nil
 }
 
-// openLeaf re-reads the raw message and returns the decoded content of leaf
-// idx.
-func (o Options) openLeaf(open func() (io.ReadCloser, error), idx int) (io.ReadCloser, error) {
+// openPart opens the raw message again and returns the decoded content of
+// the leaf at loc, reading only its range: a reader that can Seek or
+// ReadAt (a stored file) starts there at once, any other skips to it.
+func openPart(open func() (io.ReadCloser, error), loc *partLoc) (io.ReadCloser, error) {
+	if loc.mem != nil {
+		return io.NopCloser(bytes.NewReader(loc.mem)), nil
+	}
 	rc, err := open()
 	if err != nil {
 		return nil, fmt.Errorf("mailparse: open raw message: %w", err)
 	}
-	w := newWalker(&countingReader{r: rc}, o)
-	for i := 0; ; i++ {
-		e, err := w.next()
-		if err != nil {
-			rc.Close()
-			if err == io.EOF {
-				return nil, fmt.Errorf("mailparse: part %d not found in raw message", idx)
-			}
-			return nil, fmt.Errorf("mailparse: read raw message: %w", err)
-		}
-		if i == idx {
-			return partCloser{Reader: e.body, c: rc}, nil
-		}
-		if _, err := io.Copy(io.Discard, e.body); err != nil {
-			rc.Close()
-			return nil, fmt.Errorf("mailparse: read raw message: %w", err)
+	r, err := seekTo(rc, loc.start)
+	if err != nil {
+		rc.Close()
+		return nil, fmt.Errorf("mailparse: read raw message: %w", err)
+	}
+	if loc.end >= 0 {
+		r = io.LimitReader(r, loc.end-loc.start)
+	}
+	dec, _ := transferDecoder(loc.cte, &countingReader{r: r})
+	return partCloser{Reader: &decodeGuard{r: dec, e: &entity{}}, c: rc}, nil
+}
+
+// seekTo positions r at off.
+func seekTo(r io.Reader, off int64) (io.Reader, error) {
+	if off == 0 {
+		return r, nil
+	}
+	if sk, ok := r.(io.Seeker); ok {
+		if _, err := sk.Seek(off, io.SeekStart); err == nil {
+			return r, nil
 		}
 	}
+	if ra, ok := r.(io.ReaderAt); ok {
+		return io.NewSectionReader(ra, off, math.MaxInt64-off), nil
+	}
+	n, err := io.CopyN(io.Discard, r, off)
+	if err != nil && n < off {
+		return nil, fmt.Errorf("part at offset %d: %w", off, err)
+	}
+	return r, nil
 }
 
 type partCloser struct {
@@ -174,16 +191,6 @@ type partCloser struct {
 }
 
 func (p partCloser) Close() error { return p.c.Close() }
-
-func appendBody(have, more string) string {
-	if have == "" {
-		return more
-	}
-	if !strings.HasSuffix(have, "\n") {
-		have += "\n"
-	}
-	return have + more
-}
 
 // fileName is the decoded file name the sender gave the part, if any.
 func fileName(e *entity) string {
@@ -281,10 +288,25 @@ func dedupe(ps []string) []string {
 }
 
 // canonicalHeader converts the root header into the decoded MIMEHeader.
+// All values share one backing array, each key's values a window of it
+// (capped, so an append by a reader cannot overwrite the next key's): a
+// header of many thousand fields costs two allocations, not a growing slice
+// per key.
 func canonicalHeader(h header) textproto.MIMEHeader {
-	out := make(textproto.MIMEHeader, len(h))
+	count := make(map[string]int, min(len(h), 64))
 	for _, f := range h {
-		out[f.Key] = append(out[f.Key], decodeHeader(f.Value))
+		count[f.Key]++
+	}
+	all := make([]string, 0, len(h))
+	out := make(textproto.MIMEHeader, len(count))
+	for _, f := range h {
+		vs, ok := out[f.Key]
+		if !ok {
+			n := len(all)
+			all = all[:n+count[f.Key]]
+			vs = all[n:n:len(all)]
+		}
+		out[f.Key] = append(vs, decodeHeader(f.Value))
 	}
 	return out
 }

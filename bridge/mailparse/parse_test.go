@@ -3,8 +3,10 @@ package mailparse
 import (
 	"bytes"
 	"io"
+	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func bytesOpener(b []byte) func() (io.ReadCloser, error) {
@@ -78,6 +80,10 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(fixture))
 	f.Add([]byte("Subject: x\n\nbody"))
 	f.Add([]byte("Content-Type: multipart/mixed; boundary=x\n\n--x\n\n--x"))
+	// The bombs, small: the fuzzer mutates the shapes that were costly.
+	for _, bm := range bombs {
+		f.Add(bm.gen(1500))
+	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		m, err := Parse(bytesOpener(raw))
 		if err != nil {
@@ -97,5 +103,34 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("attachment %s: %d bytes, Size %d", a.Name, n, a.Size)
 			}
 		}
+		checkCapped(t, raw)
 	})
+}
+
+// checkCapped parses raw under tight caps: the caps hold, and a seekable
+// message opens to the same content as one read from the start.
+func checkCapped(t *testing.T, raw []byte) {
+	o := Options{MaxHeaderBytes: 300, MaxDepth: 3, MaxParts: 6, MaxAttachments: 3, MaxTextBytes: 200, MaxBodyBytes: 150}
+	m, err := o.Parse(seekOpener(raw))
+	if err != nil {
+		t.Fatalf("Parse failed on readable bytes: %v", err)
+	}
+	plain, err := o.Parse(bytesOpener(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Attachments) > 3 || len(m.TextBody)+len(m.HTMLBody) > 200 || m.RawSize != int64(len(raw)) {
+		t.Fatalf("over the caps: %d attachments, %d bytes of text, RawSize %d", len(m.Attachments), len(m.TextBody)+len(m.HTMLBody), m.RawSize)
+	}
+	if !utf8.ValidString(m.TextBody) || !utf8.ValidString(m.HTMLBody) {
+		t.Fatalf("text not UTF-8: %q %q", m.TextBody, m.HTMLBody)
+	}
+	if m.TextBody != plain.TextBody || len(m.Attachments) != len(plain.Attachments) || !slices.Equal(m.Capped, plain.Capped) {
+		t.Fatalf("seekable and plain differ")
+	}
+	for i, a := range m.Attachments {
+		if got, want := readAttachment(t, m, i), readAttachment(t, plain, i); got != want || int64(len(got)) != a.Size {
+			t.Fatalf("attachment %d: %d bytes from a seekable message, %d from a plain one, Size %d", i, len(got), len(want), a.Size)
+		}
+	}
 }

@@ -1,7 +1,6 @@
 package mailparse
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -22,51 +21,73 @@ type entity struct {
 	dparams   map[string]string // Content-Disposition parameters
 	body      io.Reader
 	problems  []string
+	loc       *partLoc
 }
 
-type frame struct {
-	mp     *multipartReader
-	digest bool // multipart/digest: parts default to message/rfc822
+// partLoc is where a leaf's content lies in the raw message, so that
+// Attachment.Open reads just that range again.
+type partLoc struct {
+	start, end int64  // raw offsets; end -1: to the end of the message
+	cte        string // Content-Transfer-Encoding
+	mem        []byte // the content itself, for a leaf made up in memory
 }
 
-// walker iterates over the leaves of a message in document order. The order
-// is deterministic, so a leaf's ordinal identifies it when the raw message is
-// read again (Attachment.Open).
+// walker iterates over the leaves of a message in document order, reading
+// it once.
 type walker struct {
 	opts     Options
-	br       *bufio.Reader
+	s        *scanner
 	root     header
-	stack    []frame
 	started  bool
 	rootLeaf *entity // the root itself when it is not multipart
 	problems []string
+	parts    int  // parts begun, for MaxParts
+	stopped  bool // MaxParts reached: the rest is not read
+	capped   map[string]bool
+	cur      *partLoc // the leaf handed out last, until its end is known
 }
 
 func newWalker(r io.Reader, o Options) *walker {
-	return &walker{opts: o, br: bufio.NewReaderSize(r, 64<<10)}
+	return &walker{opts: o, s: newScanner(r), capped: map[string]bool{}}
+}
+
+// header reads the header of the part the scanner is at, and where its
+// content starts; bare is true when the part has no header at all.
+func (w *walker) header() (h header, probs []string, start int64, bare bool, err error) {
+	h, leftover, capped, probs, err := readHeader(headerLines{w.s}, w.opts.maxHeader())
+	if capped {
+		w.capped[CapHeaderBytes] = true
+	}
+	start = w.s.off
+	if w.s.hit != nil {
+		start = w.s.lineAt // the header ended at a delimiter: no content
+	}
+	if len(leftover) > 0 {
+		start = w.s.lineAt
+		w.s.unread(leftover)
+	}
+	return h, probs, start, len(leftover) > 0, err
 }
 
 // start reads the top-level header.
 func (w *walker) start() error {
-	h, leftover, probs, err := readHeader(w.br, w.opts.maxHeader())
+	h, probs, start, bare, err := w.header()
 	w.root = h
 	w.problems = append(w.problems, probs...)
 	if err != nil {
 		return err
 	}
-	body := io.Reader(w.br)
-	if len(leftover) > 0 {
+	if bare {
 		w.problems = append(w.problems, "message without header")
-		body = io.MultiReader(bytes.NewReader(leftover), w.br)
 	}
-	w.rootLeaf = w.enter(h, body, "text/plain")
+	w.rootLeaf = w.enter(h, "text/plain", start)
 	w.started = true
 	return nil
 }
 
-// enter classifies an entity: a multipart is pushed on the stack (nil is
-// returned), anything else is returned as a leaf.
-func (w *walker) enter(h header, body io.Reader, defaultType string) *entity {
+// enter classifies the entity whose content the scanner is at: a multipart
+// is opened (nil is returned), anything else is returned as a leaf.
+func (w *walker) enter(h header, defaultType string, start int64) *entity {
 	e := &entity{hdr: h}
 	ct := h.get("Content-Type")
 	if strings.TrimSpace(ct) == "" {
@@ -94,21 +115,29 @@ func (w *walker) enter(h header, body io.Reader, defaultType string) *entity {
 	}
 	if strings.HasPrefix(e.mediaType, "multipart/") {
 		boundary := e.params["boundary"]
+		depth := 1
+		if w.s.top != nil {
+			depth = w.s.top.depth + 1
+		}
 		switch {
 		case boundary == "":
 			e.problems = append(e.problems, fmt.Sprintf("%s without boundary; body read as text", e.mediaType))
 			e.mediaType = "text/plain"
-		case len(w.stack) >= w.opts.maxDepth():
+		case depth > w.opts.maxDepth():
 			e.problems = append(e.problems, "MIME nesting too deep; inner part kept as an attachment")
 			e.mediaType = "application/octet-stream"
+			w.capped[CapDepth] = true
 		default:
 			w.problems = append(w.problems, e.problems...)
-			mp := newMultipartReader(body, boundary, w.opts.maxBody())
-			w.stack = append(w.stack, frame{mp: mp, digest: e.mediaType == "multipart/digest"})
+			w.s.push(&level{boundary: strings.TrimRight(boundary, " \t"), depth: depth, digest: e.mediaType == "multipart/digest"})
 			return nil
 		}
 	}
-	dec, p := transferDecoder(h.get("Content-Transfer-Encoding"), body)
+	e.loc = &partLoc{start: start, end: -1, cte: h.get("Content-Transfer-Encoding")}
+	if w.s.top != nil {
+		w.cur = e.loc // its end is the next delimiter
+	}
+	dec, p := transferDecoder(e.loc.cte, w.s)
 	if p != "" {
 		e.problems = append(e.problems, p)
 	}
@@ -163,33 +192,73 @@ func (w *walker) next() (*entity, error) {
 		w.rootLeaf = nil
 		return e, nil
 	}
-	for len(w.stack) > 0 {
-		top := w.stack[len(w.stack)-1]
-		pr, err := top.mp.next()
-		if errors.Is(err, io.EOF) {
-			w.stack = w.stack[:len(w.stack)-1]
-			if e := w.finish(top.mp); e != nil {
+	for w.s.top != nil && !w.stopped {
+		top := w.s.top
+		// Read what is left of the segment: the rest of the last leaf, the
+		// preamble of a multipart just opened (kept, so a multipart without
+		// any delimiter still shows its text), an epilogue.
+		var keep func([]byte)
+		eol := 0 // line end of the last line kept
+		if top.parts == 0 {
+			keep = func(line []byte) {
+				n := min(len(line), w.opts.maxBody()-len(top.preamble))
+				if n > 0 {
+					top.preamble = append(top.preamble, line[:n]...)
+				}
+				eol = 0
+				if n == len(line) {
+					eol = len(line) - len(trimEOL(line))
+				}
+			}
+		}
+		if err := w.s.skip(keep); err != nil {
+			return nil, err
+		}
+		if w.cur != nil {
+			w.cur.end = max(w.s.end, w.cur.start)
+			w.cur = nil
+		}
+		if w.s.hit != nil && w.s.hit != top && keep != nil {
+			// The line end before an outer delimiter is the delimiter's.
+			top.preamble = top.preamble[:len(top.preamble)-eol]
+		}
+		if w.s.hit != top {
+			// The input ended, or a delimiter of an outer multipart came:
+			// top ends here, and its parent sees the same delimiter.
+			if e := w.close(); e != nil {
 				return e, nil
 			}
 			continue
 		}
+		if w.s.final {
+			// What follows is top's epilogue, up to its parent's next
+			// delimiter.
+			top.final = true
+			e := w.close()
+			w.s.resume()
+			if e != nil {
+				return e, nil
+			}
+			continue
+		}
+		top.parts++
+		w.parts++
+		if w.parts > w.opts.maxParts() {
+			w.stopped = true
+			w.capped[CapParts] = true
+			w.problems = append(w.problems, fmt.Sprintf("more than %d MIME parts: only the first %d were read; the rest is in the original message", w.opts.maxParts(), w.opts.maxParts()))
+			break
+		}
+		w.s.resume()
+		h, probs, start, _, err := w.header()
 		if err != nil {
 			return nil, err
-		}
-		br := bufio.NewReaderSize(pr, 16<<10)
-		h, leftover, probs, err := readHeader(br, w.opts.maxHeader())
-		if err != nil {
-			return nil, err
-		}
-		body := io.Reader(br)
-		if len(leftover) > 0 {
-			body = io.MultiReader(bytes.NewReader(leftover), br)
 		}
 		def := "text/plain"
 		if top.digest {
 			def = "message/rfc822"
 		}
-		if e := w.enter(h, body, def); e != nil {
+		if e := w.enter(h, def, start); e != nil {
 			e.problems = append(probs, e.problems...)
 			return e, nil
 		}
@@ -198,17 +267,22 @@ func (w *walker) next() (*entity, error) {
 	return nil, io.EOF
 }
 
-// finish notes how a multipart ended; a multipart without any delimiter
-// yields its text as a plain leaf so nothing is dropped.
-func (w *walker) finish(mp *multipartReader) *entity {
-	if mp.parts == 0 {
+// close ends the innermost multipart and notes how it ended; a multipart
+// without any delimiter yields its text as a plain leaf so nothing is
+// dropped.
+func (w *walker) close() *entity {
+	l := w.s.top
+	w.s.pop()
+	pre := l.preamble
+	l.preamble = nil
+	if l.parts == 0 {
 		w.problems = append(w.problems, "multipart body without any part delimiter; body read as text")
-		if len(bytes.TrimSpace(mp.preamble)) == 0 {
+		if len(bytes.TrimSpace(pre)) == 0 {
 			return nil
 		}
-		return &entity{mediaType: "text/plain", params: map[string]string{}, body: bytes.NewReader(mp.preamble)}
+		return &entity{mediaType: "text/plain", params: map[string]string{}, body: bytes.NewReader(pre), loc: &partLoc{mem: pre}}
 	}
-	if !mp.final {
+	if !l.final {
 		w.problems = append(w.problems, "multipart body ends without its closing boundary")
 	}
 	return nil
