@@ -288,7 +288,11 @@ type head struct {
 	size   int64
 }
 
-var headerSection = &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, Peek: true}
+// headerSection is at most the parser's header cap: a message without a
+// blank line would otherwise come whole, a batch at a time, before
+// max_message_bytes is even looked at.
+var headerSection = &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, Peek: true,
+	Partial: &imap.SectionPartial{Offset: 0, Size: mailparse.DefaultMaxHeaderBytes}}
 
 // fetchHeaders gets the size and header block of each message: enough to
 // decide the dedup key and the size limit before the body is streamed.
@@ -312,14 +316,12 @@ func (s *Source) fetchHeaders(ctx context.Context, c *imapclient.Client, uids []
 // mail without one (the header carries Received lines and a Date, so it is
 // the same only for the same delivery).
 func dedupKey(header []byte) string {
-	m, err := mailparse.Parse(func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(header)), nil
-	})
-	if err == nil && m.MessageID != "" {
-		return "msgid:" + m.MessageID
+	k, err := mailparse.DedupKey(bytes.NewReader(header), mailparse.DefaultMaxHeaderBytes)
+	if err != nil { // a bytes.Reader does not fail; keep a key all the same
+		sum := sha256.Sum256(header)
+		return "header-sha256:" + hex.EncodeToString(sum[:])
 	}
-	sum := sha256.Sum256(header)
-	return "header-sha256:" + hex.EncodeToString(sum[:])
+	return k
 }
 
 var wholeMessage = &imap.FetchItemBodySection{Peek: true}
