@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/prometheus/common/model"
 	"os"
 	"reflect"
 	"strconv"
@@ -168,9 +169,9 @@ func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
 	}
 	switch {
 	case v.Type() == durationType:
-		dur, err := time.ParseDuration(s)
+		dur, err := parseDuration(s)
 		if err != nil || dur < 0 {
-			d.errorf(n, path, "invalid duration %q (use e.g. 500ms, 30s, 5m, 2h)", s)
+			d.errorf(n, path, "invalid duration (use e.g. 500ms, 30s, 5m, 2h, 7d, 1w)")
 			return
 		}
 		v.SetInt(int64(dur))
@@ -183,12 +184,12 @@ func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
 		case "false":
 			v.SetBool(false)
 		default:
-			d.errorf(n, path, "expected true or false, got %q", s)
+			d.errorf(n, path, "expected true or false")
 		}
 	case v.CanInt():
 		i, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || v.OverflowInt(i) {
-			d.errorf(n, path, "expected a whole number, got %q", s)
+			d.errorf(n, path, "expected a whole number")
 			return
 		}
 		v.SetInt(i)
@@ -241,7 +242,9 @@ func describe(n *yaml.Node) string {
 	case yaml.SequenceNode:
 		return "a list"
 	case yaml.ScalarNode:
-		return fmt.Sprintf("%q", n.Value)
+		// Never the value itself: it may be a secret written in the wrong
+		// place (auth: { bearer: 'token' }), and errors reach logs.
+		return "a single value"
 	}
 	return "nothing"
 }
@@ -254,3 +257,13 @@ func join(path, key string) string {
 }
 
 func osLookup(name string) (string, bool) { return os.LookupEnv(name) }
+
+// parseDuration takes Go's durations (500ms, 1.5s, 2h45m) and Prometheus'
+// (7d, 1w, 1y, 1d12h), as operators write them in Alertmanager configs.
+func parseDuration(s string) (time.Duration, error) {
+	if d, err := time.ParseDuration(s); err == nil {
+		return d, nil
+	}
+	d, err := model.ParseDuration(s)
+	return time.Duration(d), err
+}
