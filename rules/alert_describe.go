@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/event"
 )
 
 // maxAlertValue bounds each label value quoted in a comment, so a 100 KB label

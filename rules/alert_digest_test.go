@@ -4,7 +4,7 @@ import (
 	"maps"
 	"testing"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/event"
 )
 
 // A resolved alert is reported once more after it resolved and then

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/event"
 )
 
 // Ledger state written by alert rules (merged into Entry.State by the

@@ -1,4 +1,4 @@
-// Package rules turns one normalised event (bridge/event) into a Plan: the
+// Package rules turns one normalised event (package event) into a Plan: the
 // ordered, fully rendered RT steps (create, comment, correspond, link,
 // unlink, edit) the executor runs, or an Ignore with its reason.
 //

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/event"
 	"gopkg.in/yaml.v3"
 )
 

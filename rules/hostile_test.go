@@ -5,7 +5,7 @@ import (
 	"testing"
 	"unicode"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/event"
 )
 
 const hostileRules = `

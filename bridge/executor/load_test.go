@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
 	"github.com/rtbridge/rtbridge/bridge/source"
+	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/rtapi"
 )
 

@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/rtbridge/rtbridge/bridge/alerts"
-	"github.com/rtbridge/rtbridge/bridge/event"
 	"github.com/rtbridge/rtbridge/bridge/metrics"
 	"github.com/rtbridge/rtbridge/bridge/source"
 	"github.com/rtbridge/rtbridge/bridge/store"
+	"github.com/rtbridge/rtbridge/event"
 )
 
 const stormRuleYAML = `

@@ -23,8 +23,8 @@ import (
 	"strings"
 
 	"github.com/rtbridge/rtbridge/bridge/config"
-	"github.com/rtbridge/rtbridge/bridge/event"
 	"github.com/rtbridge/rtbridge/bridge/mailparse"
+	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/rules"
 )
 

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/rules"
 )
 

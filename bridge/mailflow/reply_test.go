@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/rtbridge/rtbridge/bridge/config"
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/rules"
 )
 

@@ -19,7 +19,7 @@ import (
 	"path"
 	"strings"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/event"
 )
 
 // Options tune parsing; the zero value is ready to use.

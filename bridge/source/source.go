@@ -9,7 +9,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/event"
 )
 
 // Incoming is an event as a source hands it over, before it is stored.
