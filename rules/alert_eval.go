@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/rtbridge/rtbridge/event"
-	"github.com/rtbridge/rtbridge/rtapi"
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 // StatusReader is implemented by a Ledger that can read a ticket's current
@@ -166,7 +166,7 @@ func (e *evaluation) alertRule(m matched, first bool) error {
 	}
 	if e.ev.Alert == nil {
 		if first {
-			p.Ignore = &Ignore{Rule: r.name, Reason: fmt.Sprintf("rule %q has an alert: lifecycle, and this %s event is no alert", r.name, e.ev.Kind)}
+			p.Ignore = &plan.Ignore{Rule: r.name, Reason: fmt.Sprintf("rule %q has an alert: lifecycle, and this %s event is no alert", r.name, e.ev.Kind)}
 		}
 		return nil
 	}
@@ -200,7 +200,7 @@ func (e *evaluation) alertRule(m matched, first bool) error {
 	if len(p.Steps) > before {
 		p.Rules = append(p.Rules, r.name)
 	} else if len(p.Steps) == 0 && p.Ignore == nil && len(quiet) > 0 {
-		p.Ignore = &Ignore{Rule: r.name, Reason: quiet[0]}
+		p.Ignore = &plan.Ignore{Rule: r.name, Reason: quiet[0]}
 		if len(quiet) > 1 {
 			p.Ignore.Reason = fmt.Sprintf("%s (and %d more keys unchanged)", quiet[0], len(quiet)-1)
 		}
@@ -234,7 +234,7 @@ func (e *evaluation) alertPart(r *rule, part alertPart, now time.Time) (string, 
 		d.Ticket = TicketData{ent.TicketID, in.status, ent.CreatedAt, ent.UpdatedAt, ent.ResolvedAt, ent.State}
 	}
 	v := a.decide(in)
-	ticket := TicketRef{ID: ent.TicketID, Key: part.key}
+	ticket := plan.TicketRef{ID: ent.TicketID, Key: part.key}
 	rr := &renderer{d: d}
 	switch v.what {
 	case quiet:
@@ -247,22 +247,22 @@ func (e *evaluation) alertPart(r *rule, part alertPart, now time.Time) (string, 
 		if a.stormLimit > 0 && !e.rs.storm.take(r.name, a.stormLimit, now) {
 			return "", e.storm(r, part, d, c, v)
 		}
-		e.add(Step{Action: ActionCreate, Rule: r.name, Key: part.key, Create: c, State: v.state}, &ticket, nil, "")
+		e.add(plan.Step{Action: plan.ActionCreate, Rule: r.name, Key: part.key, Create: c, State: v.state}, &ticket, nil, "")
 		if v.old != 0 {
-			e.add(Step{Action: ActionLink, Rule: r.name, Ticket: ticket,
-				Link: &Link{Type: rtapi.RefersTo, Target: TicketRef{ID: v.old}}}, &TicketRef{}, nil, "")
+			e.add(plan.Step{Action: plan.ActionLink, Rule: r.name, Ticket: ticket,
+				Link: &plan.Link{Type: plan.RefersTo, Target: plan.TicketRef{ID: v.old}}}, &plan.TicketRef{}, nil, "")
 			e.plan.Notes = append(e.plan.Notes, fmt.Sprintf("rule %q: key %q: ticket %d is closed (%s); a new ticket refers to it", r.name, part.key, v.old, orNone(in.status)))
 		}
 		return "", e.alertLinks(r, d, ticket, "link")
 	case changed, reopened, resolved:
-		e.add(Step{Action: ActionComment, Rule: r.name, Key: part.key, Ticket: ticket, State: v.state,
-			Message: &Message{Text: v.text, Status: v.status}}, &TicketRef{}, nil, "")
+		e.add(plan.Step{Action: plan.ActionComment, Rule: r.name, Key: part.key, Ticket: ticket, State: v.state,
+			Message: &plan.Message{Text: v.text, Status: v.status}}, &plan.TicketRef{}, nil, "")
 	}
 	if v.what == resolved {
 		return "", e.alertLinks(r, d, ticket, "unlink")
 	}
 	if upd := e.alertUpdate(a, rr); upd != nil && ent.State[StateUmbrella] != "1" {
-		e.add(Step{Action: ActionEdit, Rule: r.name, Ticket: ticket, Edit: upd}, &TicketRef{}, nil, "")
+		e.add(plan.Step{Action: plan.ActionEdit, Rule: r.name, Ticket: ticket, Edit: upd}, &plan.TicketRef{}, nil, "")
 	}
 	if rr.err != nil {
 		return "", rr.err
@@ -283,7 +283,7 @@ func orNone(s string) string {
 // storm sends a key past the rule's storm_limit to the umbrella ticket: a
 // comment on it, or its creation. The key is recorded on the umbrella
 // ticket, so its repeats stay quiet and its changes comment there.
-func (e *evaluation) storm(r *rule, part alertPart, d *Data, c *Create, v verdict) error {
+func (e *evaluation) storm(r *rule, part alertPart, d *Data, c *plan.Create, v verdict) error {
 	sk, err := e.rs.stormKey(r, d)
 	if err != nil {
 		return err
@@ -293,14 +293,14 @@ func (e *evaluation) storm(r *rule, part alertPart, d *Data, c *Create, v verdic
 	text := fmt.Sprintf("Alert storm: rule %q passed %d new tickets per minute; key %q is reported here instead of in its own ticket.\n\n%s",
 		r.name, r.alert.stormLimit, part.key, describeChange(part.alerts, nil, firingSet(part.alerts)))
 	e.plan.Notes = append(e.plan.Notes, fmt.Sprintf("rule %q: storm limit reached: key %q goes to the umbrella ticket %q", r.name, part.key, sk))
-	e.plan.Storm = append(e.plan.Storm, StormDiversion{Rule: r.name, Key: part.key, Umbrella: sk, Limit: r.alert.stormLimit})
+	e.plan.Storm = append(e.plan.Storm, plan.StormDiversion{Rule: r.name, Key: part.key, Umbrella: sk, Limit: r.alert.stormLimit})
 	ref, ok, err := e.resolve(sk)
 	if err != nil {
 		return err
 	}
 	if ok {
-		e.add(Step{Action: ActionComment, Rule: r.name, Key: part.key, Ticket: ref, State: state,
-			Message: &Message{Text: text}}, &TicketRef{}, nil, "")
+		e.add(plan.Step{Action: plan.ActionComment, Rule: r.name, Key: part.key, Ticket: ref, State: state,
+			Message: &plan.Message{Text: text}}, &plan.TicketRef{}, nil, "")
 		return nil
 	}
 	uc := c
@@ -318,7 +318,7 @@ func (e *evaluation) storm(r *rule, part alertPart, d *Data, c *Create, v verdic
 	if r.alert.stormCreate == nil || r.alert.stormCreate.text == nil {
 		uc.Text, uc.ContentType = text, ""
 	}
-	e.add(Step{Action: ActionCreate, Rule: r.name, Key: part.key, Record: []string{sk}, Create: uc, State: state}, &TicketRef{}, nil, "")
+	e.add(plan.Step{Action: plan.ActionCreate, Rule: r.name, Key: part.key, Record: []string{sk}, Create: uc, State: state}, &plan.TicketRef{}, nil, "")
 	e.created[sk] = len(e.plan.Steps)
 	return nil
 }
@@ -326,7 +326,7 @@ func (e *evaluation) storm(r *rule, part alertPart, d *Data, c *Create, v verdic
 // alertLinks adds (kind "link") or removes (kind "unlink", only those with
 // unlink_on_resolve) the rule's links from ticket. RT's link endpoint adds
 // and removes single links, so links humans added stay.
-func (e *evaluation) alertLinks(r *rule, d *Data, ticket TicketRef, kind string) error {
+func (e *evaluation) alertLinks(r *rule, d *Data, ticket plan.TicketRef, kind string) error {
 	for _, l := range r.alert.links {
 		if kind == "unlink" && !l.unlinkOnResolve {
 			continue
@@ -341,14 +341,14 @@ func (e *evaluation) alertLinks(r *rule, d *Data, ticket TicketRef, kind string)
 		if !ok {
 			continue
 		}
-		e.add(Step{Action: Action(kind), Rule: r.name, Ticket: ticket, Link: &Link{Type: s.link.typ, Target: target}}, &TicketRef{}, nil, "")
+		e.add(plan.Step{Action: plan.Action(kind), Rule: r.name, Ticket: ticket, Link: &plan.Link{Type: s.link.typ, Target: target}}, &plan.TicketRef{}, nil, "")
 	}
 	return nil
 }
 
 // alertUpdate renders the update: fields of a change or reopen as an edit
 // (nil when the rule updates nothing).
-func (e *evaluation) alertUpdate(a *alertSpec, rr *renderer) *Edit {
+func (e *evaluation) alertUpdate(a *alertSpec, rr *renderer) *plan.Edit {
 	if len(a.update) == 0 {
 		return nil
 	}
@@ -356,7 +356,7 @@ func (e *evaluation) alertUpdate(a *alertSpec, rr *renderer) *Edit {
 	if rr.err != nil {
 		return nil
 	}
-	ed := &Edit{}
+	ed := &plan.Edit{}
 	set := func(name, v string) {
 		if ed.Fields == nil {
 			ed.Fields = map[string]string{}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 // Ledger state written by alert rules (merged into Entry.State by the
@@ -33,7 +34,7 @@ const (
 type alertInput struct {
 	key    string
 	alerts []event.Alert
-	entry  Entry
+	entry  plan.Entry
 	found  bool
 	// status is the ticket's current status: read from RT when the
 	// decision depends on it (resolution, firing after resolution), else
@@ -136,7 +137,7 @@ func alertState(firing []string, status string) map[string]string {
 	return map[string]string{StateFiring: strings.Join(firing, ","), StateStatus: status, StateResolvedAt: "", StateUmbrella: ""}
 }
 
-func resolvedAt(e Entry) time.Time {
+func resolvedAt(e plan.Entry) time.Time {
 	if t, err := time.Parse(time.RFC3339, e.State[StateResolvedAt]); err == nil {
 		return t
 	}

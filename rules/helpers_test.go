@@ -2,11 +2,13 @@ package rules
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 	"gopkg.in/yaml.v3"
 )
 
@@ -65,9 +67,9 @@ func mustCompile(t testing.TB, src string) *RuleSet {
 }
 
 // memLedger is an in-memory ledger for tests.
-type memLedger map[string]Entry
+type memLedger map[string]plan.Entry
 
-func (m memLedger) Lookup(_ context.Context, key string) (Entry, bool, error) {
+func (m memLedger) Lookup(_ context.Context, key string) (plan.Entry, bool, error) {
 	e, ok := m[key]
 	return e, ok, nil
 }
@@ -117,7 +119,7 @@ func jsonEvent() *event.Event {
 	}
 }
 
-func eval(t testing.TB, rs *RuleSet, ev *event.Event, l Ledger) *Plan {
+func eval(t testing.TB, rs *RuleSet, ev *event.Event, l plan.Ledger) *plan.Plan {
 	t.Helper()
 	if l == nil {
 		l = memLedger{}
@@ -131,4 +133,10 @@ func eval(t testing.TB, rs *RuleSet, ev *event.Event, l Ledger) *Plan {
 
 func indentRules(s string) string {
 	return "rules:\n" + strings.TrimLeft(s, "\n")
+}
+
+// showPlan prints a plan in a failure message.
+func showPlan(p *plan.Plan) string {
+	b, _ := json.MarshalIndent(p, "", "  ")
+	return string(b)
 }

@@ -6,6 +6,7 @@ import (
 	"unicode"
 
 	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 const hostileRules = `
@@ -29,7 +30,7 @@ rules:
 `
 
 // singleLines returns every single-line field of a plan.
-func singleLines(p *Plan) []string {
+func singleLines(p *plan.Plan) []string {
 	var out []string
 	out = append(out, p.Key)
 	out = append(out, p.Keys...)
@@ -58,7 +59,7 @@ func singleLines(p *Plan) []string {
 	return out
 }
 
-func checkSingleLines(t *testing.T, p *Plan) {
+func checkSingleLines(t *testing.T, p *plan.Plan) {
 	t.Helper()
 	for _, s := range singleLines(p) {
 		if strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }) {

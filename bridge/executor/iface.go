@@ -2,13 +2,13 @@ package executor
 
 import (
 	"context"
+	"github.com/rtbridge/rtbridge/plan"
 	"io"
 	"time"
 
 	"github.com/rtbridge/rtbridge/bridge/store"
 	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/rtapi"
-	"github.com/rtbridge/rtbridge/rules"
 )
 
 // RT is the part of RT the executor writes to and reconciles with;
@@ -32,7 +32,7 @@ type RT interface {
 // for ledger lookups.
 type RuleSet interface {
 	Keys(ev *event.Event) ([]string, error)
-	Evaluate(ctx context.Context, ev *event.Event, l rules.Ledger) (*rules.Plan, error)
+	Evaluate(ctx context.Context, ev *event.Event, l plan.Ledger) (*plan.Plan, error)
 }
 
 // Parser derives the normalised event from the stored raw bytes (mail,

@@ -4,34 +4,34 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/rtbridge/rtbridge/plan"
 	"strings"
 	"time"
 
 	"github.com/rtbridge/rtbridge/bridge/store"
-	"github.com/rtbridge/rtbridge/rules"
 )
 
 // ledgerView is the rules engine's read-only view of the store's ledger.
 type ledgerView struct{ s Store }
 
-// Lookup implements rules.Ledger.
-func (l ledgerView) Lookup(ctx context.Context, key string) (rules.Entry, bool, error) {
+// Lookup implements plan.Ledger.
+func (l ledgerView) Lookup(ctx context.Context, key string) (plan.Entry, bool, error) {
 	le, ok, err := l.s.Ledger(ctx, key)
 	if err != nil || !ok {
-		return rules.Entry{}, ok, err
+		return plan.Entry{}, ok, err
 	}
-	e := rules.Entry{TicketID: le.Ticket, Status: le.Status, CreatedAt: le.CreatedAt, UpdatedAt: le.UpdatedAt, ResolvedAt: le.ResolvedAt}
+	e := plan.Entry{TicketID: le.Ticket, Status: le.Status, CreatedAt: le.CreatedAt, UpdatedAt: le.UpdatedAt, ResolvedAt: le.ResolvedAt}
 	if le.State != "" {
 		if err := json.Unmarshal([]byte(le.State), &e.State); err != nil {
-			return rules.Entry{}, false, fmt.Errorf("ledger %q: state: %w", key, err)
+			return plan.Entry{}, false, fmt.Errorf("ledger %q: state: %w", key, err)
 		}
 	}
 	return e, true, nil
 }
 
-// NewLedger returns the rules.Ledger view of a store, for `rtbridge test`
+// NewLedger returns the plan.Ledger view of a store, for `rtbridge test`
 // and other read-only evaluations.
-func NewLedger(s Store) rules.Ledger { return ledgerView{s} }
+func NewLedger(s Store) plan.Ledger { return ledgerView{s} }
 
 // inactive statuses mark a ticket resolved in the ledger.
 func inactive(status string) bool {
@@ -45,7 +45,7 @@ func inactive(status string) bool {
 // ledger returns the entries a successful step establishes: its Key (with
 // Step.State merged into the entry's state) and every Record key, all
 // pointing at the step's ticket.
-func (r *run) ledger(ctx context.Context, st *rules.Step, ticket int) ([]store.LedgerEntry, error) {
+func (r *run) ledger(ctx context.Context, st *plan.Step, ticket int) ([]store.LedgerEntry, error) {
 	if ticket == 0 {
 		return nil, nil
 	}

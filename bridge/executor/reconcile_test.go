@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"github.com/rtbridge/rtbridge/plan"
 	"io"
 	"log"
 	"log/slog"
@@ -144,7 +145,7 @@ type prepended struct {
 	ticket int
 }
 
-func (p prepended) Evaluate(ctx context.Context, ev *event.Event, l rules.Ledger) (*rules.Plan, error) {
+func (p prepended) Evaluate(ctx context.Context, ev *event.Event, l plan.Ledger) (*plan.Plan, error) {
 	pl, err := p.RuleSet.Evaluate(ctx, ev, l)
 	if err != nil || pl.Ignore != nil {
 		return pl, err
@@ -154,8 +155,8 @@ func (p prepended) Evaluate(ctx context.Context, ev *event.Event, l rules.Ledger
 			pl.Steps[i].Ticket.Step++
 		}
 	}
-	first := rules.Step{Action: rules.ActionComment, Ticket: rules.TicketRef{ID: p.ticket}, Message: &rules.Message{Text: "rtbridge executor test: prepended"}}
-	pl.Steps = append([]rules.Step{first}, pl.Steps...)
+	first := plan.Step{Action: plan.ActionComment, Ticket: plan.TicketRef{ID: p.ticket}, Message: &plan.Message{Text: "rtbridge executor test: prepended"}}
+	pl.Steps = append([]plan.Step{first}, pl.Steps...)
 	return pl, nil
 }
 

@@ -3,9 +3,9 @@ package executor
 import (
 	"context"
 	"errors"
+	"github.com/rtbridge/rtbridge/plan"
 
 	"github.com/rtbridge/rtbridge/rtapi"
-	"github.com/rtbridge/rtbridge/rules"
 )
 
 // ticketReader is the optional part of RT that reads a ticket;
@@ -38,7 +38,7 @@ func (l statusLedger) TicketStatus(ctx context.Context, id int) (string, error) 
 
 // planLedger returns the ledger the rules plan with: with the status reader
 // when RT can read tickets.
-func (x *Executor) planLedger() rules.Ledger {
+func (x *Executor) planLedger() plan.Ledger {
 	lv := ledgerView{x.o.Store}
 	if tr, ok := x.o.RT.(ticketReader); ok {
 		return statusLedger{lv, tr}

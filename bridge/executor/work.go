@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/rtbridge/rtbridge/plan"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -129,9 +130,9 @@ func (x *Executor) work(ctx context.Context, id string, probe bool) {
 }
 
 // plan returns the event's stored plan, or makes, stores and returns one.
-func (x *Executor) plan(ctx context.Context, log *slog.Logger, ev *event.Event, se *store.Event) (*rules.Plan, bool) {
+func (x *Executor) plan(ctx context.Context, log *slog.Logger, ev *event.Event, se *store.Event) (*plan.Plan, bool) {
 	if se.Plan != nil && !se.Replan {
-		var p rules.Plan
+		var p plan.Plan
 		if err := json.Unmarshal(se.Plan, &p); err != nil {
 			x.dead(ctx, log, se, -1, ClassInternal, fmt.Sprintf("stored plan (version %d) unreadable: %v", se.PlanVersion, err))
 			return nil, false
@@ -175,7 +176,7 @@ func (x *Executor) plan(ctx context.Context, log *slog.Logger, ev *event.Event, 
 	}
 	rec := store.PlanRecord{Version: p.Version, Body: body, Rule: p.Rule, Key: p.Key, Keys: p.Keys, Steps: carry(p.Steps, se)}
 	if rec.Version == 0 {
-		rec.Version = rules.PlanVersion
+		rec.Version = plan.Version
 	}
 	if err := x.o.Store.SavePlan(ctx, se.ID, rec); err != nil {
 		log.Error("store plan", "err", err)
@@ -201,7 +202,7 @@ func (x *Executor) plan(ctx context.Context, log *slog.Logger, ev *event.Event, 
 // logNotes logs the plan's remarks (storm guard, skipped links, quiet
 // repeats). They quote keys built from untrusted labels, so each goes in
 // an attribute, never into the message.
-func logNotes(log *slog.Logger, p *rules.Plan) {
+func logNotes(log *slog.Logger, p *plan.Plan) {
 	for _, n := range p.Notes {
 		log.Info("plan note", "rule", p.Rule, "note", n)
 	}
@@ -209,7 +210,7 @@ func logNotes(log *slog.Logger, p *rules.Plan) {
 
 // countStorm counts the plan's storm diversions per rule; a re-plan counts
 // its own decisions again, as the storm guard made them again.
-func (x *Executor) countStorm(p *rules.Plan) {
+func (x *Executor) countStorm(p *plan.Plan) {
 	n := map[string]int{}
 	var order []string
 	for _, s := range p.Storm {
@@ -228,7 +229,7 @@ func (x *Executor) countStorm(p *rules.Plan) {
 // old step at most once): a ticket created before a failure is never
 // created again after an operator retry. An old step whose outcome is
 // unknown is carried too, to be reconciled before it is sent again.
-func carry(steps []rules.Step, se *store.Event) []store.NewStep {
+func carry(steps []plan.Step, se *store.Event) []store.NewStep {
 	used := make([]bool, len(se.Steps))
 	out := make([]store.NewStep, len(steps))
 	for i, st := range steps {

@@ -19,13 +19,13 @@ package mailflow
 import (
 	"context"
 	"fmt"
+	"github.com/rtbridge/rtbridge/plan"
 	"html"
 	"strings"
 
 	"github.com/rtbridge/rtbridge/bridge/config"
 	"github.com/rtbridge/rtbridge/bridge/mailparse"
 	"github.com/rtbridge/rtbridge/event"
-	"github.com/rtbridge/rtbridge/rules"
 )
 
 // Rule names the guard reports in an ignored event (they label the
@@ -38,7 +38,7 @@ const (
 // RuleSet is what the executor plans with (executor.RuleSet).
 type RuleSet interface {
 	Keys(ev *event.Event) ([]string, error)
-	Evaluate(ctx context.Context, ev *event.Event, l rules.Ledger) (*rules.Plan, error)
+	Evaluate(ctx context.Context, ev *event.Event, l plan.Ledger) (*plan.Plan, error)
 }
 
 // Policy is the mail policy of one source.
@@ -128,7 +128,7 @@ func (g Guard) Keys(ev *event.Event) ([]string, error) {
 }
 
 // Evaluate plans ev under its source's policy.
-func (g Guard) Evaluate(ctx context.Context, ev *event.Event, l rules.Ledger) (*rules.Plan, error) {
+func (g Guard) Evaluate(ctx context.Context, ev *event.Event, l plan.Ledger) (*plan.Plan, error) {
 	p, ok := g.policy(ev)
 	if !ok {
 		return g.Rules.Evaluate(ctx, ev, l)
@@ -184,13 +184,13 @@ func (p Policy) prepare(m *event.Mail) {
 	}
 }
 
-func ignore(rule, reason string) *rules.Plan {
-	return &rules.Plan{Version: rules.PlanVersion, Rule: rule, Ignore: &rules.Ignore{Rule: rule, Reason: reason}}
+func ignore(rule, reason string) *plan.Plan {
+	return &plan.Plan{Version: plan.Version, Rule: rule, Ignore: &plan.Ignore{Rule: rule, Reason: reason}}
 }
 
-func creates(p *rules.Plan) bool {
+func creates(p *plan.Plan) bool {
 	for _, s := range p.Steps {
-		if s.Action == rules.ActionCreate {
+		if s.Action == plan.ActionCreate {
 			return true
 		}
 	}
@@ -203,7 +203,7 @@ const maxProblems = 10
 // noteProblems puts a note above the text of the step that carries the
 // original message (the rules set Attachments.Original on it), so whoever
 // reads the ticket knows the text may be incomplete and where the rest is.
-func noteProblems(p *rules.Plan, problems []string) {
+func noteProblems(p *plan.Plan, problems []string) {
 	if len(problems) == 0 {
 		return
 	}

@@ -2,27 +2,27 @@ package mailflow
 
 import (
 	"context"
+	"github.com/rtbridge/rtbridge/plan"
 	"net/textproto"
 	"strings"
 	"testing"
 
 	"github.com/rtbridge/rtbridge/event"
-	"github.com/rtbridge/rtbridge/rules"
 )
 
 // fakeRules returns a fixed plan; it stands in for the compiled rules so
 // the guard's own decisions are tested without RT (the e2e tests run the
 // real rules).
 type fakeRules struct {
-	plan  rules.Plan
+	plan  plan.Plan
 	calls int
 }
 
 func (f *fakeRules) Keys(*event.Event) ([]string, error) { return []string{"k"}, nil }
-func (f *fakeRules) Evaluate(context.Context, *event.Event, rules.Ledger) (*rules.Plan, error) {
+func (f *fakeRules) Evaluate(context.Context, *event.Event, plan.Ledger) (*plan.Plan, error) {
 	f.calls++
 	p := f.plan
-	p.Steps = append([]rules.Step(nil), f.plan.Steps...)
+	p.Steps = append([]plan.Step(nil), f.plan.Steps...)
 	for i := range p.Steps {
 		if c := p.Steps[i].Create; c != nil {
 			cc := *c
@@ -41,9 +41,9 @@ func mailEvent(h map[string]string, problems ...string) *event.Event {
 		HTMLBody: "<p>Hi <b>there</b></p>", ParseProblems: problems}}
 }
 
-func createPlan() rules.Plan {
-	return rules.Plan{Rule: "r", Steps: []rules.Step{{Action: rules.ActionCreate,
-		Create: &rules.Create{Queue: "General", Text: "<p>x</p>", ContentType: "text/html"}, Attachments: rules.Attachments{Original: true}}}}
+func createPlan() plan.Plan {
+	return plan.Plan{Rule: "r", Steps: []plan.Step{{Action: plan.ActionCreate,
+		Create: &plan.Create{Queue: "General", Text: "<p>x</p>", ContentType: "text/html"}, Attachments: plan.Attachments{Original: true}}}}
 }
 
 func TestGuard(t *testing.T) {
@@ -72,7 +72,7 @@ func TestGuard(t *testing.T) {
 	if p, _ := g.Evaluate(ctx, mailEvent(auto), nil); p.Ignore == nil || p.Ignore.Rule != RuleAutoReply {
 		t.Errorf("auto-reply creating: %+v", p)
 	}
-	f.plan = rules.Plan{Rule: "r", Steps: []rules.Step{{Action: rules.ActionComment, Message: &rules.Message{Text: "t"}}}}
+	f.plan = plan.Plan{Rule: "r", Steps: []plan.Step{{Action: plan.ActionComment, Message: &plan.Message{Text: "t"}}}}
 	if p, _ := g.Evaluate(ctx, mailEvent(auto), nil); p.Ignore != nil || len(p.Steps) != 1 {
 		t.Errorf("auto-reply commenting: %+v", p)
 	}

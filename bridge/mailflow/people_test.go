@@ -2,12 +2,12 @@ package mailflow
 
 import (
 	"context"
+	"github.com/rtbridge/rtbridge/plan"
 	"strings"
 	"testing"
 
 	"github.com/rtbridge/rtbridge/bridge/config"
 	"github.com/rtbridge/rtbridge/event"
-	"github.com/rtbridge/rtbridge/rules"
 )
 
 func peopleMail() *event.Event {
@@ -20,7 +20,7 @@ func peopleMail() *event.Event {
 	return ev
 }
 
-func omittedPlan(omitted ...string) rules.Plan {
+func omittedPlan(omitted ...string) plan.Plan {
 	p := createPlan()
 	c := p.Steps[0].Create
 	c.Requestors, c.Cc, c.Omitted = []string{"alice@example.com"}, nil, omitted

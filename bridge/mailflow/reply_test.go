@@ -2,12 +2,12 @@ package mailflow
 
 import (
 	"context"
+	"github.com/rtbridge/rtbridge/plan"
 	"strings"
 	"testing"
 
 	"github.com/rtbridge/rtbridge/bridge/config"
 	"github.com/rtbridge/rtbridge/event"
-	"github.com/rtbridge/rtbridge/rules"
 )
 
 func policy(t *testing.T, m config.IMAP) Policy {
@@ -88,7 +88,7 @@ func TestGuardRTReply(t *testing.T) {
 		t.Fatalf("err %v, rules called %d times", err, f.calls)
 	}
 	s := p.Steps[0]
-	if p.Rule != RuleSubjectTag || len(p.Steps) != 1 || s.Action != rules.ActionCorrespond || s.Ticket.ID != 77 ||
+	if p.Rule != RuleSubjectTag || len(p.Steps) != 1 || s.Action != plan.ActionCorrespond || s.Ticket.ID != 77 ||
 		s.Message.Text != "thanks\nline 2" || !s.Attachments.All || s.Record[0] != "msgid:reply-1@x" {
 		t.Errorf("tagged reply plan: %+v step %+v %+v", p, s, s.Message)
 	}
@@ -102,14 +102,14 @@ func TestGuardRTReply(t *testing.T) {
 	auto.Mail.InReplyTo = []string{rtID}
 	p, _ = g.Evaluate(ctx, auto, nil)
 	s = p.Steps[0]
-	if p.Rule != RuleRTMessageID || s.Action != rules.ActionComment || s.Ticket.ID != 4 || !s.Attachments.Original ||
+	if p.Rule != RuleRTMessageID || s.Action != plan.ActionComment || s.Ticket.ID != 4 || !s.Attachments.Original ||
 		s.Message.ContentType != "text/html" || !strings.Contains(s.Message.Text, "could not be fully parsed") {
 		t.Errorf("automatic reply: %+v step %+v %+v", p, s, s.Message)
 	}
 
 	// tagged_reply: comment.
 	g.Policies = map[string]Policy{"box/INBOX": policy(t, config.IMAP{RTNames: []string{"example.com"}, TaggedReply: "comment"})}
-	if p, _ := g.Evaluate(ctx, ev, nil); p.Steps[0].Action != rules.ActionComment {
+	if p, _ := g.Evaluate(ctx, ev, nil); p.Steps[0].Action != plan.ActionComment {
 		t.Errorf("tagged_reply comment: %+v", p.Steps[0])
 	}
 	// A loop stays a loop even when tagged.

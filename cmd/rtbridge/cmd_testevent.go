@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/rtbridge/rtbridge/plan"
 	"io"
 	"os"
 	"path/filepath"
@@ -63,21 +64,21 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			code = 1
 			continue
 		}
-		plan, err := planner.Evaluate(ctx, ev, emptyLedger{})
+		p, err := planner.Evaluate(ctx, ev, emptyLedger{})
 		if err != nil {
 			fmt.Fprintf(stderr, "rtbridge test: %s: %v\n", path, err)
 			code = 1
 			continue
 		}
 		if *format == "text" {
-			fmt.Fprintf(stdout, "== %s (%s from %s)\n%s\n", path, ev.Kind, ev.Source, rules.FormatPlan(plan))
+			fmt.Fprintf(stdout, "== %s (%s from %s)\n%s\n", path, ev.Kind, ev.Source, formatPlan(p))
 			continue
 		}
 		out, err := json.MarshalIndent(struct {
-			File string      `json:"file"`
-			Kind event.Kind  `json:"kind"`
-			Plan *rules.Plan `json:"plan"`
-		}{path, ev.Kind, plan}, "", "  ")
+			File string     `json:"file"`
+			Kind event.Kind `json:"kind"`
+			Plan *plan.Plan `json:"plan"`
+		}{path, ev.Kind, p}, "", "  ")
 		if err != nil {
 			fmt.Fprintf(stderr, "rtbridge test: %s: %v\n", path, err)
 			code = 1
@@ -110,8 +111,8 @@ func mailGuard(file string, rs *rules.RuleSet) (mailflow.Guard, error) {
 // emptyLedger knows no key: `rtbridge test` shows what a first event does.
 type emptyLedger struct{}
 
-func (emptyLedger) Lookup(context.Context, string) (rules.Entry, bool, error) {
-	return rules.Entry{}, false, nil
+func (emptyLedger) Lookup(context.Context, string) (plan.Entry, bool, error) {
+	return plan.Entry{}, false, nil
 }
 
 // loadEvent reads an event file with the parsers the daemon uses: a JSON

@@ -1,13 +1,14 @@
-package rules
+package main
 
 import (
 	"fmt"
+	"github.com/rtbridge/rtbridge/plan"
 	"sort"
 	"strings"
 )
 
-// FormatPlan renders a plan for people (`rtbridge test --format text`).
-func FormatPlan(p *Plan) string {
+// formatPlan renders a plan for people (`rtbridge test --format text`).
+func formatPlan(p *plan.Plan) string {
 	var b strings.Builder
 	if p.Rule == "" {
 		b.WriteString("no rule matched\n")
@@ -33,29 +34,29 @@ func FormatPlan(p *Plan) string {
 		}
 		b.WriteByte('\n')
 		if c := s.Create; c != nil {
-			field(&b, "queue", c.Queue)
-			field(&b, "subject", c.Subject)
-			field(&b, "requestors", strings.Join(c.Requestors, ", "))
-			field(&b, "cc", strings.Join(c.Cc, ", "))
-			field(&b, "admin_cc", strings.Join(c.AdminCc, ", "))
-			field(&b, "owner", c.Owner)
-			field(&b, "status", c.Status)
+			planField(&b, "queue", c.Queue)
+			planField(&b, "subject", c.Subject)
+			planField(&b, "requestors", strings.Join(c.Requestors, ", "))
+			planField(&b, "cc", strings.Join(c.Cc, ", "))
+			planField(&b, "admin_cc", strings.Join(c.AdminCc, ", "))
+			planField(&b, "owner", c.Owner)
+			planField(&b, "status", c.Status)
 			if c.Priority != nil {
-				field(&b, "priority", fmt.Sprint(*c.Priority))
+				planField(&b, "priority", fmt.Sprint(*c.Priority))
 			}
 			if !c.Due.IsZero() {
-				field(&b, "due", c.Due.Format("2006-01-02 15:04:05Z07:00"))
+				planField(&b, "due", c.Due.Format("2006-01-02 15:04:05Z07:00"))
 			}
-			cfs(&b, c.CustomFields)
-			field(&b, "content_type", c.ContentType)
-			text(&b, c.Text)
+			planCFs(&b, c.CustomFields)
+			planField(&b, "content_type", c.ContentType)
+			planText(&b, c.Text)
 		}
 		if m := s.Message; m != nil {
-			field(&b, "cc", strings.Join(m.Cc, ", "))
-			field(&b, "bcc", strings.Join(m.Bcc, ", "))
-			field(&b, "status", m.Status)
-			field(&b, "content_type", m.ContentType)
-			text(&b, m.Text)
+			planField(&b, "cc", strings.Join(m.Cc, ", "))
+			planField(&b, "bcc", strings.Join(m.Bcc, ", "))
+			planField(&b, "status", m.Status)
+			planField(&b, "content_type", m.ContentType)
+			planText(&b, m.Text)
 		}
 		if l := s.Link; l != nil {
 			fmt.Fprintf(&b, "  %s %s\n", l.Type, l.Target)
@@ -67,9 +68,9 @@ func FormatPlan(p *Plan) string {
 			}
 			sort.Strings(keys)
 			for _, k := range keys {
-				field(&b, k, e.Fields[k])
+				planField(&b, k, e.Fields[k])
 			}
-			cfs(&b, e.CustomFields)
+			planCFs(&b, e.CustomFields)
 		}
 		if a := s.Attachments; !a.IsZero() {
 			var parts []string
@@ -81,10 +82,10 @@ func FormatPlan(p *Plan) string {
 			if a.Original {
 				parts = append(parts, "original.eml")
 			}
-			field(&b, "attachments", strings.Join(parts, ", "))
+			planField(&b, "attachments", strings.Join(parts, ", "))
 		}
 		if len(s.Record) > 0 {
-			field(&b, "records", strings.Join(s.Record, ", "))
+			planField(&b, "records", strings.Join(s.Record, ", "))
 		}
 	}
 	for _, n := range p.Notes {
@@ -93,37 +94,24 @@ func FormatPlan(p *Plan) string {
 	return b.String()
 }
 
-// String shows a reference the way FormatPlan prints it.
-func (r TicketRef) String() string {
-	switch {
-	case r.ID != 0 && r.Key != "":
-		return fmt.Sprintf("ticket %d (key %s)", r.ID, r.Key)
-	case r.ID != 0:
-		return fmt.Sprintf("ticket %d", r.ID)
-	case r.Step != 0:
-		return fmt.Sprintf("the ticket of step %d", r.Step)
-	}
-	return "key " + r.Key
-}
-
-func field(b *strings.Builder, name, v string) {
+func planField(b *strings.Builder, name, v string) {
 	if v != "" {
 		fmt.Fprintf(b, "  %s: %s\n", name, v)
 	}
 }
 
-func cfs(b *strings.Builder, m map[string][]string) {
+func planCFs(b *strings.Builder, m map[string][]string) {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		field(b, "CF."+k, strings.Join(m[k], ", "))
+		planField(b, "CF."+k, strings.Join(m[k], ", "))
 	}
 }
 
-func text(b *strings.Builder, t string) {
+func planText(b *strings.Builder, t string) {
 	if t == "" {
 		return
 	}
