@@ -1,13 +1,12 @@
 // Package plan holds what the planner decides for one event: a Plan of
 // fully rendered steps (create, comment, correspond, link, unlink, edit) or
-// an Ignore with its reason, and the read-only ledger view the planner
-// decides with. It is data only: the rules (package rules) produce it, the
+// an Ignore with its reason; and the Planner contract with the facts a
+// planner decides from. It is data only: the rules (package rules) produce it, the
 // store persists it as JSON, and the executor maps each step onto its RT
 // call. It imports neither the RT client nor anything of bridge/.
 package plan
 
 import (
-	"context"
 	"fmt"
 	"time"
 )
@@ -216,22 +215,4 @@ type Attachments struct {
 // IsZero reports whether nothing is selected.
 func (a Attachments) IsZero() bool {
 	return !a.All && len(a.Names) == 0 && len(a.Types) == 0 && !a.Original
-}
-
-// Ledger is the read-only view of the correlation ledger the engine needs.
-// The store implements it; the executor evaluates rules while holding the
-// locks of every key the planner's Keys named, so the answer is current.
-type Ledger interface {
-	// Lookup returns the entry of key; ok is false when the key is unknown.
-	Lookup(ctx context.Context, key string) (e Entry, ok bool, err error)
-}
-
-// Entry is what the ledger knows about one correlation key.
-type Entry struct {
-	TicketID   int
-	Status     string // the ticket's last known status
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
-	ResolvedAt time.Time         // zero unless resolved
-	State      map[string]string // written by Step.State, e.g. "alerts" → digest
 }

@@ -109,7 +109,7 @@ rules:
 	if s = p.Steps[0]; s.Ticket != (plan.TicketRef{ID: 9, Key: "app:shop"}) || s.Key != "app:shop" {
 		t.Fatalf("comment by key %+v", s)
 	}
-	_, err := rs.Evaluate(t.Context(), jsonEvent(), memLedger{})
+	_, err := rs.Evaluate(jsonEvent(), plan.Facts{Ledger: memLedger{}})
 	if !errors.Is(err, ErrNoTicket) {
 		t.Fatalf("unknown key: %v", err)
 	}
@@ -227,7 +227,7 @@ rules:
 	if p.Ignore == nil || p.Ignore.Rule != "quiet" || p.Ignore.Reason != "deploys of shop are logged only" {
 		t.Fatalf("ignore %+v", p.Ignore)
 	}
-	_, err := rs.Evaluate(t.Context(), alertEvent(), memLedger{})
+	_, err := rs.Evaluate(alertEvent(), plan.Facts{Ledger: memLedger{}})
 	if !errors.Is(err, ErrRender) || !strings.Contains(err.Error(), `map has no entry for key "nothere"`) {
 		t.Fatalf("missing key: %v", err)
 	}

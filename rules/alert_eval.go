@@ -1,28 +1,14 @@
 package rules
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/plan"
 )
-
-// StatusReader is implemented by a Ledger that can read a ticket's current
-// status from RT. Alert rules ask it only when the answer matters (a
-// resolution, or a firing after one), so humans who rejected or reopened a
-// ticket are seen even though the ledger only knows the bridge's own
-// writes. Without it the ledger's last known status is used.
-type StatusReader interface {
-	TicketStatus(ctx context.Context, id int) (string, error)
-}
-
-// ErrTicketStatus wraps a failed StatusReader call: the event should be
-// planned again later, not given up.
-var ErrTicketStatus = errors.New("reading the ticket's current status failed")
 
 // alertPart is one key's share of a notification, with its template data.
 type alertPart struct {
@@ -158,6 +144,35 @@ func (rs *RuleSet) stormKey(r *rule, d *Data) (string, error) {
 	return r.alert.stormKey.line(d, maxLine)
 }
 
+// NeedStatus implements plan.Planner: the tickets of ev's alert keys whose
+// lifecycle decision depends on RT's current status, given the ledger.
+func (rs *RuleSet) NeedStatus(ev *event.Event, l plan.Ledger) []int {
+	if ev.Alert == nil {
+		return nil
+	}
+	var out []int
+	base := newData(ev)
+	for _, m := range rs.match(ev) {
+		if m.r.alert == nil {
+			continue
+		}
+		d := *base
+		d.Match = m.caps
+		parts, err := rs.alertParts(m.r, ev, &d)
+		if err != nil {
+			continue // Evaluate reports it
+		}
+		for _, p := range parts {
+			ent, ok := l[p.key]
+			in := alertInput{alerts: p.alerts, entry: ent, found: ok && ent.TicketID > 0}
+			if m.r.alert.needsStatus(in) && !slices.Contains(out, ent.TicketID) {
+				out = append(out, ent.TicketID)
+			}
+		}
+	}
+	return out
+}
+
 // alertRule plans an alert rule: the lifecycle of each of its keys.
 func (e *evaluation) alertRule(m matched, first bool) error {
 	r, p := m.r, e.plan
@@ -214,19 +229,10 @@ func (e *evaluation) alertPart(r *rule, part alertPart, now time.Time) (string, 
 	if _, ok := e.created[part.key]; ok {
 		return fmt.Sprintf("key %q already handled by this plan", part.key), nil
 	}
-	ent, ok, err := e.ledger.Lookup(e.ctx, part.key)
-	if err != nil {
-		return "", fmt.Errorf("ledger lookup %q: %w", part.key, err)
-	}
+	ent, ok := e.facts.Ledger[part.key]
 	in := alertInput{key: part.key, alerts: part.alerts, entry: ent, found: ok && ent.TicketID > 0, status: ent.Status, now: now}
-	if a.needsStatus(in) {
-		if sr, ok := e.ledger.(StatusReader); ok {
-			s, err := sr.TicketStatus(e.ctx, ent.TicketID)
-			if err != nil {
-				return "", fmt.Errorf("%w: ticket %d (key %q): %w", ErrTicketStatus, ent.TicketID, part.key, err)
-			}
-			in.status = s
-		}
+	if s, ok := e.facts.Status[ent.TicketID]; ok && a.needsStatus(in) {
+		in.status = s
 	}
 	d := part.d
 	d.Key = part.key

@@ -1,8 +1,6 @@
 package rules
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"strings"
@@ -11,7 +9,6 @@ import (
 
 	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/plan"
-	"github.com/rtbridge/rtbridge/rtapi"
 )
 
 // alertWorld plays the executor and RT for alert rule tests: it runs plan
@@ -26,7 +23,6 @@ type alertWorld struct {
 	comments map[int][]string
 	status   map[int]string
 	links    map[string]bool
-	fail     error // TicketStatus fails with it
 }
 
 func newAlertWorld(t *testing.T, rules string) *alertWorld {
@@ -34,22 +30,19 @@ func newAlertWorld(t *testing.T, rules string) *alertWorld {
 		comments: map[int][]string{}, status: map[int]string{}, links: map[string]bool{}}
 }
 
-// Lookup and TicketStatus make the world a Ledger with a StatusReader.
-func (w *alertWorld) Lookup(ctx context.Context, key string) (plan.Entry, bool, error) {
-	return w.ledger.Lookup(ctx, key)
-}
-
-func (w *alertWorld) TicketStatus(_ context.Context, id int) (string, error) {
-	if w.fail != nil {
-		return "", w.fail
+// facts reads what the planner asks of RT, as the executor does.
+func (w *alertWorld) facts(ev *event.Event) plan.Facts {
+	f := plan.Facts{Ledger: w.ledger, Status: map[int]string{}}
+	for _, id := range w.rs.NeedStatus(ev, w.ledger) {
+		f.Status[id] = w.status[id]
 	}
-	return w.status[id], nil
+	return f
 }
 
 func (w *alertWorld) deliver(n *event.AlertNotification, at time.Time) *plan.Plan {
 	w.t.Helper()
 	ev := &event.Event{ID: "e", Source: "am", Kind: event.KindAlertmanager, ReceivedAt: at, Alert: n}
-	p, err := w.rs.Evaluate(context.Background(), ev, w)
+	p, err := w.rs.Evaluate(ev, w.facts(ev))
 	if err != nil {
 		w.t.Fatalf("evaluate: %v", err)
 	}
@@ -199,17 +192,18 @@ func TestAlertLifecycle(t *testing.T) {
 	}
 }
 
-func TestAlertStatusReadFailureIsRetryable(t *testing.T) {
+func TestAlertStatusIsAskedForAndOptional(t *testing.T) {
 	w := newAlertWorld(t, lifecycleRules)
 	a := firing("alertname", "Disk", "i", "a")
 	w.deliver(notification("g", a), t0)
-	w.fail = &rtapi.Error{Kind: rtapi.Transient, Text: "RT down"}
 	ev := &event.Event{ID: "e", Kind: event.KindAlertmanager, ReceivedAt: t0, Alert: notification("g", resolvedAlert(a))}
-	_, err := w.rs.Evaluate(context.Background(), ev, w)
-	if !errors.Is(err, ErrTicketStatus) || rtapi.KindOf(err) != rtapi.Transient {
-		t.Fatalf("err %v", err)
+	// The resolution depends on RT's current status: the planner names the
+	// ticket, and the executor reads it (and plans again later when RT
+	// cannot answer).
+	if ids := w.rs.NeedStatus(ev, w.ledger); len(ids) != 1 || ids[0] != w.ledger["am:g"].TicketID {
+		t.Fatalf("NeedStatus %v", ids)
 	}
-	// A ledger without a StatusReader uses the last known status.
+	// Without the status, the last known status is used.
 	if p := eval(t, w.rs, ev, w.ledger); len(p.Steps) != 1 || p.Steps[0].Message.Status != "resolved" {
 		t.Fatalf("%s", showPlan(p))
 	}

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"github.com/rtbridge/rtbridge/plan"
 	"strings"
 	"testing"
 
@@ -118,7 +119,7 @@ func BenchmarkEvaluate200Rules(b *testing.B) {
 		l := memLedger{}
 		b.ReportAllocs()
 		for b.Loop() {
-			p, err := rs.Evaluate(b.Context(), ev, l)
+			p, err := rs.Evaluate(ev, plan.Facts{Ledger: l})
 			if err != nil || p.Rule != want {
 				b.Fatalf("%v %+v", err, p)
 			}

@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -153,17 +152,19 @@ func linkTargetKey(s *stepSpec) *tmpl {
 	return nil
 }
 
-// Evaluate decides what to do with ev. It reads the ledger only through
-// l and has no other side effect. Errors wrap ErrRender (a template failed
-// on this event), ErrNoTicket, or the ledger's error.
-func (rs *RuleSet) Evaluate(ctx context.Context, ev *event.Event, l plan.Ledger) (*plan.Plan, error) {
+var _ plan.Planner = (*RuleSet)(nil)
+
+// Evaluate decides what to do with ev from the facts alone (plan.Planner);
+// it does no I/O. Errors wrap ErrRender (a template failed on this event)
+// or ErrNoTicket.
+func (rs *RuleSet) Evaluate(ev *event.Event, f plan.Facts) (*plan.Plan, error) {
 	ms := rs.match(ev)
 	base := newData(ev)
 	keys, err := rs.keys(ev, ms, base)
 	if err != nil {
 		return nil, err
 	}
-	e := &evaluation{rs: rs, ev: ev, ledger: l, ctx: ctx, base: base,
+	e := &evaluation{rs: rs, ev: ev, facts: f, base: base,
 		plan:    &plan.Plan{Version: plan.Version, EventID: ev.ID, Keys: keys},
 		created: map[string]int{}}
 	for i, m := range ms {
@@ -192,8 +193,7 @@ func (rs *RuleSet) Evaluate(ctx context.Context, ev *event.Event, l plan.Ledger)
 type evaluation struct {
 	rs      *RuleSet
 	ev      *event.Event
-	ledger  plan.Ledger
-	ctx     context.Context
+	facts   plan.Facts
 	base    *Data
 	plan    *plan.Plan
 	created map[string]int // key → 1-based step that creates its ticket
@@ -218,11 +218,7 @@ func (e *evaluation) rule(m matched, first bool) error {
 			cur, key, found = plan.TicketRef{Step: step, Key: c}, c, true
 			break
 		}
-		ent, ok, err := e.ledger.Lookup(e.ctx, c)
-		if err != nil {
-			return fmt.Errorf("ledger lookup %q: %w", c, err)
-		}
-		if ok && ent.TicketID > 0 {
+		if ent, ok := e.facts.Ledger[c]; ok && ent.TicketID > 0 {
 			cur, key, found = plan.TicketRef{ID: ent.TicketID, Key: c}, c, true
 			d.Ticket = TicketData{ent.TicketID, ent.Status, ent.CreatedAt, ent.UpdatedAt, ent.ResolvedAt, ent.State}
 			break
@@ -389,10 +385,7 @@ func (e *evaluation) resolve(key string) (plan.TicketRef, bool, error) {
 	if step, ok := e.created[key]; ok {
 		return plan.TicketRef{Step: step, Key: key}, true, nil
 	}
-	ent, ok, err := e.ledger.Lookup(e.ctx, key)
-	if err != nil {
-		return plan.TicketRef{}, false, fmt.Errorf("ledger lookup %q: %w", key, err)
-	}
+	ent, ok := e.facts.Ledger[key]
 	if !ok || ent.TicketID <= 0 {
 		return plan.TicketRef{}, false, nil
 	}

@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -67,12 +66,7 @@ func mustCompile(t testing.TB, src string) *RuleSet {
 }
 
 // memLedger is an in-memory ledger for tests.
-type memLedger map[string]plan.Entry
-
-func (m memLedger) Lookup(_ context.Context, key string) (plan.Entry, bool, error) {
-	e, ok := m[key]
-	return e, ok, nil
-}
+type memLedger = plan.Ledger
 
 var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
@@ -124,7 +118,7 @@ func eval(t testing.TB, rs *RuleSet, ev *event.Event, l plan.Ledger) *plan.Plan 
 	if l == nil {
 		l = memLedger{}
 	}
-	p, err := rs.Evaluate(context.Background(), ev, l)
+	p, err := rs.Evaluate(ev, plan.Facts{Ledger: l})
 	if err != nil {
 		t.Fatalf("evaluate: %v", err)
 	}

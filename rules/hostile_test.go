@@ -133,7 +133,7 @@ func FuzzSingleLine(f *testing.F) {
 	rs := mustCompile(f, hostileRules)
 	f.Fuzz(func(t *testing.T, subject, name, body string) {
 		ev := hostileMail(subject, name, body)
-		p, err := rs.Evaluate(t.Context(), ev, memLedger{})
+		p, err := rs.Evaluate(ev, plan.Facts{Ledger: memLedger{}})
 		if err != nil {
 			if subject == "" || strings.TrimSpace(foldLine(subject)) == "" {
 				return // the queue rendered empty: refused, as it should be
@@ -175,7 +175,7 @@ func FuzzCompile(f *testing.F) {
 			return
 		}
 		for _, ev := range []*event.Event{mailEvent(), alertEvent(), jsonEvent()} {
-			_, _ = rs.Evaluate(t.Context(), ev, memLedger{}) // must not panic
+			_, _ = rs.Evaluate(ev, plan.Facts{Ledger: memLedger{}}) // must not panic
 		}
 	})
 }

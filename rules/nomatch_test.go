@@ -1,8 +1,8 @@
 package rules
 
 import (
-	"context"
 	"errors"
+	"github.com/rtbridge/rtbridge/plan"
 	"strings"
 	"testing"
 )
@@ -74,7 +74,7 @@ func TestNoMatchDeadLetter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := rs.Evaluate(context.Background(), mailEvent(), memLedger{})
+		p, err := rs.Evaluate(mailEvent(), plan.Facts{Ledger: memLedger{}})
 		if !errors.Is(err, ErrNoMatch) || err.Error() != c.msg || p != nil {
 			t.Fatalf("%s: plan %+v, err %v", c.cfg, p, err)
 		}
@@ -94,7 +94,7 @@ func TestNoMatchReasonRenderError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = rs.Evaluate(context.Background(), mailEvent(), memLedger{})
+	_, err = rs.Evaluate(mailEvent(), plan.Facts{Ledger: memLedger{}})
 	if !errors.Is(err, ErrRender) || !strings.Contains(err.Error(), "no_match reason") {
 		t.Fatalf("err %v", err)
 	}

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/rtbridge/rtbridge/bridge/config"
+	"github.com/rtbridge/rtbridge/bridge/decode"
 	"github.com/rtbridge/rtbridge/bridge/executor"
 	"github.com/rtbridge/rtbridge/bridge/imapsource"
 	"github.com/rtbridge/rtbridge/bridge/mailflow"
@@ -36,6 +37,8 @@ import (
 	"github.com/rtbridge/rtbridge/bridge/source"
 	"github.com/rtbridge/rtbridge/bridge/store"
 	"github.com/rtbridge/rtbridge/bridge/webhook"
+	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 	"github.com/rtbridge/rtbridge/rules"
 )
 
@@ -119,8 +122,8 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	d.x, err = executor.New(executor.Options{
-		Store: d.st, RT: rtc, Parse: Parse,
-		Rules:            func() executor.RuleSet { return mailflow.Guard{Rules: d.rules.Load(), Policies: policies} },
+		Store: d.st, RT: rtc, Decode: decode.Event,
+		Rules:            func(k event.Kind) plan.Planner { return mailflow.Planner(d.rules.Load(), policies, k) },
 		Finisher:         d.finisher,
 		Workers:          cfg.Executor.Workers,
 		IdempotencyField: cfg.RT.IdempotencyField,

@@ -3,6 +3,8 @@ package executor
 import (
 	"context"
 	"errors"
+	"github.com/rtbridge/rtbridge/bridge/decode"
+	"github.com/rtbridge/rtbridge/plan"
 	"io"
 	"strings"
 	"testing"
@@ -49,7 +51,7 @@ func TestLoadTellsStorageFromParseFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	fs := &flakyStore{Store: h.st}
-	x, err := New(Options{Store: fs, RT: rt, Parse: parseJSON, Rules: func() RuleSet { return h.rules }})
+	x, err := New(Options{Store: fs, RT: rt, Decode: decode.Event, Rules: func(event.Kind) plan.Planner { return h.rules }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"github.com/rtbridge/rtbridge/bridge/decode"
 	"github.com/rtbridge/rtbridge/plan"
 	"io"
 	"log"
@@ -78,8 +79,8 @@ func slowClient(t *testing.T, p *slowRT, timeout time.Duration) *rtapi.Client {
 
 // settleExecutor is an executor whose Settle covers the proxy's delay.
 func (h *harness) settleExecutor(t *testing.T, rt RT, idem string, settle time.Duration) *Executor {
-	x, err := New(Options{Store: h.st, RT: rt, Parse: parseJSON, Workers: 1, IdempotencyField: idem,
-		Rules:   func() RuleSet { h.mu.Lock(); defer h.mu.Unlock(); return h.rules },
+	x, err := New(Options{Store: h.st, RT: rt, Decode: decode.Event, Workers: 1, IdempotencyField: idem,
+		Rules:   func(event.Kind) plan.Planner { h.mu.Lock(); defer h.mu.Unlock(); return h.rules },
 		Backoff: Backoff{Base: 20 * time.Millisecond, Max: 100 * time.Millisecond},
 		Breaker: BreakerConfig{Threshold: 1 << 20}, Poll: 20 * time.Millisecond, Settle: settle,
 		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
@@ -145,8 +146,8 @@ type prepended struct {
 	ticket int
 }
 
-func (p prepended) Evaluate(ctx context.Context, ev *event.Event, l plan.Ledger) (*plan.Plan, error) {
-	pl, err := p.RuleSet.Evaluate(ctx, ev, l)
+func (p prepended) Evaluate(ev *event.Event, f plan.Facts) (*plan.Plan, error) {
+	pl, err := p.RuleSet.Evaluate(ev, f)
 	if err != nil || pl.Ignore != nil {
 		return pl, err
 	}

@@ -10,10 +10,10 @@ import (
 	"io/fs"
 	"log/slog"
 
+	"github.com/rtbridge/rtbridge/bridge/decode"
 	"github.com/rtbridge/rtbridge/bridge/store"
 	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/rtapi"
-	"github.com/rtbridge/rtbridge/rules"
 )
 
 // Failure classes recorded with dead letters and failed attempts, beside
@@ -25,10 +25,10 @@ const (
 	ClassInternal  = "internal"  // a stored plan could not be read
 )
 
-// load reads an event and derives its normalised form from the raw bytes.
-// The parser gets an opener of the stored payload, not the bytes: a mail
-// is streamed from its file, and its attachments are read again from there
-// when sent, so a large mail never sits in memory.
+// load reads an event and decodes it. The decoder gets an opener of the
+// stored payload, not the bytes: a mail is streamed from its file, and its
+// attachments are read again from there when sent, so a large mail never
+// sits in memory.
 func (x *Executor) load(ctx context.Context, id string) (*event.Event, *store.Event, error) {
 	se, err := x.o.Store.Event(ctx, id)
 	if err != nil {
@@ -44,7 +44,7 @@ func (x *Executor) load(ctx context.Context, id string) (*event.Event, *store.Ev
 		}
 		return rawReader{rc}, nil
 	}
-	ev, err := x.o.Parse(event.Kind(se.Kind), open, se.Meta)
+	ev, err := x.o.Decode(decode.Stored{ID: se.ID, Source: se.Source, Kind: event.Kind(se.Kind), ReceivedAt: se.ReceivedAt, Meta: se.Meta, Open: open})
 	var re *rawError
 	switch {
 	case errors.As(err, &re):
@@ -54,7 +54,6 @@ func (x *Executor) load(ctx context.Context, id string) (*event.Event, *store.Ev
 	case err != nil:
 		return nil, se, &parseError{err}
 	}
-	ev.ID, ev.Source, ev.Kind, ev.ReceivedAt = se.ID, se.Source, event.Kind(se.Kind), se.ReceivedAt
 	return ev, se, nil
 }
 
@@ -92,8 +91,9 @@ func (e *parseError) Error() string { return "parse event: " + e.err.Error() }
 func (e *parseError) Unwrap() error { return e.err }
 
 // work runs one event as far as it goes now: plan (once), then the steps.
-// probe: the breaker let this event through to test whether RT is back.
-func (x *Executor) work(ctx context.Context, id string, probe bool) {
+// pre is the scheduler's decoding of it in this pass, or nil. probe: the
+// breaker let this event through to test whether RT is back.
+func (x *Executor) work(ctx context.Context, id string, pre *loaded, probe bool) {
 	log := x.log.With("event", id)
 	reachedRT := false
 	defer func() {
@@ -101,7 +101,11 @@ func (x *Executor) work(ctx context.Context, id string, probe bool) {
 			x.br.release()
 		}
 	}()
-	ev, se, err := x.load(ctx, id)
+	if pre == nil {
+		pre = &loaded{}
+		pre.ev, pre.se, pre.err = x.load(ctx, id)
+	}
+	ev, se, err := pre.ev, pre.se, pre.err
 	if se != nil {
 		log = log.With("source", se.Source)
 	}
@@ -120,11 +124,11 @@ func (x *Executor) work(ctx context.Context, id string, probe bool) {
 	if se.State.Final() {
 		return
 	}
-	plan, ok := x.plan(ctx, log, ev, se)
+	p, ok := x.plan(ctx, log, ev, se)
 	if !ok {
 		return
 	}
-	r := &run{x: x, log: log, ev: ev, se: se, plan: plan}
+	r := &run{x: x, log: log, ev: ev, se: se, plan: p}
 	r.steps(ctx)
 	reachedRT = r.reachedRT
 }
@@ -139,24 +143,41 @@ func (x *Executor) plan(ctx context.Context, log *slog.Logger, ev *event.Event, 
 		}
 		return &p, true
 	}
-	p, err := x.o.Rules().Evaluate(ctx, ev, x.planLedger())
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, false
-		}
-		if errors.Is(err, rules.ErrTicketStatus) && rtapi.KindOf(err) != rtapi.Permanent {
-			// RT could not tell a ticket's status: plan again later, like a failed step.
-			now := x.o.Now()
-			x.br.failure(now)
-			x.m.Retry(rtapi.KindOf(err).String())
-			next := now.Add(x.o.Backoff.delay(1, "", now))
-			x.o.Store.Defer(context.WithoutCancel(ctx), se.ID, next)
-			log.Warn("planning needs RT; will retry", "err", err, "retry_at", next)
-			return nil, false
+	planner := x.o.Rules(ev.Kind)
+	f, err := x.facts(ctx, planner, ev)
+	if err == nil {
+		var p *plan.Plan
+		if p, err = planner.Evaluate(ev, f); err == nil {
+			return x.planned(ctx, log, se, p)
 		}
 		x.dead(ctx, log, se, -1, ClassPlan, err.Error())
 		return nil, false
 	}
+	if ctx.Err() != nil {
+		return nil, false
+	}
+	var pe planError
+	if errors.As(err, &pe) || rtapi.KindOf(err) == rtapi.Permanent && errors.Is(err, errTicketStatus) {
+		x.dead(ctx, log, se, -1, ClassPlan, err.Error())
+		return nil, false
+	}
+	// The ledger or RT could not be read: plan again later, like a failed step.
+	now := x.o.Now()
+	next := now.Add(x.o.Backoff.delay(1, "", now))
+	msg := "planning needs the ledger; will retry"
+	if errors.Is(err, errTicketStatus) {
+		x.br.failure(now)
+		x.m.Retry(rtapi.KindOf(err).String())
+		msg = "planning needs RT; will retry"
+	}
+	x.o.Store.Defer(context.WithoutCancel(ctx), se.ID, next)
+	log.Warn(msg, "err", err, "retry_at", next)
+	return nil, false
+}
+
+// planned records a new plan: an ignore finishes the event, steps are
+// stored before the first runs.
+func (x *Executor) planned(ctx context.Context, log *slog.Logger, se *store.Event, p *plan.Plan) (*plan.Plan, bool) {
 	p.EventID = se.ID
 	logNotes(log, p)
 	if p.Ignore != nil {

@@ -19,7 +19,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-message/charset"
 
-	"github.com/rtbridge/rtbridge/bridge/mailparse"
+	"github.com/rtbridge/rtbridge/bridge/decode"
 	"github.com/rtbridge/rtbridge/bridge/source"
 	"github.com/rtbridge/rtbridge/event"
 )
@@ -298,11 +298,11 @@ func (s *Source) fetchHeaders(ctx context.Context, c *imapclient.Client, uids []
 // mail without one (the header carries Received lines and a Date, so it is
 // the same only for the same delivery).
 func dedupKey(header []byte) string {
-	m, err := mailparse.Parse(func() (io.ReadCloser, error) {
+	ev, err := decode.Event(decode.Stored{Kind: event.KindMail, Open: func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(header)), nil
-	})
-	if err == nil && m.MessageID != "" {
-		return "msgid:" + m.MessageID
+	}})
+	if err == nil && ev.Mail.MessageID != "" {
+		return "msgid:" + ev.Mail.MessageID
 	}
 	sum := sha256.Sum256(header)
 	return "header-sha256:" + hex.EncodeToString(sum[:])

@@ -37,11 +37,10 @@ const (
 	OriginOversize = "oversize"
 )
 
-// Meta keys handed to the store with an oversize message; the daemon adds a
-// parse problem saying so (the event's raw bytes are the header only).
+// Meta keys handed to the store with an oversize message (package source).
 const (
-	MetaOversize = "imap_oversize_bytes"
-	MetaLimit    = "imap_size_limit"
+	MetaOversize = source.MetaOversize
+	MetaLimit    = source.MetaLimit
 )
 
 // Source reads one folder of one IMAP account.

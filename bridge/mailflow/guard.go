@@ -17,7 +17,6 @@
 package mailflow
 
 import (
-	"context"
 	"fmt"
 	"github.com/rtbridge/rtbridge/plan"
 	"html"
@@ -34,12 +33,6 @@ const (
 	RuleLoop      = "mail loop"
 	RuleAutoReply = "automatic mail"
 )
-
-// RuleSet is what the executor plans with (executor.RuleSet).
-type RuleSet interface {
-	Keys(ev *event.Event) ([]string, error)
-	Evaluate(ctx context.Context, ev *event.Event, l plan.Ledger) (*plan.Plan, error)
-}
 
 // Policy is the mail policy of one source.
 type Policy struct {
@@ -104,10 +97,20 @@ func Policies(accounts []config.IMAP) (map[string]Policy, error) {
 	return out, nil
 }
 
+// Planner returns the planner of an event kind: mail goes through the
+// mailboxes' policies, every other kind straight to the rules, so an alert
+// never meets the mail guard.
+func Planner(rules plan.Planner, policies map[string]Policy, kind event.Kind) plan.Planner {
+	if kind != event.KindMail {
+		return rules
+	}
+	return Guard{Rules: rules, Policies: policies}
+}
+
 // Guard wraps the rules with the policies. Mail from a source without a
-// policy (and every other event) goes to the rules unchanged.
+// policy goes to the rules unchanged.
 type Guard struct {
-	Rules    RuleSet
+	Rules    plan.Planner
 	Policies map[string]Policy
 }
 
@@ -127,11 +130,14 @@ func (g Guard) Keys(ev *event.Event) ([]string, error) {
 	return g.Rules.Keys(ev)
 }
 
+// NeedStatus is the rules' (a mail's plan reads no status today).
+func (g Guard) NeedStatus(ev *event.Event, l plan.Ledger) []int { return g.Rules.NeedStatus(ev, l) }
+
 // Evaluate plans ev under its source's policy.
-func (g Guard) Evaluate(ctx context.Context, ev *event.Event, l plan.Ledger) (*plan.Plan, error) {
+func (g Guard) Evaluate(ev *event.Event, f plan.Facts) (*plan.Plan, error) {
 	p, ok := g.policy(ev)
 	if !ok {
-		return g.Rules.Evaluate(ctx, ev, l)
+		return g.Rules.Evaluate(ev, f)
 	}
 	p.prepare(ev.Mail)
 	loop, auto, reasons := mailparse.Classify(ev.Mail, p.RTNames)
@@ -150,7 +156,7 @@ func (g Guard) Evaluate(ctx context.Context, ev *event.Event, l plan.Ledger) (*p
 		noteProblems(plan, ev.Mail.ParseProblems)
 		return plan, nil
 	}
-	plan, err := g.Rules.Evaluate(ctx, ev, l)
+	plan, err := g.Rules.Evaluate(ev, f)
 	if err != nil || plan == nil || plan.Ignore != nil {
 		return plan, err
 	}

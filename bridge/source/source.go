@@ -12,6 +12,14 @@ import (
 	"github.com/rtbridge/rtbridge/event"
 )
 
+// Meta keys a source that kept only the header of an oversize message
+// stores with it; the decoder adds a parse problem saying so (the event's
+// raw bytes are the header only).
+const (
+	MetaOversize = "imap_oversize_bytes"
+	MetaLimit    = "imap_size_limit"
+)
+
 // Incoming is an event as a source hands it over, before it is stored.
 type Incoming struct {
 	Source string     // configured source name

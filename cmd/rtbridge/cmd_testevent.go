@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -12,10 +11,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/rtbridge/rtbridge/bridge/alerts"
 	"github.com/rtbridge/rtbridge/bridge/config"
+	"github.com/rtbridge/rtbridge/bridge/decode"
 	"github.com/rtbridge/rtbridge/bridge/mailflow"
-	"github.com/rtbridge/rtbridge/bridge/mailparse"
 	"github.com/rtbridge/rtbridge/bridge/webhook"
 	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/rules"
@@ -51,7 +49,7 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		printErrors(stderr, err)
 		return 1
 	}
-	planner, err := mailGuard(*file, rs)
+	policies, err := mailPolicies(*file)
 	if err != nil {
 		fmt.Fprintf(stderr, "rtbridge test: %v\n", err)
 		return 1
@@ -64,7 +62,7 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			code = 1
 			continue
 		}
-		p, err := planner.Evaluate(ctx, ev, emptyLedger{})
+		p, err := testPlan(rs, policies, ev)
 		if err != nil {
 			fmt.Fprintf(stderr, "rtbridge test: %s: %v\n", path, err)
 			code = 1
@@ -89,86 +87,45 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// mailGuard wraps the rules with the mailboxes' policies (loop protection,
-// built-in RT replies, requestor and Cc defaults), as the daemon does, so a
-// mail tested with --source ACCOUNT/FOLDER gets the daemon's exact plan. The
-// config is read without its secrets; a file that is only rules has no
-// mailboxes and the rules are used as they are.
-func mailGuard(file string, rs *rules.RuleSet) (mailflow.Guard, error) {
-	guard := mailflow.Guard{Rules: rs}
+// mailPolicies reads the mailboxes' policies (loop protection, built-in
+// RT replies, requestor and Cc defaults) the daemon wraps the rules with
+// for mail, so a mail tested with --source ACCOUNT/FOLDER gets the
+// daemon's exact plan. The config is read without its secrets; a file that
+// is only rules has no mailboxes.
+func mailPolicies(file string) (map[string]mailflow.Policy, error) {
 	cfg, err := config.LoadForOps(file)
 	if err != nil {
-		return guard, err
+		return nil, err
 	}
 	accounts, err := cfg.IMAPSources()
 	if err != nil {
-		return guard, err
+		return nil, err
 	}
-	guard.Policies, err = mailflow.Policies(accounts)
-	return guard, err
+	return mailflow.Policies(accounts)
 }
 
-// emptyLedger knows no key: `rtbridge test` shows what a first event does.
-type emptyLedger struct{}
-
-func (emptyLedger) Lookup(context.Context, string) (plan.Entry, bool, error) {
-	return plan.Entry{}, false, nil
+// testPlan plans ev as the daemon does, with an empty ledger: `rtbridge
+// test` shows what a first event does, and reads nothing from RT.
+func testPlan(rs *rules.RuleSet, policies map[string]mailflow.Policy, ev *event.Event) (*plan.Plan, error) {
+	return mailflow.Planner(rs, policies, ev.Kind).Evaluate(ev, plan.Facts{})
 }
 
-// loadEvent reads an event file with the parsers the daemon uses: a JSON
-// body is an Alertmanager or Grafana notification when it looks like one,
-// else a generic JSON webhook; anything else is a mail.
+// loadEvent decodes an event file with the daemon's decoder; without
+// --kind its kind is detected from its content.
 func loadEvent(path, source string, kind event.Kind) (*event.Event, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	if kind == "" {
-		kind = detectKind(data)
+		kind = decode.DetectKind(data)
 	}
-	ev := &event.Event{
+	return decode.Event(decode.Stored{
 		ID:         "test-" + filepath.Base(path),
 		Source:     source,
 		Kind:       kind,
 		ReceivedAt: time.Now().UTC().Truncate(time.Second),
-	}
-	switch kind {
-	case event.KindMail:
-		open := func() (io.ReadCloser, error) { return os.Open(path) }
-		ev.Mail, err = mailparse.Parse(open)
-	case event.KindAlertmanager, event.KindGrafana:
-		ev.Alert, err = alerts.Parse(kind, data)
-	case event.KindJSON:
-		ev.JSON, err = webhook.ParseJSON(data, map[string]string{webhook.MetaPath: "/test"})
-	default:
-		return nil, fmt.Errorf("unknown kind %q (mail, alertmanager, grafana, json)", kind)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return ev, nil
-}
-
-// detectKind guesses an event file's kind from its content.
-func detectKind(data []byte) event.Kind {
-	trimmed := bytes.TrimSpace(data)
-	if !bytes.HasPrefix(trimmed, []byte("{")) {
-		return event.KindMail
-	}
-	var top map[string]json.RawMessage
-	if json.Unmarshal(trimmed, &top) != nil {
-		return event.KindJSON
-	}
-	_, v := top["version"]
-	_, g := top["groupKey"]
-	_, a := top["alerts"]
-	if !v || !g || !a {
-		return event.KindJSON
-	}
-	_, org := top["orgId"]
-	_, state := top["state"]
-	if org || state {
-		return event.KindGrafana
-	}
-	return event.KindAlertmanager
+		Meta:       map[string]string{webhook.MetaPath: "/test"},
+		Open:       func() (io.ReadCloser, error) { return os.Open(path) },
+	})
 }
