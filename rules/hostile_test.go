@@ -144,25 +144,6 @@ func FuzzSingleLine(f *testing.F) {
 	})
 }
 
-func FuzzParseLabelMatchers(f *testing.F) {
-	for _, s := range []string{`a="b"`, `{a=~"x.*", b!="c"}`, `a!~"(("`, `"utf8 name"=v`, `a=b,c=d`, `a="\"q\""`, `{`, `a=`} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		ms, err := ParseLabelMatchers(s)
-		if err != nil {
-			return
-		}
-		for _, m := range ms {
-			// A parsed matcher prints in a form that parses back to itself.
-			again, err := ParseLabelMatchers(m.String())
-			if err != nil || len(again) != 1 || again[0].Name != m.Name || again[0].Op != m.Op || again[0].Value != m.Value {
-				t.Fatalf("%q → %q does not round-trip: %v", s, m.String(), err)
-			}
-		}
-	})
-}
-
 func FuzzCompile(f *testing.F) {
 	f.Add(hostileRules)
 	f.Add("rules:\n  - name: r\n    when: { labels: ['a=~\"b\"'], any: [ {kind: mail} ] }\n    do: [ { link: { type: MemberOf, target_key: x, create_if_missing: { queue: Q } } } ]\n")

@@ -3,6 +3,7 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"github.com/rtbridge/rtbridge/rules/labelmatch"
 	"net/textproto"
 	"regexp"
 	"regexp/syntax"
@@ -240,20 +241,20 @@ func (c *compiler) compileLabelMatchers(p pair, get getter) cond {
 	}
 	var all allCond
 	for i, s := range strs {
-		ms, err := ParseLabelMatchers(s)
+		ms, err := labelmatch.Parse(s)
 		if err != nil {
 			c.ps.errorf(nodes[i], "%v", err)
 			continue
 		}
 		for _, m := range ms {
-			t := test{s: m.Value, re: m.re}
+			t := test{s: m.Value, re: m.Regexp()}
 			switch m.Op {
 			case "=":
 				t.op = opEq
 			case "!=":
 				t.op = opNe
 			case "=~":
-				t.op, t.caps = opRe, hasNames(m.re)
+				t.op, t.caps = opRe, hasNames(m.Regexp())
 			default:
 				t.op = opNotRe
 			}

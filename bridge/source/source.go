@@ -64,10 +64,9 @@ type Source interface {
 // State is an event's final state.
 type State string
 
-// Final states.
+// Final states a source tells apart (an ignored event also ends so).
 const (
 	Done      State = "done"
-	Ignored   State = "ignored"
 	Dead      State = "dead"
 	Duplicate State = "duplicate"
 )
