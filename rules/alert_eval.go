@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"github.com/rtbridge/rtbridge/rules/lifecycle"
 	"maps"
 	"slices"
 	"time"
@@ -164,8 +165,8 @@ func (rs *RuleSet) NeedStatus(ev *event.Event, l plan.Ledger) []int {
 		}
 		for _, p := range parts {
 			ent, ok := l[p.key]
-			in := alertInput{alerts: p.alerts, entry: ent, found: ok && ent.TicketID > 0}
-			if m.r.alert.needsStatus(in) && !slices.Contains(out, ent.TicketID) {
+			in := lifecycle.Input{Alerts: p.alerts, Entry: ent, Found: ok && ent.TicketID > 0}
+			if m.r.alert.life.NeedsStatus(in) && !slices.Contains(out, ent.TicketID) {
 				out = append(out, ent.TicketID)
 			}
 		}
@@ -230,22 +231,22 @@ func (e *evaluation) alertPart(r *rule, part alertPart, now time.Time) (string, 
 		return fmt.Sprintf("key %q already handled by this plan", part.key), nil
 	}
 	ent, ok := e.facts.Ledger[part.key]
-	in := alertInput{key: part.key, alerts: part.alerts, entry: ent, found: ok && ent.TicketID > 0, status: ent.Status, now: now}
-	if s, ok := e.facts.Status[ent.TicketID]; ok && a.needsStatus(in) {
-		in.status = s
+	in := lifecycle.Input{Key: part.key, Alerts: part.alerts, Entry: ent, Found: ok && ent.TicketID > 0, Status: ent.Status, Now: now}
+	if s, ok := e.facts.Status[ent.TicketID]; ok && a.life.NeedsStatus(in) {
+		in.Status = s
 	}
 	d := part.d
 	d.Key = part.key
-	if in.found {
-		d.Ticket = TicketData{ent.TicketID, in.status, ent.CreatedAt, ent.UpdatedAt, ent.ResolvedAt, ent.State}
+	if in.Found {
+		d.Ticket = TicketData{ent.TicketID, in.Status, ent.CreatedAt, ent.UpdatedAt, ent.ResolvedAt, ent.State}
 	}
-	v := a.decide(in)
+	v := a.life.Decide(in)
 	ticket := plan.TicketRef{ID: ent.TicketID, Key: part.key}
 	rr := &renderer{d: d}
-	switch v.what {
-	case quiet:
-		return v.reason, nil
-	case openNew:
+	switch v.What {
+	case lifecycle.Quiet:
+		return v.Reason, nil
+	case lifecycle.OpenNew:
 		c := rr.create(a.create, e.rs.defaults)
 		if rr.err != nil {
 			return "", rr.err
@@ -253,27 +254,27 @@ func (e *evaluation) alertPart(r *rule, part alertPart, now time.Time) (string, 
 		if a.stormLimit > 0 && !e.rs.storm.take(r.name, a.stormLimit, now) {
 			return "", e.storm(r, part, d, c, v)
 		}
-		e.add(plan.Step{Action: plan.ActionCreate, Rule: r.name, Key: part.key, Create: c, State: v.state}, &ticket, nil, "")
-		if v.old != 0 {
+		e.add(plan.Step{Action: plan.ActionCreate, Rule: r.name, Key: part.key, Create: c, State: v.State}, &ticket, nil, "")
+		if v.Old != 0 {
 			e.add(plan.Step{Action: plan.ActionLink, Rule: r.name, Ticket: ticket,
-				Link: &plan.Link{Type: plan.RefersTo, Target: plan.TicketRef{ID: v.old}}}, &plan.TicketRef{}, nil, "")
-			e.plan.Notes = append(e.plan.Notes, fmt.Sprintf("rule %q: key %q: ticket %d is closed (%s); a new ticket refers to it", r.name, part.key, v.old, orNone(in.status)))
+				Link: &plan.Link{Type: plan.RefersTo, Target: plan.TicketRef{ID: v.Old}}}, &plan.TicketRef{}, nil, "")
+			e.plan.Notes = append(e.plan.Notes, fmt.Sprintf("rule %q: key %q: ticket %d is closed (%s); a new ticket refers to it", r.name, part.key, v.Old, orNone(in.Status)))
 		}
 		return "", e.alertLinks(r, d, ticket, "link")
-	case changed, reopened, resolved:
-		e.add(plan.Step{Action: plan.ActionComment, Rule: r.name, Key: part.key, Ticket: ticket, State: v.state,
-			Message: &plan.Message{Text: v.text, Status: v.status}}, &plan.TicketRef{}, nil, "")
+	case lifecycle.Changed, lifecycle.Reopened, lifecycle.Resolved:
+		e.add(plan.Step{Action: plan.ActionComment, Rule: r.name, Key: part.key, Ticket: ticket, State: v.State,
+			Message: &plan.Message{Text: v.Text, Status: v.Status}}, &plan.TicketRef{}, nil, "")
 	}
-	if v.what == resolved {
+	if v.What == lifecycle.Resolved {
 		return "", e.alertLinks(r, d, ticket, "unlink")
 	}
-	if upd := e.alertUpdate(a, rr); upd != nil && ent.State[StateUmbrella] != "1" {
+	if upd := e.alertUpdate(a, rr); upd != nil && ent.State[lifecycle.StateUmbrella] != "1" {
 		e.add(plan.Step{Action: plan.ActionEdit, Rule: r.name, Ticket: ticket, Edit: upd}, &plan.TicketRef{}, nil, "")
 	}
 	if rr.err != nil {
 		return "", rr.err
 	}
-	if v.what == reopened {
+	if v.What == lifecycle.Reopened {
 		return "", e.alertLinks(r, d, ticket, "link")
 	}
 	return "", nil
@@ -289,15 +290,15 @@ func orNone(s string) string {
 // storm sends a key past the rule's storm_limit to the umbrella ticket: a
 // comment on it, or its creation. The key is recorded on the umbrella
 // ticket, so its repeats stay quiet and its changes comment there.
-func (e *evaluation) storm(r *rule, part alertPart, d *Data, c *plan.Create, v verdict) error {
+func (e *evaluation) storm(r *rule, part alertPart, d *Data, c *plan.Create, v lifecycle.Verdict) error {
 	sk, err := e.rs.stormKey(r, d)
 	if err != nil {
 		return err
 	}
-	state := maps.Clone(v.state)
-	state[StateUmbrella] = "1"
+	state := maps.Clone(v.State)
+	state[lifecycle.StateUmbrella] = "1"
 	text := fmt.Sprintf("Alert storm: rule %q passed %d new tickets per minute; key %q is reported here instead of in its own ticket.\n\n%s",
-		r.name, r.alert.stormLimit, part.key, describeChange(part.alerts, nil, firingSet(part.alerts)))
+		r.name, r.alert.stormLimit, part.key, lifecycle.DescribeChange(part.alerts, nil, lifecycle.FiringSet(part.alerts)))
 	e.plan.Notes = append(e.plan.Notes, fmt.Sprintf("rule %q: storm limit reached: key %q goes to the umbrella ticket %q", r.name, part.key, sk))
 	e.plan.Storm = append(e.plan.Storm, plan.StormDiversion{Rule: r.name, Key: part.key, Umbrella: sk, Limit: r.alert.stormLimit})
 	ref, ok, err := e.resolve(sk)

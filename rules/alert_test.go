@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"github.com/rtbridge/rtbridge/rules/lifecycle"
 	"maps"
 	"strings"
 	"testing"
@@ -150,7 +151,7 @@ func TestAlertLifecycle(t *testing.T) {
 	}
 	p := step("fire", notification("g", a), t1, 1)
 	id := 101
-	if c := p.Steps[0].Create; p.Key != "am:g" || c.Subject != "Disk 1 firing" || *c.Priority != 1 || p.Steps[0].State[StateFiring] != "fp-a" {
+	if c := p.Steps[0].Create; p.Key != "am:g" || c.Subject != "Disk 1 firing" || *c.Priority != 1 || p.Steps[0].State[lifecycle.StateFiring] != "fp-a" {
 		t.Fatalf("create %s", showPlan(p))
 	}
 	step("repeat", notification("g", a), t1.Add(time.Minute), 0)
