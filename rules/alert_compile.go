@@ -1,11 +1,11 @@
 package rules
 
 import (
-	"github.com/rtbridge/rtbridge/rules/lifecycle"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/rtbridge/rtbridge/rules/lifecycle"
 	"gopkg.in/yaml.v3"
 )
 

@@ -2,13 +2,14 @@ package rules
 
 import (
 	"fmt"
-	"github.com/rtbridge/rtbridge/rules/lifecycle"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/plan"
+	"github.com/rtbridge/rtbridge/rules/lifecycle"
 )
 
 // alertPart is one key's share of a notification, with its template data.
@@ -301,11 +302,7 @@ func (e *evaluation) storm(r *rule, part alertPart, d *Data, c *plan.Create, v l
 		r.name, r.alert.stormLimit, part.key, lifecycle.DescribeChange(part.alerts, nil, lifecycle.FiringSet(part.alerts)))
 	e.plan.Notes = append(e.plan.Notes, fmt.Sprintf("rule %q: storm limit reached: key %q goes to the umbrella ticket %q", r.name, part.key, sk))
 	e.plan.Storm = append(e.plan.Storm, plan.StormDiversion{Rule: r.name, Key: part.key, Umbrella: sk, Limit: r.alert.stormLimit})
-	ref, ok, err := e.resolve(sk)
-	if err != nil {
-		return err
-	}
-	if ok {
+	if ref, ok := e.resolve(sk); ok {
 		e.add(plan.Step{Action: plan.ActionComment, Rule: r.name, Key: part.key, Ticket: ref, State: state,
 			Message: &plan.Message{Text: text}}, &plan.TicketRef{}, nil, "")
 		return nil
@@ -423,4 +420,39 @@ func (e *evaluation) alertUpdate(a *alertSpec, rr *renderer) *plan.Edit {
 		return nil
 	}
 	return ed
+}
+
+// stormCounter counts ticket creations per rule over the last minute.
+//
+// It lives in memory, in the compiled RuleSet, on purpose: persisting it
+// would need one ledger entry every event of the rule writes, i.e. every
+// notification of the rule serialised on one key and one more store write
+// per create. A restart or reload forgets at most one minute of counts, so
+// at worst storm_limit more tickets get through before the cap applies
+// again. Workers planning at the same time may each pass the limit by one.
+type stormCounter struct {
+	mu    sync.Mutex
+	times map[string][]time.Time
+}
+
+// take reports whether rule may create one more ticket at now (fewer than
+// limit in the last minute) and, if so, counts it.
+func (c *stormCounter) take(rule string, limit int, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.times == nil {
+		c.times = map[string][]time.Time{}
+	}
+	ts := c.times[rule]
+	i := 0
+	for i < len(ts) && now.Sub(ts[i]) >= time.Minute {
+		i++
+	}
+	ts = ts[i:]
+	if len(ts) >= limit {
+		c.times[rule] = ts
+		return false
+	}
+	c.times[rule] = append(ts, now)
+	return true
 }

@@ -2,10 +2,11 @@ package rules
 
 import (
 	"encoding/json"
-	"github.com/rtbridge/rtbridge/plan"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 // TestAlertStormPlanInfo: a plan in which the storm guard acted says so in

@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"github.com/rtbridge/rtbridge/rules/lifecycle"
 	"maps"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/plan"
+	"github.com/rtbridge/rtbridge/rules/lifecycle"
 )
 
 // alertWorld plays the executor and RT for alert rule tests: it runs plan

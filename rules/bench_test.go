@@ -2,11 +2,11 @@ package rules
 
 import (
 	"fmt"
-	"github.com/rtbridge/rtbridge/plan"
 	"strings"
 	"testing"
 
 	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 // realisticRules is a 200-rule config shaped like a real one: mail rules

@@ -361,10 +361,7 @@ func (e *evaluation) target(s *stepSpec, r *renderer, cur *plan.TicketRef) (plan
 		if r.err != nil {
 			return plan.TicketRef{}, r.err
 		}
-		ref, ok, err := e.resolve(key)
-		if err != nil {
-			return plan.TicketRef{}, err
-		}
+		ref, ok := e.resolve(key)
 		if !ok {
 			return plan.TicketRef{}, fmt.Errorf("%w: %s: key %q has no ticket", ErrNoTicket, s.kind, key)
 		}
@@ -378,18 +375,14 @@ func (e *evaluation) target(s *stepSpec, r *renderer, cur *plan.TicketRef) (plan
 
 // resolve finds the ticket of key: created earlier in this plan, or known
 // to the ledger.
-func (e *evaluation) resolve(key string) (plan.TicketRef, bool, error) {
-	if key == "" {
-		return plan.TicketRef{}, false, nil
+func (e *evaluation) resolve(key string) (plan.TicketRef, bool) {
+	if step, ok := e.created[key]; ok && key != "" {
+		return plan.TicketRef{Step: step, Key: key}, true
 	}
-	if step, ok := e.created[key]; ok {
-		return plan.TicketRef{Step: step, Key: key}, true, nil
+	if ent, ok := e.facts.Ledger[key]; ok && key != "" && ent.TicketID > 0 {
+		return plan.TicketRef{ID: ent.TicketID, Key: key}, true
 	}
-	ent, ok := e.facts.Ledger[key]
-	if !ok || ent.TicketID <= 0 {
-		return plan.TicketRef{}, false, nil
-	}
-	return plan.TicketRef{ID: ent.TicketID, Key: key}, true, nil
+	return plan.TicketRef{}, false
 }
 
 // linkTarget resolves a link's target; a missing target key either adds a
@@ -408,9 +401,8 @@ func (e *evaluation) linkTarget(s *stepSpec, r *renderer, ruleName string) (plan
 	if r.err != nil {
 		return plan.TicketRef{}, false, r.err
 	}
-	ref, ok, err := e.resolve(key)
-	if err != nil || ok {
-		return ref, ok, err
+	if ref, ok := e.resolve(key); ok {
+		return ref, true, nil
 	}
 	if ls.ifMissing == nil || key == "" || s.kind == "unlink" {
 		e.plan.Notes = append(e.plan.Notes, fmt.Sprintf("rule %q: %s skipped: key %q has no ticket", ruleName, s.kind, key))

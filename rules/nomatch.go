@@ -3,6 +3,7 @@ package rules
 import (
 	"errors"
 	"fmt"
+
 	"github.com/rtbridge/rtbridge/plan"
 )
 

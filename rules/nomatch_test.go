@@ -2,9 +2,10 @@ package rules
 
 import (
 	"errors"
-	"github.com/rtbridge/rtbridge/plan"
 	"strings"
 	"testing"
+
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 const alertOnlyRule = `

@@ -2,10 +2,11 @@ package rules
 
 import (
 	"fmt"
-	"github.com/rtbridge/rtbridge/plan"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 // renderer renders step fields with one template data value.

@@ -3,14 +3,14 @@ package rules
 import (
 	"errors"
 	"fmt"
-	"github.com/rtbridge/rtbridge/rules/labelmatch"
+	"maps"
 	"net/textproto"
 	"regexp"
 	"regexp/syntax"
 	"slices"
-	"sort"
 	"strings"
 
+	"github.com/rtbridge/rtbridge/rules/labelmatch"
 	"gopkg.in/yaml.v3"
 )
 
@@ -386,12 +386,7 @@ func hasNames(re *regexp.Regexp) bool {
 }
 
 func fieldNames() string {
-	names := make([]string, 0, len(fields))
-	for k := range fields {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
+	return strings.Join(slices.Sorted(maps.Keys(fields)), ", ")
 }
 
 // closedValues are the when: fields whose values come from a fixed set: an

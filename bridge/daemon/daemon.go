@@ -28,7 +28,6 @@ import (
 	"time"
 
 	"github.com/rtbridge/rtbridge/bridge/config"
-	"github.com/rtbridge/rtbridge/bridge/decode"
 	"github.com/rtbridge/rtbridge/bridge/executor"
 	"github.com/rtbridge/rtbridge/bridge/imapsource"
 	"github.com/rtbridge/rtbridge/bridge/mailflow"
@@ -122,7 +121,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	d.x, err = executor.New(executor.Options{
-		Store: d.st, RT: rtc, Decode: decode.Event,
+		Store: d.st, RT: rtc,
 		Rules:            func(k event.Kind) plan.Planner { return mailflow.Planner(d.rules.Load(), policies, k) },
 		Finisher:         d.finisher,
 		Workers:          cfg.Executor.Workers,

@@ -27,12 +27,10 @@ type Stored struct {
 	Kind       event.Kind
 	ReceivedAt time.Time
 	Meta       map[string]string // parse context the source stored (never secrets)
-	// Open returns the payload from its start, anew on each call (a file
-	// for a large payload). A mail is streamed from it and Open is kept for
-	// Attachment.Open and Mail.Raw, so a 50 MB attachment is never held in
-	// memory; webhook bodies, bounded when received, are read whole. An
-	// error of Open or of its reader comes back wrapped (%w), so a caller
-	// can tell a storage failure from a parse failure.
+	// Open returns the payload from its start, anew on each call. A mail is
+	// streamed from it (its attachments are read from it again when sent,
+	// so a large file never sits in memory); webhook bodies are read whole.
+	// Its errors come back wrapped (%w): a storage failure is not a parse one.
 	Open func() (io.ReadCloser, error)
 }
 
@@ -40,14 +38,13 @@ type Stored struct {
 func Event(s Stored) (*event.Event, error) {
 	ev := &event.Event{ID: s.ID, Source: s.Source, Kind: s.Kind, ReceivedAt: s.ReceivedAt}
 	var err error
+	var raw []byte
 	switch s.Kind {
 	case event.KindJSON:
-		var raw []byte
 		if raw, err = readAll(s.Open); err == nil {
 			ev.JSON, err = webhook.ParseJSON(raw, s.Meta)
 		}
 	case event.KindAlertmanager, event.KindGrafana:
-		var raw []byte
 		if raw, err = readAll(s.Open); err == nil {
 			ev.Alert, err = alerts.Parse(s.Kind, raw)
 		}

@@ -3,11 +3,11 @@ package executor
 import (
 	"bytes"
 	"context"
-	"github.com/rtbridge/rtbridge/plan"
 	"io"
 	"path"
 	"strings"
 
+	"github.com/rtbridge/rtbridge/plan"
 	"github.com/rtbridge/rtbridge/rtapi"
 )
 

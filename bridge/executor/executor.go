@@ -14,15 +14,14 @@ import (
 	"github.com/rtbridge/rtbridge/plan"
 )
 
-// Options configures an Executor. Store, RT, Rules and Decode are required.
+// Options configures an Executor. Store, RT and Rules are required.
 type Options struct {
 	Store Store
 	RT    RT
 	// Rules returns the current planner of an event kind (the daemon swaps
 	// the rules on reload; mail goes through the mail guard). A plan
 	// already stored is never re-planned by a reload.
-	Rules  func(kind event.Kind) plan.Planner
-	Decode Decoder
+	Rules func(kind event.Kind) plan.Planner
 	// Finisher returns the source's Finisher by source name, or nil when
 	// the source has no disposition to run.
 	Finisher func(source string) source.Finisher
@@ -69,8 +68,8 @@ type Executor struct {
 
 // New checks the options and returns an executor; Run starts it.
 func New(o Options) (*Executor, error) {
-	if o.Store == nil || o.RT == nil || o.Rules == nil || o.Decode == nil {
-		return nil, errors.New("executor: Store, RT, Rules and Decode are required")
+	if o.Store == nil || o.RT == nil || o.Rules == nil {
+		return nil, errors.New("executor: Store, RT and Rules are required")
 	}
 	if o.Workers <= 0 {
 		o.Workers = 1
@@ -261,10 +260,9 @@ func (x *Executor) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Durati
 // loaded is an event decoded by the scheduler to learn its keys, handed to
 // the worker that runs it in the same pass, so one attempt decodes once.
 type loaded struct {
-	ev   *event.Event
-	se   *store.Event
-	keys []string
-	err  error
+	ev  *event.Event
+	se  *store.Event
+	err error
 }
 
 // prepare decodes the unplanned events of work whose keys are not known
@@ -285,19 +283,17 @@ func (x *Executor) prepare(ctx context.Context, work []store.Work) map[string]*l
 	for _, id := range todo {
 		l := &loaded{}
 		l.ev, l.se, l.err = x.load(ctx, id)
+		var keys []string
 		if l.err == nil {
-			// An error shows again when planning: the worker dead-letters it.
-			l.keys, _ = x.o.Rules(l.ev.Kind).Keys(l.ev)
+			keys, _ = x.o.Rules(l.ev.Kind).Keys(l.ev) // an error shows again when planning
+		}
+		var pe *parseError
+		if l.err == nil || errors.As(l.err, &pe) { // a storage failure is tried again
+			x.mu.Lock()
+			x.keyCache[id] = keys
+			x.mu.Unlock()
 		}
 		out[id] = l
 	}
-	x.mu.Lock()
-	for id, l := range out {
-		var pe *parseError
-		if l.err == nil || errors.As(l.err, &pe) { // a storage failure is tried again
-			x.keyCache[id] = l.keys
-		}
-	}
-	x.mu.Unlock()
 	return out
 }

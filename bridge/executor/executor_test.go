@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/rtbridge/rtbridge/bridge/decode"
-	"github.com/rtbridge/rtbridge/plan"
 	"io"
 	"strings"
 	"sync"
@@ -16,6 +14,7 @@ import (
 	"github.com/rtbridge/rtbridge/bridge/store"
 	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/internal/testenv"
+	"github.com/rtbridge/rtbridge/plan"
 	"github.com/rtbridge/rtbridge/rtapi"
 	"github.com/rtbridge/rtbridge/rules"
 	"gopkg.in/yaml.v3"
@@ -89,7 +88,7 @@ func newHarness(t *testing.T) *harness {
 func (h *harness) setRules(rs plan.Planner) { h.mu.Lock(); h.rules = rs; h.mu.Unlock() }
 
 func (h *harness) executor(rt RT, idem string, workers int) *Executor {
-	x, err := New(Options{Store: h.st, RT: rt, Decode: decode.Event, Workers: workers, IdempotencyField: idem,
+	x, err := New(Options{Store: h.st, RT: rt, Workers: workers, IdempotencyField: idem,
 		Rules:   func(event.Kind) plan.Planner { h.mu.Lock(); defer h.mu.Unlock(); return h.rules },
 		Backoff: Backoff{Base: 20 * time.Millisecond, Max: 100 * time.Millisecond},
 		Poll:    20 * time.Millisecond, Settle: testSettle})

@@ -5,9 +5,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/rtbridge/rtbridge/bridge/decode"
 	"github.com/rtbridge/rtbridge/bridge/store"
-	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/rtapi"
 )
 
@@ -25,11 +23,6 @@ type RT interface {
 	// History finds the comment an ambiguous comment may have made.
 	History(ctx context.Context, id int, long bool) ([]rtapi.HistoryItem, error)
 }
-
-// Decoder derives the normalised event from its stored bytes and meta
-// (decode.Event; tests inject their own). It runs once per attempt, so a
-// parser fix applies to retries and replays.
-type Decoder func(s decode.Stored) (*event.Event, error)
 
 // Store is what the executor needs of the durable store; *store.Store
 // satisfies it (a PostgreSQL store will too).

@@ -3,14 +3,13 @@ package executor
 import (
 	"context"
 	"errors"
-	"github.com/rtbridge/rtbridge/bridge/decode"
-	"github.com/rtbridge/rtbridge/plan"
 	"io"
 	"strings"
 	"testing"
 
 	"github.com/rtbridge/rtbridge/bridge/source"
 	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 	"github.com/rtbridge/rtbridge/rtapi"
 )
 
@@ -51,7 +50,7 @@ func TestLoadTellsStorageFromParseFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	fs := &flakyStore{Store: h.st}
-	x, err := New(Options{Store: fs, RT: rt, Decode: decode.Event, Rules: func(event.Kind) plan.Planner { return h.rules }})
+	x, err := New(Options{Store: fs, RT: rt, Rules: func(event.Kind) plan.Planner { return h.rules }})
 	if err != nil {
 		t.Fatal(err)
 	}

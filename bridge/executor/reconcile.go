@@ -4,12 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"github.com/rtbridge/rtbridge/plan"
 	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/rtbridge/rtbridge/bridge/store"
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 // clockSkew widens the history window of a comment's reconciliation: RT's

@@ -2,8 +2,6 @@ package executor
 
 import (
 	"context"
-	"github.com/rtbridge/rtbridge/bridge/decode"
-	"github.com/rtbridge/rtbridge/plan"
 	"io"
 	"log"
 	"log/slog"
@@ -20,6 +18,7 @@ import (
 	"github.com/rtbridge/rtbridge/bridge/store"
 	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/internal/testenv"
+	"github.com/rtbridge/rtbridge/plan"
 	"github.com/rtbridge/rtbridge/rtapi"
 	"github.com/rtbridge/rtbridge/rules"
 )
@@ -79,7 +78,7 @@ func slowClient(t *testing.T, p *slowRT, timeout time.Duration) *rtapi.Client {
 
 // settleExecutor is an executor whose Settle covers the proxy's delay.
 func (h *harness) settleExecutor(t *testing.T, rt RT, idem string, settle time.Duration) *Executor {
-	x, err := New(Options{Store: h.st, RT: rt, Decode: decode.Event, Workers: 1, IdempotencyField: idem,
+	x, err := New(Options{Store: h.st, RT: rt, Workers: 1, IdempotencyField: idem,
 		Rules:   func(event.Kind) plan.Planner { h.mu.Lock(); defer h.mu.Unlock(); return h.rules },
 		Backoff: Backoff{Base: 20 * time.Millisecond, Max: 100 * time.Millisecond},
 		Breaker: BreakerConfig{Threshold: 1 << 20}, Poll: 20 * time.Millisecond, Settle: settle,

@@ -3,14 +3,13 @@ package executor
 import (
 	"context"
 	"errors"
-	"github.com/rtbridge/rtbridge/bridge/decode"
-	"github.com/rtbridge/rtbridge/event"
-	"github.com/rtbridge/rtbridge/plan"
 	"testing"
 	"time"
 
 	"github.com/rtbridge/rtbridge/bridge/store"
+	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/internal/testenv"
+	"github.com/rtbridge/rtbridge/plan"
 	"github.com/rtbridge/rtbridge/rtapi"
 )
 
@@ -23,7 +22,7 @@ func (reconcileDown) SearchTickets(ctx context.Context, query, orderby, format s
 }
 
 func (h *harness) executorWith(rt RT, idem string, b Backoff, now func() time.Time) *Executor {
-	x, err := New(Options{Store: h.st, RT: rt, Decode: decode.Event, Workers: 1, IdempotencyField: idem,
+	x, err := New(Options{Store: h.st, RT: rt, Workers: 1, IdempotencyField: idem,
 		Rules:   func(event.Kind) plan.Planner { h.mu.Lock(); defer h.mu.Unlock(); return h.rules },
 		Backoff: b, Breaker: BreakerConfig{Threshold: 1 << 20}, Poll: 20 * time.Millisecond, Now: now, Settle: testSettle})
 	if err != nil {

@@ -5,8 +5,8 @@ import (
 	"github.com/rtbridge/rtbridge/rtapi"
 )
 
-// The mapping of plan steps onto RT calls: the plan names RT's fields, so
-// each is a 1:1 copy; attachments are added by the run from the event.
+// The mapping of plan steps onto RT calls, field for field; the run adds
+// the attachments from the event.
 
 func ticketCreate(c *plan.Create) rtapi.TicketCreate {
 	return rtapi.TicketCreate{

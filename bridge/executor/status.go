@@ -8,8 +8,7 @@ import (
 	"github.com/rtbridge/rtbridge/rtapi"
 )
 
-// ticketReader is the optional part of RT that reads a ticket;
-// *rtapi.Client has it.
+// ticketReader is the optional part of RT that reads a ticket (REST 1.0).
 type ticketReader interface {
 	Ticket(ctx context.Context, id int) (*rtapi.Ticket, error)
 }

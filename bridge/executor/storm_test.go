@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/rtbridge/rtbridge/bridge/decode"
-	"github.com/rtbridge/rtbridge/plan"
 	"log/slog"
 	"strings"
 	"sync"
@@ -17,6 +15,7 @@ import (
 	"github.com/rtbridge/rtbridge/bridge/source"
 	"github.com/rtbridge/rtbridge/bridge/store"
 	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 const stormRuleYAML = `
@@ -65,7 +64,7 @@ func TestStormDivertedMetricAndNotes(t *testing.T) {
 	h.setRules(compile(t, stormRuleYAML))
 	m := metrics.New("test")
 	logs := &syncBuffer{}
-	x, err := New(Options{Store: h.st, RT: rt, Decode: decode.Event, Rules: func(event.Kind) plan.Planner { return h.rules },
+	x, err := New(Options{Store: h.st, RT: rt, Rules: func(event.Kind) plan.Planner { return h.rules },
 		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Metrics: m, Poll: 20 * time.Millisecond, Settle: testSettle})
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/rtbridge/rtbridge/plan"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -13,6 +12,7 @@ import (
 	"github.com/rtbridge/rtbridge/bridge/decode"
 	"github.com/rtbridge/rtbridge/bridge/store"
 	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 	"github.com/rtbridge/rtbridge/rtapi"
 )
 
@@ -25,7 +25,8 @@ const (
 	ClassInternal  = "internal"  // a stored plan could not be read
 )
 
-// load reads an event and decodes it. The decoder gets an opener of the
+// load reads an event and decodes it (decode.Event, on every attempt, so a
+// parser fix applies to retries and replays). The decoder gets an opener of the
 // stored payload, not the bytes: a mail is streamed from its file, and its
 // attachments are read again from there when sent, so a large mail never
 // sits in memory.
@@ -44,7 +45,7 @@ func (x *Executor) load(ctx context.Context, id string) (*event.Event, *store.Ev
 		}
 		return rawReader{rc}, nil
 	}
-	ev, err := x.o.Decode(decode.Stored{ID: se.ID, Source: se.Source, Kind: event.Kind(se.Kind), ReceivedAt: se.ReceivedAt, Meta: se.Meta, Open: open})
+	ev, err := decode.Event(decode.Stored{ID: se.ID, Source: se.Source, Kind: event.Kind(se.Kind), ReceivedAt: se.ReceivedAt, Meta: se.Meta, Open: open})
 	var re *rawError
 	switch {
 	case errors.As(err, &re):
@@ -150,28 +151,25 @@ func (x *Executor) plan(ctx context.Context, log *slog.Logger, ev *event.Event, 
 		if p, err = planner.Evaluate(ev, f); err == nil {
 			return x.planned(ctx, log, se, p)
 		}
-		x.dead(ctx, log, se, -1, ClassPlan, err.Error())
-		return nil, false
-	}
-	if ctx.Err() != nil {
-		return nil, false
+		err = planError(err.Error()) // the rules fail on this event
 	}
 	var pe planError
-	if errors.As(err, &pe) || rtapi.KindOf(err) == rtapi.Permanent && errors.Is(err, errTicketStatus) {
+	switch {
+	case ctx.Err() != nil:
+		return nil, false
+	case errors.As(err, &pe), errors.Is(err, errTicketStatus) && rtapi.KindOf(err) == rtapi.Permanent:
 		x.dead(ctx, log, se, -1, ClassPlan, err.Error())
 		return nil, false
 	}
 	// The ledger or RT could not be read: plan again later, like a failed step.
 	now := x.o.Now()
 	next := now.Add(x.o.Backoff.delay(1, "", now))
-	msg := "planning needs the ledger; will retry"
 	if errors.Is(err, errTicketStatus) {
 		x.br.failure(now)
 		x.m.Retry(rtapi.KindOf(err).String())
-		msg = "planning needs RT; will retry"
 	}
 	x.o.Store.Defer(context.WithoutCancel(ctx), se.ID, next)
-	log.Warn(msg, "err", err, "retry_at", next)
+	log.Warn("planning needs the ledger or RT; will retry", "err", err, "retry_at", next)
 	return nil, false
 }
 

@@ -37,12 +37,6 @@ const (
 	OriginOversize = "oversize"
 )
 
-// Meta keys handed to the store with an oversize message (package source).
-const (
-	MetaOversize = source.MetaOversize
-	MetaLimit    = source.MetaLimit
-)
-
 // Source reads one folder of one IMAP account.
 type Source struct {
 	cfg     config.IMAP

@@ -18,13 +18,13 @@ package mailflow
 
 import (
 	"fmt"
-	"github.com/rtbridge/rtbridge/plan"
 	"html"
 	"strings"
 
 	"github.com/rtbridge/rtbridge/bridge/config"
 	"github.com/rtbridge/rtbridge/bridge/mailparse"
 	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 // Rule names the guard reports in an ignored event (they label the

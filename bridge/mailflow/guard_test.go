@@ -1,12 +1,12 @@
 package mailflow
 
 import (
-	"github.com/rtbridge/rtbridge/plan"
 	"net/textproto"
 	"strings"
 	"testing"
 
 	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 // fakeRules returns a fixed plan; it stands in for the compiled rules so

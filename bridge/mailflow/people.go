@@ -1,12 +1,12 @@
 package mailflow
 
 import (
-	"github.com/rtbridge/rtbridge/plan"
 	"path"
 	"slices"
 	"strings"
 
 	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 // people picks the requestor and the Cc of a new ticket the way an RT

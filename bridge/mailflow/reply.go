@@ -2,7 +2,6 @@ package mailflow
 
 import (
 	"fmt"
-	"github.com/rtbridge/rtbridge/plan"
 	"regexp"
 	"strconv"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 	"github.com/rtbridge/rtbridge/rules"
 )
 

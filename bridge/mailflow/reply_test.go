@@ -1,12 +1,12 @@
 package mailflow
 
 import (
-	"github.com/rtbridge/rtbridge/plan"
 	"strings"
 	"testing"
 
 	"github.com/rtbridge/rtbridge/bridge/config"
 	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 func policy(t *testing.T, m config.IMAP) Policy {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/rtbridge/rtbridge/plan"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"github.com/rtbridge/rtbridge/bridge/mailflow"
 	"github.com/rtbridge/rtbridge/bridge/webhook"
 	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 	"github.com/rtbridge/rtbridge/rules"
 )
 
@@ -62,7 +62,8 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			code = 1
 			continue
 		}
-		p, err := testPlan(rs, policies, ev)
+		// With an empty ledger: `rtbridge test` shows what a first event does.
+		p, err := mailflow.Planner(rs, policies, ev.Kind).Evaluate(ev, plan.Facts{})
 		if err != nil {
 			fmt.Fprintf(stderr, "rtbridge test: %s: %v\n", path, err)
 			code = 1
@@ -102,12 +103,6 @@ func mailPolicies(file string) (map[string]mailflow.Policy, error) {
 		return nil, err
 	}
 	return mailflow.Policies(accounts)
-}
-
-// testPlan plans ev as the daemon does, with an empty ledger: `rtbridge
-// test` shows what a first event does, and reads nothing from RT.
-func testPlan(rs *rules.RuleSet, policies map[string]mailflow.Policy, ev *event.Event) (*plan.Plan, error) {
-	return mailflow.Planner(rs, policies, ev.Kind).Evaluate(ev, plan.Facts{})
 }
 
 // loadEvent decodes an event file with the daemon's decoder; without

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/rtbridge/rtbridge/plan"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 // The three sample rules of issue 3 through `rtbridge test`, on a real mail

@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
-	"github.com/rtbridge/rtbridge/plan"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
+
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 // formatPlan renders a plan for people (`rtbridge test --format text`).
@@ -62,12 +64,7 @@ func formatPlan(p *plan.Plan) string {
 			fmt.Fprintf(&b, "  %s %s\n", l.Type, l.Target)
 		}
 		if e := s.Edit; e != nil {
-			keys := make([]string, 0, len(e.Fields))
-			for k := range e.Fields {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
+			for _, k := range slices.Sorted(maps.Keys(e.Fields)) {
 				planField(&b, k, e.Fields[k])
 			}
 			planCFs(&b, e.CustomFields)
@@ -101,12 +98,7 @@ func planField(b *strings.Builder, name, v string) {
 }
 
 func planCFs(b *strings.Builder, m map[string][]string) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		planField(b, "CF."+k, strings.Join(m[k], ", "))
 	}
 }

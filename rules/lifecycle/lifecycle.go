@@ -8,6 +8,7 @@ package lifecycle
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -226,11 +227,7 @@ func DescribeChange(as []event.Alert, prev, firing []string) string {
 }
 
 func alertLine(a event.Alert) string {
-	keys := make([]string, 0, len(a.Labels))
-	for k := range a.Labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(a.Labels))
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = quoteLabel(k) + "=" + strconv.Quote(clipValue(a.Labels[k]))
