@@ -5,8 +5,7 @@ import (
 	"github.com/rtbridge/rtbridge/rtapi"
 )
 
-// The mapping of plan steps onto RT calls, field for field; the run adds
-// the attachments from the event.
+// Plan steps map onto RT calls field for field (run.attachments adds files).
 
 func ticketCreate(c *plan.Create) rtapi.TicketCreate {
 	return rtapi.TicketCreate{
