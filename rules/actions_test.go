@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rtbridge/rtbridge/rtapi"
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 func TestCreateAllFields(t *testing.T) {
@@ -41,7 +41,7 @@ rules:
 	}
 	s := p.Steps[0]
 	c := s.Create
-	want := &Create{
+	want := &plan.Create{
 		Queue: "Support", Subject: "[SUPPORT-MAILBOX] Printer broken",
 		Text: "From \"Alice\" <alice@example.org>:\nIt smokes.\nHelp.", ContentType: "text/plain",
 		Requestors: []string{"alice@example.org", "extra@example.com"}, Cc: []string{"boss@example.com"},
@@ -56,7 +56,7 @@ rules:
 	if string(gotJ) != string(wantJ) {
 		t.Fatalf("create\n got %s\nwant %s", gotJ, wantJ)
 	}
-	if s.Key != "mail:alice@example.org" || s.Action != ActionCreate || s.Rule != "r" {
+	if s.Key != "mail:alice@example.org" || s.Action != plan.ActionCreate || s.Rule != "r" {
 		t.Fatalf("step %+v", s)
 	}
 	if s.Attachments.All || s.Attachments.Names[0] != "*.png" || s.Attachments.Types[0] != "application/*" {
@@ -64,9 +64,6 @@ rules:
 	}
 	if len(s.Record) != 1 || s.Record[0] != "msgid:m1@example.org" {
 		t.Fatalf("record %v", s.Record)
-	}
-	if rt := c.RT(); rt.Queue != "Support" || *rt.Priority != 10 || rt.TimeWorked != 90 {
-		t.Fatalf("RT() %+v", rt)
 	}
 }
 
@@ -104,15 +101,15 @@ rules:
 	ev.Mail.Subject = "ticket 77"
 	p := eval(t, rs, ev, nil)
 	s := p.Steps[0]
-	if s.Action != ActionCorrespond || s.Ticket != (TicketRef{ID: 77}) || s.Message.Text != "hi" ||
+	if s.Action != plan.ActionCorrespond || s.Ticket != (plan.TicketRef{ID: 77}) || s.Message.Text != "hi" ||
 		s.Message.Cc[0] != "a@x" || s.Message.Bcc[0] != "b@x" || s.Message.Status != "stalled" || s.Message.TimeWorked != 5 {
 		t.Fatalf("correspond %+v %+v", s, s.Message)
 	}
 	p = eval(t, rs, jsonEvent(), memLedger{"app:shop": {TicketID: 9}})
-	if s = p.Steps[0]; s.Ticket != (TicketRef{ID: 9, Key: "app:shop"}) || s.Key != "app:shop" {
+	if s = p.Steps[0]; s.Ticket != (plan.TicketRef{ID: 9, Key: "app:shop"}) || s.Key != "app:shop" {
 		t.Fatalf("comment by key %+v", s)
 	}
-	_, err := rs.Evaluate(t.Context(), jsonEvent(), memLedger{})
+	_, err := rs.Evaluate(jsonEvent(), plan.Facts{Ledger: memLedger{}})
 	if !errors.Is(err, ErrNoTicket) {
 		t.Fatalf("unknown key: %v", err)
 	}
@@ -139,20 +136,20 @@ rules:
 	// Unknown key: create, then the incident is created too and linked.
 	p := eval(t, rs, alertEvent(), nil)
 	if len(p.Steps) != 4 {
-		t.Fatalf("steps %s", FormatPlan(p))
+		t.Fatalf("steps %s", showPlan(p))
 	}
 	s1, s2, s3, s4 := p.Steps[0], p.Steps[1], p.Steps[2], p.Steps[3]
 	key := `am:{}:{alertname="DiskFull"}`
-	if s1.Action != ActionCreate || s1.Key != key || s1.State["alerts"] == "" {
+	if s1.Action != plan.ActionCreate || s1.Key != key || s1.State["alerts"] == "" {
 		t.Fatalf("step 1 %+v", s1)
 	}
-	if s2.Action != ActionCreate || s2.Key != "incident:42" || s2.Create.Queue != "Incidents" || s2.State != nil {
+	if s2.Action != plan.ActionCreate || s2.Key != "incident:42" || s2.Create.Queue != "Incidents" || s2.State != nil {
 		t.Fatalf("step 2 %+v", s2)
 	}
-	if s3.Action != ActionLink || s3.Ticket != (TicketRef{Step: 1, Key: key}) || s3.Link.Type != rtapi.MemberOf || s3.Link.Target != (TicketRef{Step: 2, Key: "incident:42"}) {
+	if s3.Action != plan.ActionLink || s3.Ticket != (plan.TicketRef{Step: 1, Key: key}) || s3.Link.Type != plan.MemberOf || s3.Link.Target != (plan.TicketRef{Step: 2, Key: "incident:42"}) {
 		t.Fatalf("step 3 %+v %+v", s3, s3.Link)
 	}
-	if s4.Link.Target != (TicketRef{ID: 1000}) || s4.Link.Type != rtapi.RefersTo {
+	if s4.Link.Target != (plan.TicketRef{ID: 1000}) || s4.Link.Type != plan.RefersTo {
 		t.Fatalf("step 4 %+v", s4)
 	}
 	if len(p.Notes) != 1 || !strings.Contains(p.Notes[0], `unlink skipped: key "nothing" has no ticket`) {
@@ -170,13 +167,13 @@ rules:
 	p = eval(t, rs, alertEvent(), l)
 	if len(p.Steps) != 2 || p.Steps[0].Ticket.ID != 5 || p.Steps[0].Message.Text != "again 5 new" ||
 		p.Steps[1].Edit.Fields["Status"] != "open" || p.Steps[1].Edit.Fields["Subject"] != "x" || p.Steps[1].Edit.CustomFields["Seen"][0] != "yes" {
-		t.Fatalf("existing %s", FormatPlan(p))
+		t.Fatalf("existing %s", showPlan(p))
 	}
 	// Identical repeat: ignored.
-	l[key] = Entry{TicketID: 5, State: map[string]string{"alerts": p.Steps[0].State["alerts"]}}
+	l[key] = plan.Entry{TicketID: 5, State: map[string]string{"alerts": p.Steps[0].State["alerts"]}}
 	p = eval(t, rs, alertEvent(), l)
 	if p.Ignore == nil || len(p.Steps) != 0 || !strings.Contains(p.Ignore.Reason, "identical alert set") {
-		t.Fatalf("repeat %s", FormatPlan(p))
+		t.Fatalf("repeat %s", showPlan(p))
 	}
 }
 
@@ -203,7 +200,7 @@ rules:
 	// The parent is unknown but the thread root is: the comment goes there.
 	p := eval(t, rs, mailEvent(), memLedger{"msgid:root@example.org": {TicketID: 31}})
 	s := p.Steps[0]
-	if s.Action != ActionComment || s.Ticket != (TicketRef{ID: 31, Key: "msgid:root@example.org"}) || s.Record[0] != "msgid:m1@example.org" {
+	if s.Action != plan.ActionComment || s.Ticket != (plan.TicketRef{ID: 31, Key: "msgid:root@example.org"}) || s.Record[0] != "msgid:m1@example.org" {
 		t.Fatalf("thread %+v", s)
 	}
 	// In-Reply-To wins over References.
@@ -212,7 +209,7 @@ rules:
 		t.Fatalf("thread %+v", p.Steps[0])
 	}
 	p = eval(t, rs, mailEvent(), nil)
-	if p.Steps[0].Action != ActionCreate || p.Steps[0].Record[0] != "msgid:m1@example.org" {
+	if p.Steps[0].Action != plan.ActionCreate || p.Steps[0].Record[0] != "msgid:m1@example.org" {
 		t.Fatalf("new thread %+v", p.Steps[0])
 	}
 }
@@ -230,7 +227,7 @@ rules:
 	if p.Ignore == nil || p.Ignore.Rule != "quiet" || p.Ignore.Reason != "deploys of shop are logged only" {
 		t.Fatalf("ignore %+v", p.Ignore)
 	}
-	_, err := rs.Evaluate(t.Context(), alertEvent(), memLedger{})
+	_, err := rs.Evaluate(alertEvent(), plan.Facts{Ledger: memLedger{}})
 	if !errors.Is(err, ErrRender) || !strings.Contains(err.Error(), `map has no entry for key "nothere"`) {
 		t.Fatalf("missing key: %v", err)
 	}

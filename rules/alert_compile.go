@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rtbridge/rtbridge/rules/lifecycle"
 	"gopkg.in/yaml.v3"
 )
 
@@ -20,17 +21,14 @@ const (
 
 // alertSpec is a compiled alert: block: the lifecycle policy of one rule.
 type alertSpec struct {
-	granularity   Granularity
-	create        *createSpec
-	update        []string // create fields an update also sets: subject, priority, custom_fields.X, …
-	resolveStatus string
-	reopenWithin  time.Duration
-	reopenStatus  string
-	neverReopen   []string
-	stormLimit    int
-	stormKey      *tmpl
-	stormCreate   *createSpec // nil: the alert's own create fields
-	links         []alertLink
+	granularity Granularity
+	create      *createSpec
+	update      []string // create fields an update also sets: subject, priority, custom_fields.X, …
+	life        lifecycle.Policy
+	stormLimit  int
+	stormKey    *tmpl
+	stormCreate *createSpec // nil: the alert's own create fields
+	links       []alertLink
 }
 
 // alertLink is a link every alert ticket of the rule gets on create and
@@ -53,7 +51,7 @@ func (c *compiler) compileAlert(n *yaml.Node) *alertSpec {
 	if !ok {
 		return nil
 	}
-	a := &alertSpec{granularity: PerGroup, reopenStatus: "open"}
+	a := &alertSpec{granularity: PerGroup, life: lifecycle.Policy{ReopenStatus: "open"}}
 	for _, p := range pairs {
 		f := "alert." + p.key
 		switch p.key {
@@ -79,13 +77,13 @@ func (c *compiler) compileAlert(n *yaml.Node) *alertSpec {
 				a.update = append(a.update, name)
 			}
 		case "resolve_status":
-			a.resolveStatus, _ = c.ps.scalar(p.v, f)
+			a.life.ResolveStatus, _ = c.ps.scalar(p.v, f)
 		case "reopen_status":
-			a.reopenStatus, _ = c.ps.scalar(p.v, f)
+			a.life.ReopenStatus, _ = c.ps.scalar(p.v, f)
 		case "reopen_within":
-			a.reopenWithin = c.duration(p.v, f)
+			a.life.ReopenWithin = c.duration(p.v, f)
 		case "never_reopen":
-			a.neverReopen, _, _ = c.ps.scalars(p.v, f)
+			a.life.NeverReopen, _, _ = c.ps.scalars(p.v, f)
 		case "storm_limit":
 			v, _ := c.ps.scalar(p.v, f)
 			n, err := strconv.Atoi(v)

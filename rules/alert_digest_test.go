@@ -4,7 +4,8 @@ import (
 	"maps"
 	"testing"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 // A resolved alert is reported once more after it resolved and then
@@ -27,11 +28,11 @@ rules:
 		return ev
 	}
 	l := memLedger{}
-	run := func(ev *event.Event) *Plan {
+	run := func(ev *event.Event) *plan.Plan {
 		p := eval(t, rs, ev, l)
 		for _, s := range p.Steps {
 			e := l[s.Key]
-			if s.Action == ActionCreate {
+			if s.Action == plan.ActionCreate {
 				e.TicketID = 7
 			}
 			if e.State == nil {
@@ -42,26 +43,26 @@ rules:
 		}
 		return p
 	}
-	if p := run(note("firing", a, b)); len(p.Steps) != 1 || p.Steps[0].Action != ActionCreate {
-		t.Fatalf("first: %s", FormatPlan(p))
+	if p := run(note("firing", a, b)); len(p.Steps) != 1 || p.Steps[0].Action != plan.ActionCreate {
+		t.Fatalf("first: %s", showPlan(p))
 	}
 	ar := a
 	ar.Status = "resolved"
-	if p := run(note("firing", ar, b)); len(p.Steps) != 1 || p.Steps[0].Action != ActionComment {
-		t.Fatalf("a resolved: %s", FormatPlan(p))
+	if p := run(note("firing", ar, b)); len(p.Steps) != 1 || p.Steps[0].Action != plan.ActionComment {
+		t.Fatalf("a resolved: %s", showPlan(p))
 	}
 	if p := run(note("firing", b)); p.Ignore == nil || len(p.Steps) != 0 {
-		t.Fatalf("repeat without the resolved alert must be quiet: %s", FormatPlan(p))
+		t.Fatalf("repeat without the resolved alert must be quiet: %s", showPlan(p))
 	}
 	if p := run(note("firing", ar, b)); p.Ignore == nil {
-		t.Fatalf("the resolved alert reported again must be quiet: %s", FormatPlan(p))
+		t.Fatalf("the resolved alert reported again must be quiet: %s", showPlan(p))
 	}
 	br := b
 	br.Status = "resolved"
 	if p := run(note("resolved", br)); len(p.Steps) != 1 {
-		t.Fatalf("all resolved: %s", FormatPlan(p))
+		t.Fatalf("all resolved: %s", showPlan(p))
 	}
 	if p := run(note("resolved", ar, br)); p.Ignore == nil {
-		t.Fatalf("resolved repeat must be quiet: %s", FormatPlan(p))
+		t.Fatalf("resolved repeat must be quiet: %s", showPlan(p))
 	}
 }

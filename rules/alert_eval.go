@@ -1,28 +1,16 @@
 package rules
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"maps"
+	"slices"
+	"sync"
 	"time"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
-	"github.com/rtbridge/rtbridge/rtapi"
+	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
+	"github.com/rtbridge/rtbridge/rules/lifecycle"
 )
-
-// StatusReader is implemented by a Ledger that can read a ticket's current
-// status from RT. Alert rules ask it only when the answer matters (a
-// resolution, or a firing after one), so humans who rejected or reopened a
-// ticket are seen even though the ledger only knows the bridge's own
-// writes. Without it the ledger's last known status is used.
-type StatusReader interface {
-	TicketStatus(ctx context.Context, id int) (string, error)
-}
-
-// ErrTicketStatus wraps a failed StatusReader call: the event should be
-// planned again later, not given up.
-var ErrTicketStatus = errors.New("reading the ticket's current status failed")
 
 // alertPart is one key's share of a notification, with its template data.
 type alertPart struct {
@@ -158,6 +146,35 @@ func (rs *RuleSet) stormKey(r *rule, d *Data) (string, error) {
 	return r.alert.stormKey.line(d, maxLine)
 }
 
+// NeedStatus implements plan.Planner: the tickets of ev's alert keys whose
+// lifecycle decision depends on RT's current status, given the ledger.
+func (rs *RuleSet) NeedStatus(ev *event.Event, l plan.Ledger) []int {
+	if ev.Alert == nil {
+		return nil
+	}
+	var out []int
+	base := newData(ev)
+	for _, m := range rs.match(ev) {
+		if m.r.alert == nil {
+			continue
+		}
+		d := *base
+		d.Match = m.caps
+		parts, err := rs.alertParts(m.r, ev, &d)
+		if err != nil {
+			continue // Evaluate reports it
+		}
+		for _, p := range parts {
+			ent, ok := l[p.key]
+			in := lifecycle.Input{Alerts: p.alerts, Entry: ent, Found: ok && ent.TicketID > 0}
+			if m.r.alert.life.NeedsStatus(in) && !slices.Contains(out, ent.TicketID) {
+				out = append(out, ent.TicketID)
+			}
+		}
+	}
+	return out
+}
+
 // alertRule plans an alert rule: the lifecycle of each of its keys.
 func (e *evaluation) alertRule(m matched, first bool) error {
 	r, p := m.r, e.plan
@@ -166,7 +183,7 @@ func (e *evaluation) alertRule(m matched, first bool) error {
 	}
 	if e.ev.Alert == nil {
 		if first {
-			p.Ignore = &Ignore{Rule: r.name, Reason: fmt.Sprintf("rule %q has an alert: lifecycle, and this %s event is no alert", r.name, e.ev.Kind)}
+			p.Ignore = &plan.Ignore{Rule: r.name, Reason: fmt.Sprintf("rule %q has an alert: lifecycle, and this %s event is no alert", r.name, e.ev.Kind)}
 		}
 		return nil
 	}
@@ -200,7 +217,7 @@ func (e *evaluation) alertRule(m matched, first bool) error {
 	if len(p.Steps) > before {
 		p.Rules = append(p.Rules, r.name)
 	} else if len(p.Steps) == 0 && p.Ignore == nil && len(quiet) > 0 {
-		p.Ignore = &Ignore{Rule: r.name, Reason: quiet[0]}
+		p.Ignore = &plan.Ignore{Rule: r.name, Reason: quiet[0]}
 		if len(quiet) > 1 {
 			p.Ignore.Reason = fmt.Sprintf("%s (and %d more keys unchanged)", quiet[0], len(quiet)-1)
 		}
@@ -214,32 +231,23 @@ func (e *evaluation) alertPart(r *rule, part alertPart, now time.Time) (string, 
 	if _, ok := e.created[part.key]; ok {
 		return fmt.Sprintf("key %q already handled by this plan", part.key), nil
 	}
-	ent, ok, err := e.ledger.Lookup(e.ctx, part.key)
-	if err != nil {
-		return "", fmt.Errorf("ledger lookup %q: %w", part.key, err)
-	}
-	in := alertInput{key: part.key, alerts: part.alerts, entry: ent, found: ok && ent.TicketID > 0, status: ent.Status, now: now}
-	if a.needsStatus(in) {
-		if sr, ok := e.ledger.(StatusReader); ok {
-			s, err := sr.TicketStatus(e.ctx, ent.TicketID)
-			if err != nil {
-				return "", fmt.Errorf("%w: ticket %d (key %q): %w", ErrTicketStatus, ent.TicketID, part.key, err)
-			}
-			in.status = s
-		}
+	ent, ok := e.facts.Ledger[part.key]
+	in := lifecycle.Input{Key: part.key, Alerts: part.alerts, Entry: ent, Found: ok && ent.TicketID > 0, Status: ent.Status, Now: now}
+	if s, ok := e.facts.Status[ent.TicketID]; ok && a.life.NeedsStatus(in) {
+		in.Status = s
 	}
 	d := part.d
 	d.Key = part.key
-	if in.found {
-		d.Ticket = TicketData{ent.TicketID, in.status, ent.CreatedAt, ent.UpdatedAt, ent.ResolvedAt, ent.State}
+	if in.Found {
+		d.Ticket = TicketData{ent.TicketID, in.Status, ent.CreatedAt, ent.UpdatedAt, ent.ResolvedAt, ent.State}
 	}
-	v := a.decide(in)
-	ticket := TicketRef{ID: ent.TicketID, Key: part.key}
+	v := a.life.Decide(in)
+	ticket := plan.TicketRef{ID: ent.TicketID, Key: part.key}
 	rr := &renderer{d: d}
-	switch v.what {
-	case quiet:
-		return v.reason, nil
-	case openNew:
+	switch v.What {
+	case lifecycle.Quiet:
+		return v.Reason, nil
+	case lifecycle.OpenNew:
 		c := rr.create(a.create, e.rs.defaults)
 		if rr.err != nil {
 			return "", rr.err
@@ -247,27 +255,27 @@ func (e *evaluation) alertPart(r *rule, part alertPart, now time.Time) (string, 
 		if a.stormLimit > 0 && !e.rs.storm.take(r.name, a.stormLimit, now) {
 			return "", e.storm(r, part, d, c, v)
 		}
-		e.add(Step{Action: ActionCreate, Rule: r.name, Key: part.key, Create: c, State: v.state}, &ticket, nil, "")
-		if v.old != 0 {
-			e.add(Step{Action: ActionLink, Rule: r.name, Ticket: ticket,
-				Link: &Link{Type: rtapi.RefersTo, Target: TicketRef{ID: v.old}}}, &TicketRef{}, nil, "")
-			e.plan.Notes = append(e.plan.Notes, fmt.Sprintf("rule %q: key %q: ticket %d is closed (%s); a new ticket refers to it", r.name, part.key, v.old, orNone(in.status)))
+		e.add(plan.Step{Action: plan.ActionCreate, Rule: r.name, Key: part.key, Create: c, State: v.State}, &ticket, nil, "")
+		if v.Old != 0 {
+			e.add(plan.Step{Action: plan.ActionLink, Rule: r.name, Ticket: ticket,
+				Link: &plan.Link{Type: plan.RefersTo, Target: plan.TicketRef{ID: v.Old}}}, &plan.TicketRef{}, nil, "")
+			e.plan.Notes = append(e.plan.Notes, fmt.Sprintf("rule %q: key %q: ticket %d is closed (%s); a new ticket refers to it", r.name, part.key, v.Old, orNone(in.Status)))
 		}
 		return "", e.alertLinks(r, d, ticket, "link")
-	case changed, reopened, resolved:
-		e.add(Step{Action: ActionComment, Rule: r.name, Key: part.key, Ticket: ticket, State: v.state,
-			Message: &Message{Text: v.text, Status: v.status}}, &TicketRef{}, nil, "")
+	case lifecycle.Changed, lifecycle.Reopened, lifecycle.Resolved:
+		e.add(plan.Step{Action: plan.ActionComment, Rule: r.name, Key: part.key, Ticket: ticket, State: v.State,
+			Message: &plan.Message{Text: v.Text, Status: v.Status}}, &plan.TicketRef{}, nil, "")
 	}
-	if v.what == resolved {
+	if v.What == lifecycle.Resolved {
 		return "", e.alertLinks(r, d, ticket, "unlink")
 	}
-	if upd := e.alertUpdate(a, rr); upd != nil && ent.State[StateUmbrella] != "1" {
-		e.add(Step{Action: ActionEdit, Rule: r.name, Ticket: ticket, Edit: upd}, &TicketRef{}, nil, "")
+	if upd := e.alertUpdate(a, rr); upd != nil && ent.State[lifecycle.StateUmbrella] != "1" {
+		e.add(plan.Step{Action: plan.ActionEdit, Rule: r.name, Ticket: ticket, Edit: upd}, &plan.TicketRef{}, nil, "")
 	}
 	if rr.err != nil {
 		return "", rr.err
 	}
-	if v.what == reopened {
+	if v.What == lifecycle.Reopened {
 		return "", e.alertLinks(r, d, ticket, "link")
 	}
 	return "", nil
@@ -283,24 +291,20 @@ func orNone(s string) string {
 // storm sends a key past the rule's storm_limit to the umbrella ticket: a
 // comment on it, or its creation. The key is recorded on the umbrella
 // ticket, so its repeats stay quiet and its changes comment there.
-func (e *evaluation) storm(r *rule, part alertPart, d *Data, c *Create, v verdict) error {
+func (e *evaluation) storm(r *rule, part alertPart, d *Data, c *plan.Create, v lifecycle.Verdict) error {
 	sk, err := e.rs.stormKey(r, d)
 	if err != nil {
 		return err
 	}
-	state := maps.Clone(v.state)
-	state[StateUmbrella] = "1"
+	state := maps.Clone(v.State)
+	state[lifecycle.StateUmbrella] = "1"
 	text := fmt.Sprintf("Alert storm: rule %q passed %d new tickets per minute; key %q is reported here instead of in its own ticket.\n\n%s",
-		r.name, r.alert.stormLimit, part.key, describeChange(part.alerts, nil, firingSet(part.alerts)))
+		r.name, r.alert.stormLimit, part.key, lifecycle.DescribeChange(part.alerts, nil, lifecycle.FiringSet(part.alerts)))
 	e.plan.Notes = append(e.plan.Notes, fmt.Sprintf("rule %q: storm limit reached: key %q goes to the umbrella ticket %q", r.name, part.key, sk))
-	e.plan.Storm = append(e.plan.Storm, StormDiversion{Rule: r.name, Key: part.key, Umbrella: sk, Limit: r.alert.stormLimit})
-	ref, ok, err := e.resolve(sk)
-	if err != nil {
-		return err
-	}
-	if ok {
-		e.add(Step{Action: ActionComment, Rule: r.name, Key: part.key, Ticket: ref, State: state,
-			Message: &Message{Text: text}}, &TicketRef{}, nil, "")
+	e.plan.Storm = append(e.plan.Storm, plan.StormDiversion{Rule: r.name, Key: part.key, Umbrella: sk, Limit: r.alert.stormLimit})
+	if ref, ok := e.resolve(sk); ok {
+		e.add(plan.Step{Action: plan.ActionComment, Rule: r.name, Key: part.key, Ticket: ref, State: state,
+			Message: &plan.Message{Text: text}}, &plan.TicketRef{}, nil, "")
 		return nil
 	}
 	uc := c
@@ -318,7 +322,7 @@ func (e *evaluation) storm(r *rule, part alertPart, d *Data, c *Create, v verdic
 	if r.alert.stormCreate == nil || r.alert.stormCreate.text == nil {
 		uc.Text, uc.ContentType = text, ""
 	}
-	e.add(Step{Action: ActionCreate, Rule: r.name, Key: part.key, Record: []string{sk}, Create: uc, State: state}, &TicketRef{}, nil, "")
+	e.add(plan.Step{Action: plan.ActionCreate, Rule: r.name, Key: part.key, Record: []string{sk}, Create: uc, State: state}, &plan.TicketRef{}, nil, "")
 	e.created[sk] = len(e.plan.Steps)
 	return nil
 }
@@ -326,7 +330,7 @@ func (e *evaluation) storm(r *rule, part alertPart, d *Data, c *Create, v verdic
 // alertLinks adds (kind "link") or removes (kind "unlink", only those with
 // unlink_on_resolve) the rule's links from ticket. RT's link endpoint adds
 // and removes single links, so links humans added stay.
-func (e *evaluation) alertLinks(r *rule, d *Data, ticket TicketRef, kind string) error {
+func (e *evaluation) alertLinks(r *rule, d *Data, ticket plan.TicketRef, kind string) error {
 	for _, l := range r.alert.links {
 		if kind == "unlink" && !l.unlinkOnResolve {
 			continue
@@ -341,14 +345,14 @@ func (e *evaluation) alertLinks(r *rule, d *Data, ticket TicketRef, kind string)
 		if !ok {
 			continue
 		}
-		e.add(Step{Action: Action(kind), Rule: r.name, Ticket: ticket, Link: &Link{Type: s.link.typ, Target: target}}, &TicketRef{}, nil, "")
+		e.add(plan.Step{Action: plan.Action(kind), Rule: r.name, Ticket: ticket, Link: &plan.Link{Type: s.link.typ, Target: target}}, &plan.TicketRef{}, nil, "")
 	}
 	return nil
 }
 
 // alertUpdate renders the update: fields of a change or reopen as an edit
 // (nil when the rule updates nothing).
-func (e *evaluation) alertUpdate(a *alertSpec, rr *renderer) *Edit {
+func (e *evaluation) alertUpdate(a *alertSpec, rr *renderer) *plan.Edit {
 	if len(a.update) == 0 {
 		return nil
 	}
@@ -356,7 +360,7 @@ func (e *evaluation) alertUpdate(a *alertSpec, rr *renderer) *Edit {
 	if rr.err != nil {
 		return nil
 	}
-	ed := &Edit{}
+	ed := &plan.Edit{}
 	set := func(name, v string) {
 		if ed.Fields == nil {
 			ed.Fields = map[string]string{}
@@ -416,4 +420,39 @@ func (e *evaluation) alertUpdate(a *alertSpec, rr *renderer) *Edit {
 		return nil
 	}
 	return ed
+}
+
+// stormCounter counts ticket creations per rule over the last minute.
+//
+// It lives in memory, in the compiled RuleSet, on purpose: persisting it
+// would need one ledger entry every event of the rule writes, i.e. every
+// notification of the rule serialised on one key and one more store write
+// per create. A restart or reload forgets at most one minute of counts, so
+// at worst storm_limit more tickets get through before the cap applies
+// again. Workers planning at the same time may each pass the limit by one.
+type stormCounter struct {
+	mu    sync.Mutex
+	times map[string][]time.Time
+}
+
+// take reports whether rule may create one more ticket at now (fewer than
+// limit in the last minute) and, if so, counts it.
+func (c *stormCounter) take(rule string, limit int, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.times == nil {
+		c.times = map[string][]time.Time{}
+	}
+	ts := c.times[rule]
+	i := 0
+	for i < len(ts) && now.Sub(ts[i]) >= time.Minute {
+		i++
+	}
+	ts = ts[i:]
+	if len(ts) >= limit {
+		c.times[rule] = ts
+		return false
+	}
+	c.times[rule] = append(ts, now)
+	return true
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 // TestAlertStormPlanInfo: a plan in which the storm guard acted says so in
@@ -21,12 +23,12 @@ rules:
 	// One notification with three new alerts: the first gets its own
 	// ticket, the second creates the umbrella, the third comments on it.
 	p := w.deliver(notification("g", firing("i", "a"), firing("i", "b"), firing("i", "c")), t0)
-	want := []StormDiversion{
+	want := []plan.StormDiversion{
 		{Rule: "storm", Key: "alert:storm:fp-b", Umbrella: "storm:storm", Limit: 1},
 		{Rule: "storm", Key: "alert:storm:fp-c", Umbrella: "storm:storm", Limit: 1},
 	}
 	if !slices.Equal(p.Storm, want) {
-		t.Fatalf("Storm = %+v, want %+v\n%s", p.Storm, want, FormatPlan(p))
+		t.Fatalf("Storm = %+v, want %+v\n%s", p.Storm, want, showPlan(p))
 	}
 	if len(p.Notes) != 2 {
 		t.Errorf("notes %q: want one storm note per diverted key", p.Notes)
@@ -39,7 +41,7 @@ rules:
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back Plan
+	var back plan.Plan
 	if err := json.Unmarshal(body, &back); err != nil || !slices.Equal(back.Storm, want) {
 		t.Fatalf("JSON round trip: %v %+v from %s", err, back.Storm, body)
 	}
@@ -59,7 +61,7 @@ rules:
 // TestPlanJSONWithoutStorm: plans stored before Plan.Storm existed still
 // read, and a plan without diversions writes no "storm" field.
 func TestPlanJSONWithoutStorm(t *testing.T) {
-	var p Plan
+	var p plan.Plan
 	old := `{"version":1,"event_id":"e1","rule":"ops","steps":[{"action":"comment","ticket":{"id":7},"message":{"text":"hi"}}],"notes":["rule \"ops\": x"]}`
 	if err := json.Unmarshal([]byte(old), &p); err != nil {
 		t.Fatal(err)

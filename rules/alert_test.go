@@ -1,16 +1,15 @@
 package rules
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
-	"github.com/rtbridge/rtbridge/rtapi"
+	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
+	"github.com/rtbridge/rtbridge/rules/lifecycle"
 )
 
 // alertWorld plays the executor and RT for alert rule tests: it runs plan
@@ -25,7 +24,6 @@ type alertWorld struct {
 	comments map[int][]string
 	status   map[int]string
 	links    map[string]bool
-	fail     error // TicketStatus fails with it
 }
 
 func newAlertWorld(t *testing.T, rules string) *alertWorld {
@@ -33,22 +31,19 @@ func newAlertWorld(t *testing.T, rules string) *alertWorld {
 		comments: map[int][]string{}, status: map[int]string{}, links: map[string]bool{}}
 }
 
-// Lookup and TicketStatus make the world a Ledger with a StatusReader.
-func (w *alertWorld) Lookup(ctx context.Context, key string) (Entry, bool, error) {
-	return w.ledger.Lookup(ctx, key)
-}
-
-func (w *alertWorld) TicketStatus(_ context.Context, id int) (string, error) {
-	if w.fail != nil {
-		return "", w.fail
+// facts reads what the planner asks of RT, as the executor does.
+func (w *alertWorld) facts(ev *event.Event) plan.Facts {
+	f := plan.Facts{Ledger: w.ledger, Status: map[int]string{}}
+	for _, id := range w.rs.NeedStatus(ev, w.ledger) {
+		f.Status[id] = w.status[id]
 	}
-	return w.status[id], nil
+	return f
 }
 
-func (w *alertWorld) deliver(n *event.AlertNotification, at time.Time) *Plan {
+func (w *alertWorld) deliver(n *event.AlertNotification, at time.Time) *plan.Plan {
 	w.t.Helper()
 	ev := &event.Event{ID: "e", Source: "am", Kind: event.KindAlertmanager, ReceivedAt: at, Alert: n}
-	p, err := w.rs.Evaluate(context.Background(), ev, w)
+	p, err := w.rs.Evaluate(ev, w.facts(ev))
 	if err != nil {
 		w.t.Fatalf("evaluate: %v", err)
 	}
@@ -57,7 +52,7 @@ func (w *alertWorld) deliver(n *event.AlertNotification, at time.Time) *Plan {
 		w.t.Fatalf("Keys() %v (%v) differs from the plan's %v", keys, err, p.Keys)
 	}
 	var tickets []int
-	ref := func(r TicketRef) int {
+	ref := func(r plan.TicketRef) int {
 		if r.Step > 0 {
 			return tickets[r.Step-1]
 		}
@@ -67,22 +62,22 @@ func (w *alertWorld) deliver(n *event.AlertNotification, at time.Time) *Plan {
 		w.calls++
 		id := ref(s.Ticket)
 		switch s.Action {
-		case ActionCreate:
+		case plan.ActionCreate:
 			w.next++
 			id = w.next
 			w.status[id] = "new"
-		case ActionComment:
+		case plan.ActionComment:
 			w.comments[id] = append(w.comments[id], s.Message.Text)
 			if s.Message.Status != "" {
 				w.status[id] = s.Message.Status
 			}
-		case ActionEdit:
+		case plan.ActionEdit:
 			if st := s.Edit.Fields["Status"]; st != "" {
 				w.status[id] = st
 			}
-		case ActionLink:
+		case plan.ActionLink:
 			w.links[fmt.Sprintf("%d %s %d", id, s.Link.Type, ref(s.Link.Target))] = true
-		case ActionUnlink:
+		case plan.ActionUnlink:
 			delete(w.links, fmt.Sprintf("%d %s %d", id, s.Link.Type, ref(s.Link.Target)))
 		}
 		tickets = append(tickets, id)
@@ -92,7 +87,7 @@ func (w *alertWorld) deliver(n *event.AlertNotification, at time.Time) *Plan {
 			}
 			e := w.ledger[k]
 			if e.TicketID != id {
-				e = Entry{TicketID: id, State: map[string]string{}}
+				e = plan.Entry{TicketID: id, State: map[string]string{}}
 			}
 			e.Status = w.status[id]
 			if i == 0 {
@@ -145,19 +140,19 @@ func TestAlertLifecycle(t *testing.T) {
 	w := newAlertWorld(t, lifecycleRules)
 	t1 := t0
 	a, b := firing("alertname", "Disk", "i", "a"), firing("alertname", "Disk", "i", "b")
-	step := func(what string, n *event.AlertNotification, at time.Time, wantCalls int) *Plan {
+	step := func(what string, n *event.AlertNotification, at time.Time, wantCalls int) *plan.Plan {
 		t.Helper()
 		before := w.calls
 		p := w.deliver(n, at)
 		if w.calls-before != wantCalls {
-			t.Fatalf("%s: %d RT calls, want %d:\n%s", what, w.calls-before, wantCalls, FormatPlan(p))
+			t.Fatalf("%s: %d RT calls, want %d:\n%s", what, w.calls-before, wantCalls, showPlan(p))
 		}
 		return p
 	}
 	p := step("fire", notification("g", a), t1, 1)
 	id := 101
-	if c := p.Steps[0].Create; p.Key != "am:g" || c.Subject != "Disk 1 firing" || *c.Priority != 1 || p.Steps[0].State[StateFiring] != "fp-a" {
-		t.Fatalf("create %s", FormatPlan(p))
+	if c := p.Steps[0].Create; p.Key != "am:g" || c.Subject != "Disk 1 firing" || *c.Priority != 1 || p.Steps[0].State[lifecycle.StateFiring] != "fp-a" {
+		t.Fatalf("create %s", showPlan(p))
 	}
 	step("repeat", notification("g", a), t1.Add(time.Minute), 0)
 	p = step("change", notification("g", a, b), t1.Add(2*time.Minute), 2)
@@ -181,7 +176,7 @@ func TestAlertLifecycle(t *testing.T) {
 	step("resolved again", notification("g", resolvedAlert(a)), t1.Add(40*time.Minute), 1)
 	p = step("fires after reopen_within", notification("g", a), t1.Add(3*time.Hour), 2)
 	if w.next != 102 || !w.links["102 RefersTo 101"] || w.ledger["am:g"].TicketID != 102 {
-		t.Fatalf("new ticket: %s %v", FormatPlan(p), w.links)
+		t.Fatalf("new ticket: %s %v", showPlan(p), w.links)
 	}
 	// Humans reject 102 after our resolution: never reopened, even within reopen_within.
 	step("resolve 102", notification("g", resolvedAlert(a)), t1.Add(3*time.Hour+time.Minute), 1)
@@ -198,19 +193,20 @@ func TestAlertLifecycle(t *testing.T) {
 	}
 }
 
-func TestAlertStatusReadFailureIsRetryable(t *testing.T) {
+func TestAlertStatusIsAskedForAndOptional(t *testing.T) {
 	w := newAlertWorld(t, lifecycleRules)
 	a := firing("alertname", "Disk", "i", "a")
 	w.deliver(notification("g", a), t0)
-	w.fail = &rtapi.Error{Kind: rtapi.Transient, Text: "RT down"}
 	ev := &event.Event{ID: "e", Kind: event.KindAlertmanager, ReceivedAt: t0, Alert: notification("g", resolvedAlert(a))}
-	_, err := w.rs.Evaluate(context.Background(), ev, w)
-	if !errors.Is(err, ErrTicketStatus) || rtapi.KindOf(err) != rtapi.Transient {
-		t.Fatalf("err %v", err)
+	// The resolution depends on RT's current status: the planner names the
+	// ticket, and the executor reads it (and plans again later when RT
+	// cannot answer).
+	if ids := w.rs.NeedStatus(ev, w.ledger); len(ids) != 1 || ids[0] != w.ledger["am:g"].TicketID {
+		t.Fatalf("NeedStatus %v", ids)
 	}
-	// A ledger without a StatusReader uses the last known status.
+	// Without the status, the last known status is used.
 	if p := eval(t, w.rs, ev, w.ledger); len(p.Steps) != 1 || p.Steps[0].Message.Status != "resolved" {
-		t.Fatalf("%s", FormatPlan(p))
+		t.Fatalf("%s", showPlan(p))
 	}
 }
 
@@ -234,7 +230,7 @@ rules:
 	p := w.deliver(notification("g", a, b, c), t0)
 	// a: create 101, incident 102, link, refers; b: create 103, link, refers; c: create 104, refers.
 	if w.next != 104 || len(p.Steps) != 9 {
-		t.Fatalf("%s", FormatPlan(p))
+		t.Fatalf("%s", showPlan(p))
 	}
 	for _, l := range []string{"101 MemberOf 102", "103 MemberOf 102", "101 RefersTo 7", "104 RefersTo 7"} {
 		if !w.links[l] {
@@ -251,7 +247,7 @@ rules:
 	before := w.calls
 	p = w.deliver(notification("g", resolvedAlert(a), b, c), t0.Add(time.Minute))
 	if w.calls-before != 2 || w.links["101 MemberOf 102"] || !w.links["103 MemberOf 102"] || !w.links["101 RefersTo 7"] {
-		t.Fatalf("%s %v", FormatPlan(p), w.links)
+		t.Fatalf("%s %v", showPlan(p), w.links)
 	}
 }
 

@@ -5,7 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 // realisticRules is a 200-rule config shaped like a real one: mail rules
@@ -118,7 +119,7 @@ func BenchmarkEvaluate200Rules(b *testing.B) {
 		l := memLedger{}
 		b.ReportAllocs()
 		for b.Loop() {
-			p, err := rs.Evaluate(b.Context(), ev, l)
+			p, err := rs.Evaluate(ev, plan.Facts{Ledger: l})
 			if err != nil || p.Rule != want {
 				b.Fatalf("%v %+v", err, p)
 			}

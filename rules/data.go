@@ -4,7 +4,7 @@ import (
 	"net/mail"
 	"time"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/event"
 )
 
 // Data is what templates see: plain strings, lists and maps copied from the

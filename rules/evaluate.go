@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -10,7 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 // matched is one rule that matched an event, with its captures.
@@ -152,18 +152,20 @@ func linkTargetKey(s *stepSpec) *tmpl {
 	return nil
 }
 
-// Evaluate decides what to do with ev. It reads the ledger only through
-// l and has no other side effect. Errors wrap ErrRender (a template failed
-// on this event), ErrNoTicket, or the ledger's error.
-func (rs *RuleSet) Evaluate(ctx context.Context, ev *event.Event, l Ledger) (*Plan, error) {
+var _ plan.Planner = (*RuleSet)(nil)
+
+// Evaluate decides what to do with ev from the facts alone (plan.Planner);
+// it does no I/O. Errors wrap ErrRender (a template failed on this event)
+// or ErrNoTicket.
+func (rs *RuleSet) Evaluate(ev *event.Event, f plan.Facts) (*plan.Plan, error) {
 	ms := rs.match(ev)
 	base := newData(ev)
 	keys, err := rs.keys(ev, ms, base)
 	if err != nil {
 		return nil, err
 	}
-	e := &evaluation{rs: rs, ev: ev, ledger: l, ctx: ctx, base: base,
-		plan:    &Plan{Version: PlanVersion, EventID: ev.ID, Keys: keys},
+	e := &evaluation{rs: rs, ev: ev, facts: f, base: base,
+		plan:    &plan.Plan{Version: plan.Version, EventID: ev.ID, Keys: keys},
 		created: map[string]int{}}
 	for i, m := range ms {
 		if err := e.rule(m, i == 0); err != nil {
@@ -179,7 +181,7 @@ func (rs *RuleSet) Evaluate(ctx context.Context, ev *event.Event, l Ledger) (*Pl
 	case len(p.Steps) > 0:
 		p.Ignore = nil
 	case p.Ignore == nil:
-		p.Ignore = &Ignore{Rule: p.Rule, Reason: "the rule produced no steps for this event"}
+		p.Ignore = &plan.Ignore{Rule: p.Rule, Reason: "the rule produced no steps for this event"}
 		if p.Key != "" {
 			p.Ignore.Reason = fmt.Sprintf("the rule has no steps for key %q in its current state", p.Key)
 		}
@@ -191,10 +193,9 @@ func (rs *RuleSet) Evaluate(ctx context.Context, ev *event.Event, l Ledger) (*Pl
 type evaluation struct {
 	rs      *RuleSet
 	ev      *event.Event
-	ledger  Ledger
-	ctx     context.Context
+	facts   plan.Facts
 	base    *Data
-	plan    *Plan
+	plan    *plan.Plan
 	created map[string]int // key → 1-based step that creates its ticket
 	msgRec  bool           // the mail's own msgid key is already recorded
 }
@@ -209,20 +210,16 @@ func (e *evaluation) rule(m matched, first bool) error {
 	if err != nil {
 		return err
 	}
-	var cur TicketRef
+	var cur plan.TicketRef
 	found := false
 	key := k.key
 	for _, c := range k.cands {
 		if step, ok := e.created[c]; ok {
-			cur, key, found = TicketRef{Step: step, Key: c}, c, true
+			cur, key, found = plan.TicketRef{Step: step, Key: c}, c, true
 			break
 		}
-		ent, ok, err := e.ledger.Lookup(e.ctx, c)
-		if err != nil {
-			return fmt.Errorf("ledger lookup %q: %w", c, err)
-		}
-		if ok && ent.TicketID > 0 {
-			cur, key, found = TicketRef{ID: ent.TicketID, Key: c}, c, true
+		if ent, ok := e.facts.Ledger[c]; ok && ent.TicketID > 0 {
+			cur, key, found = plan.TicketRef{ID: ent.TicketID, Key: c}, c, true
 			d.Ticket = TicketData{ent.TicketID, ent.Status, ent.CreatedAt, ent.UpdatedAt, ent.ResolvedAt, ent.State}
 			break
 		}
@@ -238,7 +235,7 @@ func (e *evaluation) rule(m matched, first bool) error {
 		if m.r.skipReps && found && d.Ticket.State["alerts"] == digest {
 			p.Notes = append(p.Notes, fmt.Sprintf("rule %q: identical alert set already recorded for key %q", m.r.name, key))
 			if len(p.Steps) == 0 && p.Ignore == nil {
-				p.Ignore = &Ignore{Rule: m.r.name, Reason: fmt.Sprintf("identical alert set repeated for key %q (ticket %d)", key, cur.ID)}
+				p.Ignore = &plan.Ignore{Rule: m.r.name, Reason: fmt.Sprintf("identical alert set repeated for key %q (ticket %d)", key, cur.ID)}
 			}
 			return nil
 		}
@@ -258,7 +255,7 @@ func (e *evaluation) rule(m matched, first bool) error {
 				return r.err
 			}
 			if len(p.Steps) == 0 && p.Ignore == nil {
-				p.Ignore = &Ignore{Rule: m.r.name, Reason: reason}
+				p.Ignore = &plan.Ignore{Rule: m.r.name, Reason: reason}
 			}
 			break
 		}
@@ -278,9 +275,9 @@ func (e *evaluation) rule(m matched, first bool) error {
 
 // step renders one step and appends it (and, for a link whose target must
 // be created, the create before it). cur is the rule's current ticket.
-func (e *evaluation) step(s *stepSpec, d *Data, cur *TicketRef, ruleKey string, state map[string]string, ruleName string) (*Step, error) {
+func (e *evaluation) step(s *stepSpec, d *Data, cur *plan.TicketRef, ruleKey string, state map[string]string, ruleName string) (*plan.Step, error) {
 	r := &renderer{d: d}
-	st := Step{Action: Action(s.kind), Rule: ruleName, Attachments: s.attach}
+	st := plan.Step{Action: plan.Action(s.kind), Rule: ruleName, Attachments: s.attach}
 	if s.kind == "create" {
 		st.Create = r.create(s.create, e.rs.defaults)
 		st.Key = ruleKey
@@ -310,7 +307,7 @@ func (e *evaluation) step(s *stepSpec, d *Data, cur *TicketRef, ruleKey string, 
 		if err != nil || !ok {
 			return nil, err
 		}
-		st.Link = &Link{Type: s.link.typ, Target: lt}
+		st.Link = &plan.Link{Type: s.link.typ, Target: lt}
 	}
 	if r.err != nil {
 		return nil, r.err
@@ -320,9 +317,9 @@ func (e *evaluation) step(s *stepSpec, d *Data, cur *TicketRef, ruleKey string, 
 
 // add appends st to the plan, recording the mail's Message-ID and the
 // alert state where they belong, and makes a created ticket current.
-func (e *evaluation) add(st Step, cur *TicketRef, state map[string]string, ruleKey string) *Step {
+func (e *evaluation) add(st plan.Step, cur *plan.TicketRef, state map[string]string, ruleKey string) *plan.Step {
 	p := e.plan
-	carries := st.Action == ActionCreate || st.Action == ActionComment || st.Action == ActionCorrespond
+	carries := st.Action == plan.ActionCreate || st.Action == plan.ActionComment || st.Action == plan.ActionCorrespond
 	if carries && !e.msgRec && e.ev.Mail != nil {
 		e.msgRec = true
 		if id := e.ev.Mail.MessageID; id != "" {
@@ -337,70 +334,60 @@ func (e *evaluation) add(st Step, cur *TicketRef, state map[string]string, ruleK
 	}
 	p.Steps = append(p.Steps, st)
 	idx := len(p.Steps)
-	if st.Action == ActionCreate {
+	if st.Action == plan.ActionCreate {
 		if st.Key != "" {
 			e.created[st.Key] = idx
 		}
-		*cur = TicketRef{Step: idx, Key: st.Key}
+		*cur = plan.TicketRef{Step: idx, Key: st.Key}
 	}
 	return &p.Steps[idx-1]
 }
 
 // target resolves the ticket a non-create step acts on.
-func (e *evaluation) target(s *stepSpec, r *renderer, cur *TicketRef) (TicketRef, error) {
+func (e *evaluation) target(s *stepSpec, r *renderer, cur *plan.TicketRef) (plan.TicketRef, error) {
 	switch {
 	case s.ticket != nil:
 		v := r.line(s.ticket, maxLine)
 		if r.err != nil {
-			return TicketRef{}, r.err
+			return plan.TicketRef{}, r.err
 		}
 		id, err := strconv.Atoi(strings.TrimPrefix(v, "#"))
 		if err != nil || id <= 0 {
-			return TicketRef{}, fmt.Errorf("%w: %s: %q is not a ticket number", ErrRender, s.ticket.pos, v)
+			return plan.TicketRef{}, fmt.Errorf("%w: %s: %q is not a ticket number", ErrRender, s.ticket.pos, v)
 		}
-		return TicketRef{ID: id}, nil
+		return plan.TicketRef{ID: id}, nil
 	case s.tkey != nil:
 		key := r.line(s.tkey, maxLine)
 		if r.err != nil {
-			return TicketRef{}, r.err
+			return plan.TicketRef{}, r.err
 		}
-		ref, ok, err := e.resolve(key)
-		if err != nil {
-			return TicketRef{}, err
-		}
+		ref, ok := e.resolve(key)
 		if !ok {
-			return TicketRef{}, fmt.Errorf("%w: %s: key %q has no ticket", ErrNoTicket, s.kind, key)
+			return plan.TicketRef{}, fmt.Errorf("%w: %s: key %q has no ticket", ErrNoTicket, s.kind, key)
 		}
 		return ref, nil
 	}
 	if cur.IsZero() || (cur.ID == 0 && cur.Step == 0) {
-		return TicketRef{}, fmt.Errorf("%w: %s: the rule's key has no ticket and no earlier step created one", ErrNoTicket, s.kind)
+		return plan.TicketRef{}, fmt.Errorf("%w: %s: the rule's key has no ticket and no earlier step created one", ErrNoTicket, s.kind)
 	}
 	return *cur, nil
 }
 
 // resolve finds the ticket of key: created earlier in this plan, or known
 // to the ledger.
-func (e *evaluation) resolve(key string) (TicketRef, bool, error) {
-	if key == "" {
-		return TicketRef{}, false, nil
+func (e *evaluation) resolve(key string) (plan.TicketRef, bool) {
+	if step, ok := e.created[key]; ok && key != "" {
+		return plan.TicketRef{Step: step, Key: key}, true
 	}
-	if step, ok := e.created[key]; ok {
-		return TicketRef{Step: step, Key: key}, true, nil
+	if ent, ok := e.facts.Ledger[key]; ok && key != "" && ent.TicketID > 0 {
+		return plan.TicketRef{ID: ent.TicketID, Key: key}, true
 	}
-	ent, ok, err := e.ledger.Lookup(e.ctx, key)
-	if err != nil {
-		return TicketRef{}, false, fmt.Errorf("ledger lookup %q: %w", key, err)
-	}
-	if !ok || ent.TicketID <= 0 {
-		return TicketRef{}, false, nil
-	}
-	return TicketRef{ID: ent.TicketID, Key: key}, true, nil
+	return plan.TicketRef{}, false
 }
 
 // linkTarget resolves a link's target; a missing target key either adds a
 // create step (create_if_missing) or skips the link with a note.
-func (e *evaluation) linkTarget(s *stepSpec, r *renderer, ruleName string) (TicketRef, bool, error) {
+func (e *evaluation) linkTarget(s *stepSpec, r *renderer, ruleName string) (plan.TicketRef, bool, error) {
 	ls := s.link
 	if ls.target != nil {
 		v := r.line(ls.target, maxLine)
@@ -408,26 +395,25 @@ func (e *evaluation) linkTarget(s *stepSpec, r *renderer, ruleName string) (Tick
 		if r.err == nil && (err != nil || id <= 0) {
 			r.fail(ls.target, "%q is not a ticket number", v)
 		}
-		return TicketRef{ID: id}, r.err == nil, r.err
+		return plan.TicketRef{ID: id}, r.err == nil, r.err
 	}
 	key := r.line(ls.targetKey, maxLine)
 	if r.err != nil {
-		return TicketRef{}, false, r.err
+		return plan.TicketRef{}, false, r.err
 	}
-	ref, ok, err := e.resolve(key)
-	if err != nil || ok {
-		return ref, ok, err
+	if ref, ok := e.resolve(key); ok {
+		return ref, true, nil
 	}
 	if ls.ifMissing == nil || key == "" || s.kind == "unlink" {
 		e.plan.Notes = append(e.plan.Notes, fmt.Sprintf("rule %q: %s skipped: key %q has no ticket", ruleName, s.kind, key))
-		return TicketRef{}, false, nil
+		return plan.TicketRef{}, false, nil
 	}
 	c := r.create(ls.ifMissing, e.rs.defaults)
 	if r.err != nil {
-		return TicketRef{}, false, r.err
+		return plan.TicketRef{}, false, r.err
 	}
-	var scratch TicketRef
-	e.add(Step{Action: ActionCreate, Rule: ruleName, Key: key, Create: c}, &scratch, nil, "")
+	var scratch plan.TicketRef
+	e.add(plan.Step{Action: plan.ActionCreate, Rule: ruleName, Key: key, Create: c}, &scratch, nil, "")
 	return scratch, true, nil
 }
 

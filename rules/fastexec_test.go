@@ -5,7 +5,7 @@ import (
 	"testing"
 	"text/template"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/event"
 )
 
 // fastCases are templates inside the fast subset, on its edges and outside

@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/rtbridge/rtbridge/bridge/alerts"
-	"github.com/rtbridge/rtbridge/bridge/event"
 	"github.com/rtbridge/rtbridge/bridge/mailparse"
+	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/internal/testenv"
 )
 

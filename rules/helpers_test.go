@@ -1,12 +1,13 @@
 package rules
 
 import (
-	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 	"gopkg.in/yaml.v3"
 )
 
@@ -65,12 +66,7 @@ func mustCompile(t testing.TB, src string) *RuleSet {
 }
 
 // memLedger is an in-memory ledger for tests.
-type memLedger map[string]Entry
-
-func (m memLedger) Lookup(_ context.Context, key string) (Entry, bool, error) {
-	e, ok := m[key]
-	return e, ok, nil
-}
+type memLedger = plan.Ledger
 
 var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
@@ -117,12 +113,12 @@ func jsonEvent() *event.Event {
 	}
 }
 
-func eval(t testing.TB, rs *RuleSet, ev *event.Event, l Ledger) *Plan {
+func eval(t testing.TB, rs *RuleSet, ev *event.Event, l plan.Ledger) *plan.Plan {
 	t.Helper()
 	if l == nil {
 		l = memLedger{}
 	}
-	p, err := rs.Evaluate(context.Background(), ev, l)
+	p, err := rs.Evaluate(ev, plan.Facts{Ledger: l})
 	if err != nil {
 		t.Fatalf("evaluate: %v", err)
 	}
@@ -131,4 +127,10 @@ func eval(t testing.TB, rs *RuleSet, ev *event.Event, l Ledger) *Plan {
 
 func indentRules(s string) string {
 	return "rules:\n" + strings.TrimLeft(s, "\n")
+}
+
+// showPlan prints a plan in a failure message.
+func showPlan(p *plan.Plan) string {
+	b, _ := json.MarshalIndent(p, "", "  ")
+	return string(b)
 }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/event"
 )
 
 func TestMatchers(t *testing.T) {

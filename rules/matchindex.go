@@ -1,6 +1,6 @@
 package rules
 
-import "github.com/rtbridge/rtbridge/bridge/event"
+import "github.com/rtbridge/rtbridge/event"
 
 // ruleIndex finds, in O(1), the rules that can match an event's kind and
 // its source: a rule whose when: requires `kind: X` (or one of a list of

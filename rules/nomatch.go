@@ -3,6 +3,8 @@ package rules
 import (
 	"errors"
 	"fmt"
+
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 // ErrNoMatch is Evaluate's error for an event that no rule matched when
@@ -87,7 +89,7 @@ func (c *compiler) compileNoMatch(src Source, rules []*rule) *noMatch {
 // apply returns what happens to an event no rule matched (d is its
 // template data): an Ignore with the configured reason, or, for
 // dead-letter, an error wrapping ErrNoMatch.
-func (nm *noMatch) apply(d *Data) (*Ignore, error) {
+func (nm *noMatch) apply(d *Data) (*plan.Ignore, error) {
 	reason := defaultNoMatchReason
 	if nm != nil && nm.reason != nil {
 		r := &renderer{d: d}
@@ -102,5 +104,5 @@ func (nm *noMatch) apply(d *Data) (*Ignore, error) {
 		}
 		return nil, fmt.Errorf("%w: %s", ErrNoMatch, reason)
 	}
-	return &Ignore{Reason: reason}, nil
+	return &plan.Ignore{Reason: reason}, nil
 }

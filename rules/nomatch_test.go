@@ -1,10 +1,11 @@
 package rules
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 const alertOnlyRule = `
@@ -74,7 +75,7 @@ func TestNoMatchDeadLetter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := rs.Evaluate(context.Background(), mailEvent(), memLedger{})
+		p, err := rs.Evaluate(mailEvent(), plan.Facts{Ledger: memLedger{}})
 		if !errors.Is(err, ErrNoMatch) || err.Error() != c.msg || p != nil {
 			t.Fatalf("%s: plan %+v, err %v", c.cfg, p, err)
 		}
@@ -94,7 +95,7 @@ func TestNoMatchReasonRenderError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = rs.Evaluate(context.Background(), mailEvent(), memLedger{})
+	_, err = rs.Evaluate(mailEvent(), plan.Facts{Ledger: memLedger{}})
 	if !errors.Is(err, ErrRender) || !strings.Contains(err.Error(), "no_match reason") {
 		t.Fatalf("err %v", err)
 	}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 // renderer renders step fields with one template data value.
@@ -141,8 +143,8 @@ func (r *renderer) when(t *tmpl) time.Time {
 	return time.Time{}
 }
 
-func (r *renderer) create(cs *createSpec, defaults *defaults) *Create {
-	c := &Create{
+func (r *renderer) create(cs *createSpec, defaults *defaults) *plan.Create {
+	c := &plan.Create{
 		Queue:           r.line(cs.queue, maxLine),
 		Subject:         r.line(cs.subject, maxSubject),
 		Requestors:      r.list(cs.requestors),
@@ -186,8 +188,8 @@ func (r *renderer) create(cs *createSpec, defaults *defaults) *Create {
 	return c
 }
 
-func (r *renderer) message(ms *msgSpec, defaults *defaults) *Message {
-	m := &Message{
+func (r *renderer) message(ms *msgSpec, defaults *defaults) *plan.Message {
+	m := &plan.Message{
 		Text:        r.text(ms.text),
 		ContentType: r.line(ms.contentType, maxLine),
 		Cc:          r.list(ms.cc),
@@ -204,8 +206,8 @@ func (r *renderer) message(ms *msgSpec, defaults *defaults) *Message {
 	return m
 }
 
-func (r *renderer) edit(es *editSpec) *Edit {
-	e := &Edit{CustomFields: r.cfs(es.cfs)}
+func (r *renderer) edit(es *editSpec) *plan.Edit {
+	e := &plan.Edit{CustomFields: r.cfs(es.cfs)}
 	if len(es.fields) > 0 {
 		e.Fields = make(map[string]string, len(es.fields))
 		for _, f := range es.fields {

@@ -4,7 +4,7 @@ import (
 	"path"
 	"strings"
 
-	"github.com/rtbridge/rtbridge/rtapi"
+	"github.com/rtbridge/rtbridge/plan"
 	"gopkg.in/yaml.v3"
 )
 
@@ -22,7 +22,7 @@ type stepSpec struct {
 	link    *linkSpec
 	edit    *editSpec
 	reason  *tmpl // ignore
-	attach  Attachments
+	attach  plan.Attachments
 	hasAtts bool
 }
 
@@ -54,7 +54,7 @@ type msgSpec struct {
 }
 
 type linkSpec struct {
-	typ       rtapi.LinkType
+	typ       plan.LinkType
 	target    *tmpl // id
 	targetKey *tmpl
 	ifMissing *createSpec
@@ -73,7 +73,7 @@ type fieldSpec struct {
 }
 
 // linkTypes are the RT link types a rule may name (rtapi's set).
-var linkTypes = []rtapi.LinkType{rtapi.DependsOn, rtapi.DependedOnBy, rtapi.RefersTo, rtapi.ReferredToBy, rtapi.MemberOf, rtapi.Members}
+var linkTypes = []plan.LinkType{plan.DependsOn, plan.DependedOnBy, plan.RefersTo, plan.ReferredToBy, plan.MemberOf, plan.Members}
 
 const actions = "create, comment, correspond, link, unlink, edit, ignore"
 
@@ -251,7 +251,7 @@ func (c *compiler) compileLink(at *yaml.Node, body []pair, what string, s *stepS
 		case "type":
 			v, _ := c.ps.scalar(q.v, f)
 			for _, t := range linkTypes {
-				if strings.EqualFold(v, string(t)) || strings.EqualFold(v, "HasMember") && t == rtapi.Members {
+				if strings.EqualFold(v, string(t)) || strings.EqualFold(v, "HasMember") && t == plan.Members {
 					ls.typ = t
 				}
 			}
@@ -350,9 +350,9 @@ func (c *compiler) compileCFs(n *yaml.Node, what string) []cfSpec {
 
 // compileAttachments accepts all, none, a list of file-name patterns, or a
 // mapping {names, types, original}.
-func (c *compiler) compileAttachments(n *yaml.Node, what string) Attachments {
+func (c *compiler) compileAttachments(n *yaml.Node, what string) plan.Attachments {
 	n = resolve(n)
-	var a Attachments
+	var a plan.Attachments
 	switch {
 	case n != nil && n.Kind == yaml.ScalarNode:
 		switch n.Value {

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -320,12 +321,7 @@ func (c *compiler) checkNamedTemplates() {
 	rule := c.ps.rule
 	c.ps.rule = ""
 	defer func() { c.ps.rule = rule }()
-	names := make([]string, 0, len(c.namedSrc))
-	for name := range c.namedSrc {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(c.namedSrc)) {
 		t := c.root.Lookup(name)
 		if !root[name] || t == nil || t.Tree == nil {
 			continue

@@ -5,7 +5,7 @@ import (
 	"net/textproto"
 	"strconv"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/event"
 )
 
 // view gives matchers the values of an event's fields. scratch backs

@@ -3,13 +3,14 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/textproto"
 	"regexp"
 	"regexp/syntax"
 	"slices"
-	"sort"
 	"strings"
 
+	"github.com/rtbridge/rtbridge/rules/labelmatch"
 	"gopkg.in/yaml.v3"
 )
 
@@ -240,20 +241,20 @@ func (c *compiler) compileLabelMatchers(p pair, get getter) cond {
 	}
 	var all allCond
 	for i, s := range strs {
-		ms, err := ParseLabelMatchers(s)
+		ms, err := labelmatch.Parse(s)
 		if err != nil {
 			c.ps.errorf(nodes[i], "%v", err)
 			continue
 		}
 		for _, m := range ms {
-			t := test{s: m.Value, re: m.re}
+			t := test{s: m.Value, re: m.Regexp()}
 			switch m.Op {
 			case "=":
 				t.op = opEq
 			case "!=":
 				t.op = opNe
 			case "=~":
-				t.op, t.caps = opRe, hasNames(m.re)
+				t.op, t.caps = opRe, hasNames(m.Regexp())
 			default:
 				t.op = opNotRe
 			}
@@ -385,12 +386,7 @@ func hasNames(re *regexp.Regexp) bool {
 }
 
 func fieldNames() string {
-	names := make([]string, 0, len(fields))
-	for k := range fields {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
+	return strings.Join(slices.Sorted(maps.Keys(fields)), ", ")
 }
 
 // closedValues are the when: fields whose values come from a fixed set: an

@@ -16,7 +16,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/event"
 )
 
 // Versions the parser accepts, per kind.

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/event"
 )
 
 func fixture(t testing.TB, name string) []byte {

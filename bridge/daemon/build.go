@@ -8,18 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/rtbridge/rtbridge/bridge/alerts"
 	"github.com/rtbridge/rtbridge/bridge/config"
-	"github.com/rtbridge/rtbridge/bridge/event"
 	"github.com/rtbridge/rtbridge/bridge/executor"
-	"github.com/rtbridge/rtbridge/bridge/imapsource"
-	"github.com/rtbridge/rtbridge/bridge/mailparse"
 	"github.com/rtbridge/rtbridge/bridge/metrics"
-	"github.com/rtbridge/rtbridge/bridge/webhook"
 	"github.com/rtbridge/rtbridge/rtapi"
 	"github.com/rtbridge/rtbridge/rtapi/kerberos"
 	"github.com/rtbridge/rtbridge/rtapi/rest2"
@@ -166,77 +160,6 @@ func rtTransport(c config.RT, m *metrics.Metrics, log *slog.Logger) (*http.Clien
 	}
 	return hc, auth, nil
 }
-
-// Parse derives an event from its stored bytes, by kind (the executor's
-// Parser): a parser fix applies to retries and replays. open returns the
-// stored payload: a mail is streamed from it (and its attachments read
-// from it again when sent); webhook bodies, bounded when received, are
-// read whole.
-func Parse(kind event.Kind, open func() (io.ReadCloser, error), meta map[string]string) (*event.Event, error) {
-	ev := &event.Event{Kind: kind}
-	var err error
-	switch kind {
-	case event.KindJSON:
-		var raw []byte
-		if raw, err = readAll(open); err == nil {
-			ev.JSON, err = webhook.ParseJSON(raw, meta)
-		}
-	case event.KindAlertmanager, event.KindGrafana:
-		var raw []byte
-		if raw, err = readAll(open); err == nil {
-			ev.Alert, err = alerts.Parse(kind, raw)
-		}
-	case event.KindMail:
-		ev.Mail, err = parseMail(open, meta)
-	default:
-		err = fmt.Errorf("unknown event kind %q", kind)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return ev, nil
-}
-
-// readAll reads a (small) payload whole; errors are wrapped so the
-// executor sees a storage failure as one.
-func readAll(open func() (io.ReadCloser, error)) ([]byte, error) {
-	rc, err := open()
-	if err != nil {
-		return nil, fmt.Errorf("open payload: %w", err)
-	}
-	defer rc.Close()
-	raw, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, fmt.Errorf("read payload: %w", err)
-	}
-	return raw, nil
-}
-
-// parseMail parses a stored mail, streaming it from open. An IMAP source
-// that kept only the header of an oversize message says so in meta; the
-// mail then carries a problem saying so, which also attaches what was kept.
-func parseMail(open func() (io.ReadCloser, error), meta map[string]string) (*event.Mail, error) {
-	m, err := mailparse.Parse(open)
-	if err != nil {
-		return nil, err
-	}
-	if size := meta[imapsource.MetaOversize]; size != "" {
-		m.ParseProblems = append(m.ParseProblems, fmt.Sprintf(
-			"the message (%s bytes) is larger than max_message_bytes (%s): only its header was kept; the full message stays in the mailbox",
-			oneToken(size), oneToken(meta[imapsource.MetaLimit])))
-	}
-	return m, nil
-}
-
-// oneToken keeps a meta value to the digits it should be.
-func oneToken(s string) string {
-	if _, err := strconv.ParseInt(s, 10, 64); err != nil {
-		return "?"
-	}
-	return s
-}
-
-var _ executor.RuleSet = (*rules.RuleSet)(nil)
 
 // probeRT asks RT's REST root with a short timeout: any answer from RT
 // (even "401 Credentials required") means reachable; no answer or a 5xx

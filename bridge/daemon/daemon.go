@@ -36,6 +36,8 @@ import (
 	"github.com/rtbridge/rtbridge/bridge/source"
 	"github.com/rtbridge/rtbridge/bridge/store"
 	"github.com/rtbridge/rtbridge/bridge/webhook"
+	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 	"github.com/rtbridge/rtbridge/rules"
 )
 
@@ -109,8 +111,8 @@ func Run(ctx context.Context, o Options) error {
 	// Each mailbox's mail policy (loops, automatic mail, …) wraps the rules;
 	// like the IMAP accounts themselves it takes effect at start.
 	d.x, err = executor.New(executor.Options{
-		Store: d.st, RT: parts.RT, Parse: Parse,
-		Rules:            func() executor.RuleSet { return mailflow.Guard{Rules: d.rules.Load(), Policies: parts.Policies} },
+		Store: d.st, RT: parts.RT,
+		Rules:            func(k event.Kind) plan.Planner { return mailflow.Planner(d.rules.Load(), parts.Policies, k) },
 		Finisher:         d.finisher,
 		Workers:          cfg.Executor.Workers,
 		IdempotencyField: cfg.RT.IdempotencyField,

@@ -7,14 +7,14 @@ import (
 	"path"
 	"strings"
 
+	"github.com/rtbridge/rtbridge/plan"
 	"github.com/rtbridge/rtbridge/rtapi"
-	"github.com/rtbridge/rtbridge/rules"
 )
 
 // attachments resolves a step's selection against the event's mail parts
 // (and its raw bytes for Original). Each Open streams again, so a retried
 // request does not hold the files in memory.
-func (r *run) attachments(ctx context.Context, sel rules.Attachments) []rtapi.Attachment {
+func (r *run) attachments(ctx context.Context, sel plan.Attachments) []rtapi.Attachment {
 	if sel.IsZero() {
 		return nil
 	}
@@ -64,7 +64,7 @@ func sendType(ctype string, open func() (io.ReadCloser, error)) string {
 	return ctype
 }
 
-func selected(sel rules.Attachments, name, ctype string) bool {
+func selected(sel plan.Attachments, name, ctype string) bool {
 	if sel.All {
 		return true
 	}

@@ -9,16 +9,19 @@ import (
 	"time"
 
 	"github.com/rtbridge/rtbridge/bridge/source"
+	"github.com/rtbridge/rtbridge/bridge/store"
+	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 )
 
-// Options configures an Executor. Store, RT, Rules and Parse are required.
+// Options configures an Executor. Store, RT and Rules are required.
 type Options struct {
 	Store Store
 	RT    RT
-	// Rules returns the current rule set (the daemon swaps it on reload).
-	// A plan already stored is never re-planned by a reload.
-	Rules func() RuleSet
-	Parse Parser
+	// Rules returns the current planner of an event kind (the daemon swaps
+	// the rules on reload; mail goes through the mail guard). A plan
+	// already stored is never re-planned by a reload.
+	Rules func(kind event.Kind) plan.Planner
 	// Finisher returns the source's Finisher by source name, or nil when
 	// the source has no disposition to run.
 	Finisher func(source string) source.Finisher
@@ -58,15 +61,15 @@ type Executor struct {
 	mu         sync.Mutex
 	inflight   map[string][]string // event id → keys it holds
 	heldByKey  map[string]int      // key → in-flight events holding it
-	keyCache   map[string][]string // unplanned event id → keys from RuleSet.Keys
+	keyCache   map[string][]string // unplanned event id → keys from the planner's Keys
 	finishKick chan struct{}
 	doneCh     chan string
 }
 
 // New checks the options and returns an executor; Run starts it.
 func New(o Options) (*Executor, error) {
-	if o.Store == nil || o.RT == nil || o.Rules == nil || o.Parse == nil {
-		return nil, errors.New("executor: Store, RT, Rules and Parse are required")
+	if o.Store == nil || o.RT == nil || o.Rules == nil {
+		return nil, errors.New("executor: Store, RT and Rules are required")
 	}
 	if o.Workers <= 0 {
 		o.Workers = 1
@@ -191,6 +194,7 @@ func (x *Executor) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Durati
 		}
 		return wait
 	}
+	fresh := x.prepare(ctx, work)
 	taken := map[string]bool{} // keys claimed by an earlier event of this pass
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -200,7 +204,7 @@ func (x *Executor) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Durati
 		}
 		keys := w.Keys
 		if !w.Planned {
-			keys = x.keysOf(ctx, w.ID)
+			keys = x.keyCache[w.ID]
 		}
 		blocked := false
 		for _, k := range keys {
@@ -221,9 +225,9 @@ func (x *Executor) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Durati
 			x.heldByKey[k]++
 		}
 		wg.Add(1)
-		go func(id string, probe bool) {
+		go func(id string, pre *loaded, probe bool) {
 			defer wg.Done()
-			x.work(ctx, id, probe)
+			x.work(ctx, id, pre, probe)
 			x.mu.Lock()
 			for _, k := range x.inflight[id] {
 				if x.heldByKey[k]--; x.heldByKey[k] <= 0 {
@@ -237,7 +241,7 @@ func (x *Executor) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Durati
 			case x.doneCh <- id:
 			default:
 			}
-		}(w.ID, probe)
+		}(w.ID, fresh[w.ID], probe)
 		if free--; free == 0 {
 			return wait
 		}
@@ -253,18 +257,43 @@ func (x *Executor) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Durati
 	return wait
 }
 
-// keysOf returns the correlation keys an unplanned event's plan may use,
-// from the current rules (cached per event while it waits). An event that
-// cannot be parsed has none: its worker dead-letters it.
-func (x *Executor) keysOf(ctx context.Context, id string) []string {
-	if k, ok := x.keyCache[id]; ok {
-		return k
+// loaded is an event decoded by the scheduler to learn its keys, handed to
+// the worker that runs it in the same pass, so one attempt decodes once.
+type loaded struct {
+	ev  *event.Event
+	se  *store.Event
+	err error
+}
+
+// prepare decodes the unplanned events of work whose keys are not known
+// yet, outside the scheduler's lock, and caches their keys (an event that
+// cannot be decoded has none: its worker dead-letters it). An event that
+// must wait keeps only its keys and is decoded again when it runs.
+func (x *Executor) prepare(ctx context.Context, work []store.Work) map[string]*loaded {
+	x.mu.Lock()
+	var todo []string
+	for _, w := range work {
+		_, busy := x.inflight[w.ID]
+		if _, known := x.keyCache[w.ID]; !w.Planned && !busy && !known {
+			todo = append(todo, w.ID)
+		}
 	}
-	ev, _, err := x.load(ctx, id)
-	var keys []string
-	if err == nil {
-		keys, _ = x.o.Rules().Keys(ev) // an error shows again when planning: the worker dead-letters it
+	x.mu.Unlock()
+	out := make(map[string]*loaded, len(todo))
+	for _, id := range todo {
+		l := &loaded{}
+		l.ev, l.se, l.err = x.load(ctx, id)
+		var keys []string
+		if l.err == nil {
+			keys, _ = x.o.Rules(l.ev.Kind).Keys(l.ev) // an error shows again when planning
+		}
+		var pe *parseError
+		if l.err == nil || errors.As(l.err, &pe) { // a storage failure is tried again
+			x.mu.Lock()
+			x.keyCache[id] = keys
+			x.mu.Unlock()
+		}
+		out[id] = l
 	}
-	x.keyCache[id] = keys
-	return keys
+	return out
 }

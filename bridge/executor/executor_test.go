@@ -2,7 +2,6 @@ package executor
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,10 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
 	"github.com/rtbridge/rtbridge/bridge/source"
 	"github.com/rtbridge/rtbridge/bridge/store"
+	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/internal/testenv"
+	"github.com/rtbridge/rtbridge/plan"
 	"github.com/rtbridge/rtbridge/rtapi"
 	"github.com/rtbridge/rtbridge/rules"
 	"gopkg.in/yaml.v3"
@@ -46,21 +46,6 @@ func compile(t *testing.T, src string) *rules.RuleSet {
 	return rs
 }
 
-func parseJSON(kind event.Kind, open func() (io.ReadCloser, error), meta map[string]string) (*event.Event, error) {
-	if kind != event.KindJSON {
-		return nil, fmt.Errorf("unsupported kind %q", kind)
-	}
-	raw, err := readPayload(open)
-	if err != nil {
-		return nil, err
-	}
-	var body any
-	if err := json.Unmarshal(raw, &body); err != nil {
-		return nil, err
-	}
-	return &event.Event{JSON: &event.JSONBody{Body: body, Path: meta["path"]}}, nil
-}
-
 // readPayload reads a small test payload whole.
 func readPayload(open func() (io.ReadCloser, error)) ([]byte, error) {
 	rc, err := open()
@@ -87,7 +72,7 @@ const testSettle = 50 * time.Millisecond
 type harness struct {
 	t     *testing.T
 	st    *store.Store
-	rules RuleSet
+	rules plan.Planner
 	mu    sync.Mutex
 }
 
@@ -100,11 +85,11 @@ func newHarness(t *testing.T) *harness {
 	return &harness{t: t, st: st, rules: compile(t, ruleYAML)}
 }
 
-func (h *harness) setRules(rs RuleSet) { h.mu.Lock(); h.rules = rs; h.mu.Unlock() }
+func (h *harness) setRules(rs plan.Planner) { h.mu.Lock(); h.rules = rs; h.mu.Unlock() }
 
 func (h *harness) executor(rt RT, idem string, workers int) *Executor {
-	x, err := New(Options{Store: h.st, RT: rt, Parse: parseJSON, Workers: workers, IdempotencyField: idem,
-		Rules:   func() RuleSet { h.mu.Lock(); defer h.mu.Unlock(); return h.rules },
+	x, err := New(Options{Store: h.st, RT: rt, Workers: workers, IdempotencyField: idem,
+		Rules:   func(event.Kind) plan.Planner { h.mu.Lock(); defer h.mu.Unlock(); return h.rules },
 		Backoff: Backoff{Base: 20 * time.Millisecond, Max: 100 * time.Millisecond},
 		Poll:    20 * time.Millisecond, Settle: testSettle})
 	if err != nil {

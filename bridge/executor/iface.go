@@ -5,10 +5,8 @@ import (
 	"io"
 	"time"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
 	"github.com/rtbridge/rtbridge/bridge/store"
 	"github.com/rtbridge/rtbridge/rtapi"
-	"github.com/rtbridge/rtbridge/rules"
 )
 
 // RT is the part of RT the executor writes to and reconciles with;
@@ -25,27 +23,6 @@ type RT interface {
 	// History finds the comment an ambiguous comment may have made.
 	History(ctx context.Context, id int, long bool) ([]rtapi.HistoryItem, error)
 }
-
-// RuleSet is the compiled rules the executor plans with; *rules.RuleSet
-// satisfies it. Keys names, before evaluation, every correlation key the
-// plan could look up or record (the ordering locks); Evaluate is pure but
-// for ledger lookups.
-type RuleSet interface {
-	Keys(ev *event.Event) ([]string, error)
-	Evaluate(ctx context.Context, ev *event.Event, l rules.Ledger) (*rules.Plan, error)
-}
-
-// Parser derives the normalised event from the stored raw bytes (mail,
-// alertmanager, grafana, json: the daemon injects the parsers). It is
-// called on every run, so a parser fix applies to retries and replays.
-//
-// open returns the stored payload from its start, anew on each call (a
-// file for a large payload). A mail parser streams it and keeps open for
-// Attachment.Open and Mail.Raw, so a 50 MB attachment is never held in
-// memory; small bounded payloads (JSON, alerts) may read it whole. An
-// error of open or of its reader must be returned wrapped (%w): the
-// executor tells a storage failure (retried) from a parse failure (dead).
-type Parser func(kind event.Kind, open func() (io.ReadCloser, error), meta map[string]string) (*event.Event, error)
 
 // Store is what the executor needs of the durable store; *store.Store
 // satisfies it (a PostgreSQL store will too).
@@ -72,7 +49,7 @@ type Store interface {
 }
 
 // Metrics receives the executor's counts; the daemon's Prometheus metrics
-// implement it (see PromMetrics). Label values come from closed sets.
+// (*metrics.Metrics) implement it. Label values come from closed sets.
 type Metrics interface {
 	// Finished: outcome is done, ignored, dead or duplicate.
 	Finished(source, rule, outcome string)

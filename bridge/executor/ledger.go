@@ -8,30 +8,38 @@ import (
 	"time"
 
 	"github.com/rtbridge/rtbridge/bridge/store"
-	"github.com/rtbridge/rtbridge/rules"
+	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 )
 
-// ledgerView is the rules engine's read-only view of the store's ledger.
-type ledgerView struct{ s Store }
-
-// Lookup implements rules.Ledger.
-func (l ledgerView) Lookup(ctx context.Context, key string) (rules.Entry, bool, error) {
-	le, ok, err := l.s.Ledger(ctx, key)
-	if err != nil || !ok {
-		return rules.Entry{}, ok, err
+// facts reads what planner decides ev from, under the locks of ev's keys:
+// the ledger entries of those keys, then RT's current status of the
+// tickets the planner names (most plans name none).
+func (x *Executor) facts(ctx context.Context, planner plan.Planner, ev *event.Event) (plan.Facts, error) {
+	keys, err := planner.Keys(ev)
+	if err != nil {
+		return plan.Facts{}, planError(err.Error()) // the rules fail on this event
 	}
-	e := rules.Entry{TicketID: le.Ticket, Status: le.Status, CreatedAt: le.CreatedAt, UpdatedAt: le.UpdatedAt, ResolvedAt: le.ResolvedAt}
-	if le.State != "" {
-		if err := json.Unmarshal([]byte(le.State), &e.State); err != nil {
-			return rules.Entry{}, false, fmt.Errorf("ledger %q: state: %w", key, err)
+	f := plan.Facts{Ledger: plan.Ledger{}}
+	for _, key := range keys {
+		le, ok, err := x.o.Store.Ledger(ctx, key)
+		if err != nil {
+			return f, fmt.Errorf("ledger lookup %q: %w", key, err)
 		}
+		if !ok {
+			continue
+		}
+		e := plan.Entry{TicketID: le.Ticket, Status: le.Status, CreatedAt: le.CreatedAt, UpdatedAt: le.UpdatedAt, ResolvedAt: le.ResolvedAt}
+		if le.State != "" {
+			if err := json.Unmarshal([]byte(le.State), &e.State); err != nil {
+				return f, planError(fmt.Sprintf("ledger %q: state: %v", key, err))
+			}
+		}
+		f.Ledger[key] = e
 	}
-	return e, true, nil
+	f.Status, err = x.ticketStatuses(ctx, planner.NeedStatus(ev, f.Ledger))
+	return f, err
 }
-
-// NewLedger returns the rules.Ledger view of a store, for `rtbridge test`
-// and other read-only evaluations.
-func NewLedger(s Store) rules.Ledger { return ledgerView{s} }
 
 // inactive statuses mark a ticket resolved in the ledger.
 func inactive(status string) bool {
@@ -45,7 +53,7 @@ func inactive(status string) bool {
 // ledger returns the entries a successful step establishes: its Key (with
 // Step.State merged into the entry's state) and every Record key, all
 // pointing at the step's ticket.
-func (r *run) ledger(ctx context.Context, st *rules.Step, ticket int) ([]store.LedgerEntry, error) {
+func (r *run) ledger(ctx context.Context, st *plan.Step, ticket int) ([]store.LedgerEntry, error) {
 	if ticket == 0 {
 		return nil, nil
 	}

@@ -7,8 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
 	"github.com/rtbridge/rtbridge/bridge/source"
+	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 	"github.com/rtbridge/rtbridge/rtapi"
 )
 
@@ -49,7 +50,7 @@ func TestLoadTellsStorageFromParseFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	fs := &flakyStore{Store: h.st}
-	x, err := New(Options{Store: fs, RT: rt, Parse: parseJSON, Rules: func() RuleSet { return h.rules }})
+	x, err := New(Options{Store: fs, RT: rt, Rules: func(event.Kind) plan.Planner { return h.rules }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/rtbridge/rtbridge/bridge/store"
-	"github.com/rtbridge/rtbridge/rules"
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 // clockSkew widens the history window of a comment's reconciliation: RT's
@@ -47,12 +47,12 @@ func (r *run) unresolved(i int, why string) string {
 	since := ss.StartedAt.UTC().Format(time.RFC3339)
 	var check string
 	switch {
-	case st.Action == rules.ActionCreate && r.x.o.IdempotencyField != "":
+	case st.Action == plan.ActionCreate && r.x.o.IdempotencyField != "":
 		f := r.x.o.IdempotencyField
 		check = fmt.Sprintf("look in RT for a ticket whose %s is %q (search: 'CF.{%s}' = '%s'); a retry adopts it if it exists and creates it if not", f, r.idemValue(i), f, r.idemValue(i))
-	case st.Action == rules.ActionCreate:
+	case st.Action == plan.ActionCreate:
 		check = fmt.Sprintf("look in RT for a ticket created since %s for this event (rt.idempotency_field is not set); a retry creates it again", since)
-	case st.Action == rules.ActionComment || st.Action == rules.ActionCorrespond:
+	case st.Action == plan.ActionComment || st.Action == plan.ActionCorrespond:
 		check = fmt.Sprintf("look in ticket #%d's history for a %s since %s; a retry sends it only if it is not there", ticket, st.Action, since)
 	default:
 		check = fmt.Sprintf("check ticket #%d; a retry repeats the %s (it is idempotent)", ticket, st.Action)
@@ -64,10 +64,10 @@ func (r *run) unresolved(i int, why string) string {
 // in fact happened. found=true: res is its result and it must not be sent
 // again. found=false: sending it (again) is right, or, for a create without
 // an idempotency field, the accepted risk (counted).
-func (r *run) reconcile(ctx context.Context, log *slog.Logger, i int, st *rules.Step, ss *store.Step, ticket int) (res store.Result, found bool, err error) {
+func (r *run) reconcile(ctx context.Context, log *slog.Logger, i int, st *plan.Step, ss *store.Step, ticket int) (res store.Result, found bool, err error) {
 	rt := r.x.o.RT
 	switch st.Action {
-	case rules.ActionCreate:
+	case plan.ActionCreate:
 		f := r.x.o.IdempotencyField
 		if f == "" {
 			r.x.m.AmbiguousRetry()
@@ -86,7 +86,7 @@ func (r *run) reconcile(ctx context.Context, log *slog.Logger, i int, st *rules.
 		id := found[0].ID
 		log.Info("reconciled: adopting the ticket the interrupted create made", "ticket", id, "matches", len(found))
 		return store.Result{Ticket: id, Reply: "adopted after reconciliation"}, true, nil
-	case rules.ActionComment, rules.ActionCorrespond:
+	case plan.ActionComment, plan.ActionCorrespond:
 		if st.Message == nil {
 			return res, false, nil
 		}
@@ -95,7 +95,7 @@ func (r *run) reconcile(ctx context.Context, log *slog.Logger, i int, st *rules.
 			return res, false, fmt.Errorf("reconcile %s: %w", st.Action, err)
 		}
 		typ := "Comment"
-		if st.Action == rules.ActionCorrespond {
+		if st.Action == plan.ActionCorrespond {
 			typ = "Correspond"
 		}
 		want := contentHash(st.Message.Text)

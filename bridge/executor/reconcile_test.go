@@ -15,9 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
 	"github.com/rtbridge/rtbridge/bridge/store"
+	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/internal/testenv"
+	"github.com/rtbridge/rtbridge/plan"
 	"github.com/rtbridge/rtbridge/rtapi"
 	"github.com/rtbridge/rtbridge/rules"
 )
@@ -77,8 +78,8 @@ func slowClient(t *testing.T, p *slowRT, timeout time.Duration) *rtapi.Client {
 
 // settleExecutor is an executor whose Settle covers the proxy's delay.
 func (h *harness) settleExecutor(t *testing.T, rt RT, idem string, settle time.Duration) *Executor {
-	x, err := New(Options{Store: h.st, RT: rt, Parse: parseJSON, Workers: 1, IdempotencyField: idem,
-		Rules:   func() RuleSet { h.mu.Lock(); defer h.mu.Unlock(); return h.rules },
+	x, err := New(Options{Store: h.st, RT: rt, Workers: 1, IdempotencyField: idem,
+		Rules:   func(event.Kind) plan.Planner { h.mu.Lock(); defer h.mu.Unlock(); return h.rules },
 		Backoff: Backoff{Base: 20 * time.Millisecond, Max: 100 * time.Millisecond},
 		Breaker: BreakerConfig{Threshold: 1 << 20}, Poll: 20 * time.Millisecond, Settle: settle,
 		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
@@ -144,8 +145,8 @@ type prepended struct {
 	ticket int
 }
 
-func (p prepended) Evaluate(ctx context.Context, ev *event.Event, l rules.Ledger) (*rules.Plan, error) {
-	pl, err := p.RuleSet.Evaluate(ctx, ev, l)
+func (p prepended) Evaluate(ev *event.Event, f plan.Facts) (*plan.Plan, error) {
+	pl, err := p.RuleSet.Evaluate(ev, f)
 	if err != nil || pl.Ignore != nil {
 		return pl, err
 	}
@@ -154,8 +155,8 @@ func (p prepended) Evaluate(ctx context.Context, ev *event.Event, l rules.Ledger
 			pl.Steps[i].Ticket.Step++
 		}
 	}
-	first := rules.Step{Action: rules.ActionComment, Ticket: rules.TicketRef{ID: p.ticket}, Message: &rules.Message{Text: "rtbridge executor test: prepended"}}
-	pl.Steps = append([]rules.Step{first}, pl.Steps...)
+	first := plan.Step{Action: plan.ActionComment, Ticket: plan.TicketRef{ID: p.ticket}, Message: &plan.Message{Text: "rtbridge executor test: prepended"}}
+	pl.Steps = append([]plan.Step{first}, pl.Steps...)
 	return pl, nil
 }
 

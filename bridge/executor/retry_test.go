@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/rtbridge/rtbridge/bridge/store"
+	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/internal/testenv"
+	"github.com/rtbridge/rtbridge/plan"
 	"github.com/rtbridge/rtbridge/rtapi"
 )
 
@@ -20,8 +22,8 @@ func (reconcileDown) SearchTickets(ctx context.Context, query, orderby, format s
 }
 
 func (h *harness) executorWith(rt RT, idem string, b Backoff, now func() time.Time) *Executor {
-	x, err := New(Options{Store: h.st, RT: rt, Parse: parseJSON, Workers: 1, IdempotencyField: idem,
-		Rules:   func() RuleSet { h.mu.Lock(); defer h.mu.Unlock(); return h.rules },
+	x, err := New(Options{Store: h.st, RT: rt, Workers: 1, IdempotencyField: idem,
+		Rules:   func(event.Kind) plan.Planner { h.mu.Lock(); defer h.mu.Unlock(); return h.rules },
 		Backoff: b, Breaker: BreakerConfig{Threshold: 1 << 20}, Poll: 20 * time.Millisecond, Now: now, Settle: testSettle})
 	if err != nil {
 		h.t.Fatal(err)

@@ -8,10 +8,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
 	"github.com/rtbridge/rtbridge/bridge/store"
+	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 	"github.com/rtbridge/rtbridge/rtapi"
-	"github.com/rtbridge/rtbridge/rules"
 )
 
 // run is one pass over an event's plan.
@@ -20,7 +20,7 @@ type run struct {
 	log       *slog.Logger
 	ev        *event.Event
 	se        *store.Event
-	plan      *rules.Plan
+	plan      *plan.Plan
 	reachedRT bool // an RT call got an answer (for the breaker's probe)
 }
 
@@ -55,7 +55,7 @@ func (r *run) steps(ctx context.Context) {
 			return
 		}
 		ticket, err := r.ticket(st.Ticket)
-		if err != nil && st.Action != rules.ActionCreate {
+		if err != nil && st.Action != plan.ActionCreate {
 			x.dead(ctx, log, r.se, i, ClassPlan, err.Error())
 			return
 		}
@@ -76,7 +76,7 @@ func (r *run) steps(ctx context.Context) {
 			}
 		}
 		idem := ""
-		if st.Action == rules.ActionCreate && x.o.IdempotencyField != "" {
+		if st.Action == plan.ActionCreate && x.o.IdempotencyField != "" {
 			idem = r.idemValue(i)
 		}
 		attempt, err := x.o.Store.StepStarted(ctx, id, i, x.o.Lease, idem)
@@ -132,7 +132,7 @@ func (r *run) mainTicket() int {
 }
 
 // ticket resolves a reference to a ticket number.
-func (r *run) ticket(ref rules.TicketRef) (int, error) {
+func (r *run) ticket(ref plan.TicketRef) (int, error) {
 	if ref.ID != 0 {
 		return ref.ID, nil
 	}
@@ -156,14 +156,14 @@ func (r *run) idemValue(i int) string {
 }
 
 // call performs step i in RT.
-func (r *run) call(ctx context.Context, i int, st *rules.Step, ticket int) (store.Result, error) {
+func (r *run) call(ctx context.Context, i int, st *plan.Step, ticket int) (store.Result, error) {
 	rt := r.x.o.RT
 	switch st.Action {
-	case rules.ActionCreate:
+	case plan.ActionCreate:
 		if st.Create == nil {
 			return store.Result{}, planError("create step without ticket fields")
 		}
-		tc := st.Create.RT()
+		tc := ticketCreate(st.Create)
 		if f := r.x.o.IdempotencyField; f != "" {
 			cfs := make(map[string][]string, len(tc.CustomFields)+1)
 			for k, v := range tc.CustomFields {
@@ -175,18 +175,18 @@ func (r *run) call(ctx context.Context, i int, st *rules.Step, ticket int) (stor
 		tc.Attachments = r.attachments(ctx, st.Attachments)
 		id, err := rt.CreateTicket(ctx, tc)
 		return store.Result{Ticket: id, Reply: fmt.Sprintf("# Ticket %d created.", id)}, err
-	case rules.ActionComment, rules.ActionCorrespond:
+	case plan.ActionComment, plan.ActionCorrespond:
 		if st.Message == nil {
 			return store.Result{}, planError("message step without a message")
 		}
-		m := st.Message.RT()
+		m := message(st.Message)
 		m.Attachments = r.attachments(ctx, st.Attachments)
 		send := rt.Comment
-		if st.Action == rules.ActionCorrespond {
+		if st.Action == plan.ActionCorrespond {
 			send = rt.Correspond
 		}
 		return store.Result{Ticket: ticket}, send(ctx, ticket, m)
-	case rules.ActionLink, rules.ActionUnlink:
+	case plan.ActionLink, plan.ActionUnlink:
 		if st.Link == nil {
 			return store.Result{}, planError("link step without a link")
 		}
@@ -195,15 +195,15 @@ func (r *run) call(ctx context.Context, i int, st *rules.Step, ticket int) (stor
 			return store.Result{}, planError(err.Error())
 		}
 		do := rt.AddLink
-		if st.Action == rules.ActionUnlink {
+		if st.Action == plan.ActionUnlink {
 			do = rt.DeleteLink
 		}
-		return store.Result{Ticket: ticket}, do(ctx, ticket, st.Link.Type, strconv.Itoa(target))
-	case rules.ActionEdit:
+		return store.Result{Ticket: ticket}, do(ctx, ticket, rtapi.LinkType(st.Link.Type), strconv.Itoa(target))
+	case plan.ActionEdit:
 		if st.Edit == nil {
 			return store.Result{}, planError("edit step without fields")
 		}
-		return store.Result{Ticket: ticket}, rt.EditTicket(ctx, ticket, st.Edit.RT())
+		return store.Result{Ticket: ticket}, rt.EditTicket(ctx, ticket, ticketEdit(st.Edit))
 	}
 	return store.Result{}, planError(fmt.Sprintf("unknown action %q", st.Action))
 }
@@ -214,7 +214,7 @@ type planError string
 func (e planError) Error() string { return string(e) }
 
 // succeeded records step i's result with its ledger entries.
-func (r *run) succeeded(ctx context.Context, log *slog.Logger, i int, st *rules.Step, ss *store.Step, res store.Result) bool {
+func (r *run) succeeded(ctx context.Context, log *slog.Logger, i int, st *plan.Step, ss *store.Step, res store.Result) bool {
 	r.reachedRT = true
 	r.x.br.success()
 	ctx = context.WithoutCancel(ctx) // RT did it: record it even while stopping

@@ -3,45 +3,41 @@ package executor
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/rtbridge/rtbridge/rtapi"
-	"github.com/rtbridge/rtbridge/rules"
 )
 
-// ticketReader is the optional part of RT that reads a ticket;
-// *rtapi.Client has it.
+// ticketReader is the optional part of RT that reads a ticket (REST 1.0).
 type ticketReader interface {
 	Ticket(ctx context.Context, id int) (*rtapi.Ticket, error)
 }
 
-// statusLedger is the ledger view plus rules.StatusReader: alert rules read
-// a ticket's real status from RT when deciding whether to reopen it or to
-// set the resolve status, since humans change statuses the ledger never
-// sees. Only those decisions read, so an identical repeat costs no RT call.
-type statusLedger struct {
-	ledgerView
-	rt ticketReader
-}
+// errTicketStatus wraps a failed status read: the event is planned again
+// later, not given up (unless RT refused the read).
+var errTicketStatus = errors.New("reading the ticket's current status failed")
 
-// TicketStatus implements rules.StatusReader. A ticket RT no longer has
-// counts as "deleted" (never reopened).
-func (l statusLedger) TicketStatus(ctx context.Context, id int) (string, error) {
-	t, err := l.rt.Ticket(ctx, id)
-	if errors.Is(err, rtapi.ErrNotFound) {
-		return "deleted", nil
+// ticketStatuses reads RT's current status of the tickets an alert rule's
+// decision depends on (whether to reopen, or to set the resolve status):
+// humans change statuses the ledger never sees. A ticket RT no longer has
+// counts as "deleted" (never reopened). Without a ticket reader the
+// planner judges by the ledger's status.
+func (x *Executor) ticketStatuses(ctx context.Context, ids []int) (map[int]string, error) {
+	tr, ok := x.o.RT.(ticketReader)
+	if !ok || len(ids) == 0 {
+		return nil, nil
 	}
-	if err != nil {
-		return "", err
+	out := make(map[int]string, len(ids))
+	for _, id := range ids {
+		t, err := tr.Ticket(ctx, id)
+		switch {
+		case errors.Is(err, rtapi.ErrNotFound):
+			out[id] = "deleted"
+		case err != nil:
+			return nil, fmt.Errorf("%w: ticket %d: %w", errTicketStatus, id, err)
+		default:
+			out[id] = t.Status
+		}
 	}
-	return t.Status, nil
-}
-
-// planLedger returns the ledger the rules plan with: with the status reader
-// when RT can read tickets.
-func (x *Executor) planLedger() rules.Ledger {
-	lv := ledgerView{x.o.Store}
-	if tr, ok := x.o.RT.(ticketReader); ok {
-		return statusLedger{lv, tr}
-	}
-	return lv
+	return out, nil
 }

@@ -7,10 +7,9 @@ import (
 
 	"github.com/rtbridge/rtbridge/bridge/store"
 	"github.com/rtbridge/rtbridge/rtapi"
-	"github.com/rtbridge/rtbridge/rules"
 )
 
-// The plan ledger reads a ticket's status from the real RT: a human's
+// The planner's facts read a ticket's status from the real RT: a human's
 // rejection is seen although the ledger still says what the bridge wrote,
 // and a ticket RT does not have counts as deleted.
 func TestPlanLedgerReadsStatusFromRT(t *testing.T) {
@@ -29,20 +28,17 @@ func TestPlanLedgerReadsStatusFromRT(t *testing.T) {
 	}
 	defer st.Close()
 	x := &Executor{o: Options{Store: st, RT: c}}
-	sr, ok := x.planLedger().(rules.StatusReader)
-	if !ok {
-		t.Fatal("the plan ledger has no StatusReader although RT can read tickets")
-	}
-	if s, err := sr.TicketStatus(ctx, id); err != nil || s != "rejected" {
+	got, err := x.ticketStatuses(ctx, []int{id, 999999999})
+	if s := got[id]; err != nil || s != "rejected" {
 		t.Fatalf("status %q, %v", s, err)
 	}
-	if s, err := sr.TicketStatus(ctx, 999999999); err != nil || s != "deleted" {
+	if s := got[999999999]; err != nil || s != "deleted" {
 		t.Fatalf("missing ticket: %q, %v", s, err)
 	}
 	// RT unreachable: a transient error, which the executor defers on.
 	down, _ := rtapi.New(rtapi.Config{URL: "http://127.0.0.1:1", Auth: rtapi.NewTokenAuth("x"), Timeout: time.Second, Retry: rtapi.RetryPolicy{Attempts: 1}})
-	_, err = statusLedger{ledgerView{st}, down}.TicketStatus(ctx, id)
-	if err == nil || rtapi.KindOf(err) == rtapi.Permanent || errors.Is(err, rtapi.ErrNotFound) {
+	_, err = (&Executor{o: Options{Store: st, RT: down}}).ticketStatuses(ctx, []int{id})
+	if err == nil || rtapi.KindOf(err) == rtapi.Permanent || errors.Is(err, rtapi.ErrNotFound) || !errors.Is(err, errTicketStatus) {
 		t.Fatalf("unreachable RT: %v", err)
 	}
 }

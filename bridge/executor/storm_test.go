@@ -5,18 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/rtbridge/rtbridge/bridge/alerts"
-	"github.com/rtbridge/rtbridge/bridge/event"
 	"github.com/rtbridge/rtbridge/bridge/metrics"
 	"github.com/rtbridge/rtbridge/bridge/source"
 	"github.com/rtbridge/rtbridge/bridge/store"
+	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 const stormRuleYAML = `
@@ -27,18 +26,6 @@ const stormRuleYAML = `
     storm_limit: 1
     storm_ticket: { key: 'storm:executor-test', queue: General, subject: 'rtbridge executor storm test umbrella' }
 `
-
-func parseAlert(kind event.Kind, open func() (io.ReadCloser, error), _ map[string]string) (*event.Event, error) {
-	raw, err := readPayload(open)
-	if err != nil {
-		return nil, err
-	}
-	n, err := alerts.Parse(kind, raw)
-	if err != nil {
-		return nil, err
-	}
-	return &event.Event{Alert: n}, nil
-}
 
 // syncBuffer collects log output from the executor's workers.
 type syncBuffer struct {
@@ -77,7 +64,7 @@ func TestStormDivertedMetricAndNotes(t *testing.T) {
 	h.setRules(compile(t, stormRuleYAML))
 	m := metrics.New()
 	logs := &syncBuffer{}
-	x, err := New(Options{Store: h.st, RT: rt, Parse: parseAlert, Rules: func() RuleSet { return h.rules },
+	x, err := New(Options{Store: h.st, RT: rt, Rules: func(event.Kind) plan.Planner { return h.rules },
 		Logger: slog.New(slog.NewJSONHandler(logs, nil)), Metrics: m, Poll: 20 * time.Millisecond, Settle: testSettle})
 	if err != nil {
 		t.Fatal(err)

@@ -9,10 +9,11 @@ import (
 	"io/fs"
 	"log/slog"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/bridge/decode"
 	"github.com/rtbridge/rtbridge/bridge/store"
+	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 	"github.com/rtbridge/rtbridge/rtapi"
-	"github.com/rtbridge/rtbridge/rules"
 )
 
 // Failure classes recorded with dead letters and failed attempts, beside
@@ -24,10 +25,11 @@ const (
 	ClassInternal  = "internal"  // a stored plan could not be read
 )
 
-// load reads an event and derives its normalised form from the raw bytes.
-// The parser gets an opener of the stored payload, not the bytes: a mail
-// is streamed from its file, and its attachments are read again from there
-// when sent, so a large mail never sits in memory.
+// load reads an event and decodes it (decode.Event, on every attempt, so a
+// parser fix applies to retries and replays). The decoder gets an opener of the
+// stored payload, not the bytes: a mail is streamed from its file, and its
+// attachments are read again from there when sent, so a large mail never
+// sits in memory.
 func (x *Executor) load(ctx context.Context, id string) (*event.Event, *store.Event, error) {
 	se, err := x.o.Store.Event(ctx, id)
 	if err != nil {
@@ -43,7 +45,7 @@ func (x *Executor) load(ctx context.Context, id string) (*event.Event, *store.Ev
 		}
 		return rawReader{rc}, nil
 	}
-	ev, err := x.o.Parse(event.Kind(se.Kind), open, se.Meta)
+	ev, err := decode.Event(decode.Stored{ID: se.ID, Source: se.Source, Kind: event.Kind(se.Kind), ReceivedAt: se.ReceivedAt, Meta: se.Meta, Open: open})
 	var re *rawError
 	switch {
 	case errors.As(err, &re):
@@ -53,7 +55,6 @@ func (x *Executor) load(ctx context.Context, id string) (*event.Event, *store.Ev
 	case err != nil:
 		return nil, se, &parseError{err}
 	}
-	ev.ID, ev.Source, ev.Kind, ev.ReceivedAt = se.ID, se.Source, event.Kind(se.Kind), se.ReceivedAt
 	return ev, se, nil
 }
 
@@ -91,8 +92,9 @@ func (e *parseError) Error() string { return "parse event: " + e.err.Error() }
 func (e *parseError) Unwrap() error { return e.err }
 
 // work runs one event as far as it goes now: plan (once), then the steps.
-// probe: the breaker let this event through to test whether RT is back.
-func (x *Executor) work(ctx context.Context, id string, probe bool) {
+// pre is the scheduler's decoding of it in this pass, or nil. probe: the
+// breaker let this event through to test whether RT is back.
+func (x *Executor) work(ctx context.Context, id string, pre *loaded, probe bool) {
 	log := x.log.With("event", id)
 	reachedRT := false
 	defer func() {
@@ -100,7 +102,11 @@ func (x *Executor) work(ctx context.Context, id string, probe bool) {
 			x.br.release()
 		}
 	}()
-	ev, se, err := x.load(ctx, id)
+	if pre == nil {
+		pre = &loaded{}
+		pre.ev, pre.se, pre.err = x.load(ctx, id)
+	}
+	ev, se, err := pre.ev, pre.se, pre.err
 	if se != nil {
 		log = log.With("source", se.Source)
 	}
@@ -119,43 +125,57 @@ func (x *Executor) work(ctx context.Context, id string, probe bool) {
 	if se.State.Final() {
 		return
 	}
-	plan, ok := x.plan(ctx, log, ev, se)
+	p, ok := x.plan(ctx, log, ev, se)
 	if !ok {
 		return
 	}
-	r := &run{x: x, log: log, ev: ev, se: se, plan: plan}
+	r := &run{x: x, log: log, ev: ev, se: se, plan: p}
 	r.steps(ctx)
 	reachedRT = r.reachedRT
 }
 
 // plan returns the event's stored plan, or makes, stores and returns one.
-func (x *Executor) plan(ctx context.Context, log *slog.Logger, ev *event.Event, se *store.Event) (*rules.Plan, bool) {
+func (x *Executor) plan(ctx context.Context, log *slog.Logger, ev *event.Event, se *store.Event) (*plan.Plan, bool) {
 	if se.Plan != nil && !se.Replan {
-		var p rules.Plan
+		var p plan.Plan
 		if err := json.Unmarshal(se.Plan, &p); err != nil {
 			x.dead(ctx, log, se, -1, ClassInternal, fmt.Sprintf("stored plan (version %d) unreadable: %v", se.PlanVersion, err))
 			return nil, false
 		}
 		return &p, true
 	}
-	p, err := x.o.Rules().Evaluate(ctx, ev, x.planLedger())
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, false
+	planner := x.o.Rules(ev.Kind)
+	f, err := x.facts(ctx, planner, ev)
+	if err == nil {
+		var p *plan.Plan
+		if p, err = planner.Evaluate(ev, f); err == nil {
+			return x.planned(ctx, log, se, p)
 		}
-		if errors.Is(err, rules.ErrTicketStatus) && rtapi.KindOf(err) != rtapi.Permanent {
-			// RT could not tell a ticket's status: plan again later, like a failed step.
-			now := x.o.Now()
-			x.br.failure(now)
-			x.m.Retry(rtapi.KindOf(err).String())
-			next := now.Add(x.o.Backoff.delay(1, "", now))
-			x.o.Store.Defer(context.WithoutCancel(ctx), se.ID, next)
-			log.Warn("planning needs RT; will retry", "err", err, "retry_at", next)
-			return nil, false
-		}
+		err = planError(err.Error()) // the rules fail on this event
+	}
+	var pe planError
+	switch {
+	case ctx.Err() != nil:
+		return nil, false
+	case errors.As(err, &pe), errors.Is(err, errTicketStatus) && rtapi.KindOf(err) == rtapi.Permanent:
 		x.dead(ctx, log, se, -1, ClassPlan, err.Error())
 		return nil, false
 	}
+	// The ledger or RT could not be read: plan again later, like a failed step.
+	now := x.o.Now()
+	next := now.Add(x.o.Backoff.delay(1, "", now))
+	if errors.Is(err, errTicketStatus) {
+		x.br.failure(now)
+		x.m.Retry(rtapi.KindOf(err).String())
+	}
+	x.o.Store.Defer(context.WithoutCancel(ctx), se.ID, next)
+	log.Warn("planning needs the ledger or RT; will retry", "err", err, "retry_at", next)
+	return nil, false
+}
+
+// planned records a new plan: an ignore finishes the event, steps are
+// stored before the first runs.
+func (x *Executor) planned(ctx context.Context, log *slog.Logger, se *store.Event, p *plan.Plan) (*plan.Plan, bool) {
 	p.EventID = se.ID
 	logNotes(log, p)
 	if p.Ignore != nil {
@@ -175,7 +195,7 @@ func (x *Executor) plan(ctx context.Context, log *slog.Logger, ev *event.Event, 
 	}
 	rec := store.PlanRecord{Version: p.Version, Body: body, Rule: p.Rule, Key: p.Key, Keys: p.Keys, Steps: carry(p.Steps, se)}
 	if rec.Version == 0 {
-		rec.Version = rules.PlanVersion
+		rec.Version = plan.Version
 	}
 	if err := x.o.Store.SavePlan(ctx, se.ID, rec); err != nil {
 		log.Error("store plan", "err", err)
@@ -201,7 +221,7 @@ func (x *Executor) plan(ctx context.Context, log *slog.Logger, ev *event.Event, 
 // logNotes logs the plan's remarks (storm guard, skipped links, quiet
 // repeats). They quote keys built from untrusted labels, so each goes in
 // an attribute, never into the message.
-func logNotes(log *slog.Logger, p *rules.Plan) {
+func logNotes(log *slog.Logger, p *plan.Plan) {
 	for _, n := range p.Notes {
 		log.Info("plan note", "rule", p.Rule, "note", n)
 	}
@@ -209,7 +229,7 @@ func logNotes(log *slog.Logger, p *rules.Plan) {
 
 // countStorm counts the plan's storm diversions per rule; a re-plan counts
 // its own decisions again, as the storm guard made them again.
-func (x *Executor) countStorm(p *rules.Plan) {
+func (x *Executor) countStorm(p *plan.Plan) {
 	n := map[string]int{}
 	var order []string
 	for _, s := range p.Storm {
@@ -228,7 +248,7 @@ func (x *Executor) countStorm(p *rules.Plan) {
 // old step at most once): a ticket created before a failure is never
 // created again after an operator retry. An old step whose outcome is
 // unknown is carried too, to be reconciled before it is sent again.
-func carry(steps []rules.Step, se *store.Event) []store.NewStep {
+func carry(steps []plan.Step, se *store.Event) []store.NewStep {
 	used := make([]bool, len(se.Steps))
 	out := make([]store.NewStep, len(steps))
 	for i, st := range steps {

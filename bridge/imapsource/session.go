@@ -19,9 +19,9 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-message/charset"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
 	"github.com/rtbridge/rtbridge/bridge/mailparse"
 	"github.com/rtbridge/rtbridge/bridge/source"
+	"github.com/rtbridge/rtbridge/event"
 )
 
 // ErrAuth marks a rejected login (wrong user or password).
@@ -344,7 +344,7 @@ func (s *Source) acceptOne(ctx context.Context, c *imapclient.Client, uidValidit
 		// itself stays on the server.
 		size := strconv.FormatInt(h.size, 10)
 		in.Origin[OriginOversize] = size
-		in.Meta = map[string]string{MetaOversize: size, MetaLimit: strconv.FormatInt(s.cfg.MaxMessageBytes, 10)}
+		in.Meta = map[string]string{source.MetaOversize: size, source.MetaLimit: strconv.FormatInt(s.cfg.MaxMessageBytes, 10)}
 		in.Raw = bytes.NewReader(h.header)
 		s.log.Warn("message exceeds max_message_bytes; accepting its header only", "uid", uid, "size", h.size)
 		return s.accept(ctx, sink, in, uid)

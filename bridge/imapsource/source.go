@@ -35,13 +35,6 @@ const (
 	OriginOversize = "oversize"
 )
 
-// Meta keys handed to the store with an oversize message; the daemon adds a
-// parse problem saying so (the event's raw bytes are the header only).
-const (
-	MetaOversize = "imap_oversize_bytes"
-	MetaLimit    = "imap_size_limit"
-)
-
 // Source reads one folder of one IMAP account.
 type Source struct {
 	cfg     config.IMAP

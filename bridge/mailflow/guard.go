@@ -17,15 +17,14 @@
 package mailflow
 
 import (
-	"context"
 	"fmt"
 	"html"
 	"strings"
 
 	"github.com/rtbridge/rtbridge/bridge/config"
-	"github.com/rtbridge/rtbridge/bridge/event"
 	"github.com/rtbridge/rtbridge/bridge/mailparse"
-	"github.com/rtbridge/rtbridge/rules"
+	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 // Rule names the guard reports in an ignored event (they label the
@@ -34,12 +33,6 @@ const (
 	RuleLoop      = "mail loop"
 	RuleAutoReply = "automatic mail"
 )
-
-// RuleSet is what the executor plans with (executor.RuleSet).
-type RuleSet interface {
-	Keys(ev *event.Event) ([]string, error)
-	Evaluate(ctx context.Context, ev *event.Event, l rules.Ledger) (*rules.Plan, error)
-}
 
 // Policy is the mail policy of one source.
 type Policy struct {
@@ -104,10 +97,20 @@ func Policies(accounts []config.IMAP) (map[string]Policy, error) {
 	return out, nil
 }
 
+// Planner returns the planner of an event kind: mail goes through the
+// mailboxes' policies, every other kind straight to the rules, so an alert
+// never meets the mail guard.
+func Planner(rules plan.Planner, policies map[string]Policy, kind event.Kind) plan.Planner {
+	if kind != event.KindMail {
+		return rules
+	}
+	return Guard{Rules: rules, Policies: policies}
+}
+
 // Guard wraps the rules with the policies. Mail from a source without a
-// policy (and every other event) goes to the rules unchanged.
+// policy goes to the rules unchanged.
 type Guard struct {
-	Rules    RuleSet
+	Rules    plan.Planner
 	Policies map[string]Policy
 }
 
@@ -127,11 +130,14 @@ func (g Guard) Keys(ev *event.Event) ([]string, error) {
 	return g.Rules.Keys(ev)
 }
 
+// NeedStatus is the rules' (a mail's plan reads no status today).
+func (g Guard) NeedStatus(ev *event.Event, l plan.Ledger) []int { return g.Rules.NeedStatus(ev, l) }
+
 // Evaluate plans ev under its source's policy.
-func (g Guard) Evaluate(ctx context.Context, ev *event.Event, l rules.Ledger) (*rules.Plan, error) {
+func (g Guard) Evaluate(ev *event.Event, f plan.Facts) (*plan.Plan, error) {
 	p, ok := g.policy(ev)
 	if !ok {
-		return g.Rules.Evaluate(ctx, ev, l)
+		return g.Rules.Evaluate(ev, f)
 	}
 	p.prepare(ev.Mail)
 	loop, auto, reasons := mailparse.Classify(ev.Mail, p.RTNames)
@@ -150,7 +156,7 @@ func (g Guard) Evaluate(ctx context.Context, ev *event.Event, l rules.Ledger) (*
 		noteProblems(plan, ev.Mail.ParseProblems)
 		return plan, nil
 	}
-	plan, err := g.Rules.Evaluate(ctx, ev, l)
+	plan, err := g.Rules.Evaluate(ev, f)
 	if err != nil || plan == nil || plan.Ignore != nil {
 		return plan, err
 	}
@@ -184,13 +190,13 @@ func (p Policy) prepare(m *event.Mail) {
 	}
 }
 
-func ignore(rule, reason string) *rules.Plan {
-	return &rules.Plan{Version: rules.PlanVersion, Rule: rule, Ignore: &rules.Ignore{Rule: rule, Reason: reason}}
+func ignore(rule, reason string) *plan.Plan {
+	return &plan.Plan{Version: plan.Version, Rule: rule, Ignore: &plan.Ignore{Rule: rule, Reason: reason}}
 }
 
-func creates(p *rules.Plan) bool {
+func creates(p *plan.Plan) bool {
 	for _, s := range p.Steps {
-		if s.Action == rules.ActionCreate {
+		if s.Action == plan.ActionCreate {
 			return true
 		}
 	}
@@ -203,7 +209,7 @@ const maxProblems = 10
 // noteProblems puts a note above the text of the step that carries the
 // original message (the rules set Attachments.Original on it), so whoever
 // reads the ticket knows the text may be incomplete and where the rest is.
-func noteProblems(p *rules.Plan, problems []string) {
+func noteProblems(p *plan.Plan, problems []string) {
 	if len(problems) == 0 {
 		return
 	}

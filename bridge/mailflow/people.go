@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
-	"github.com/rtbridge/rtbridge/rules"
+	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 // people picks the requestor and the Cc of a new ticket the way an RT
@@ -15,7 +15,7 @@ import (
 // the Cc from the configured headers (none by default, as RT without
 // $ParseNewMessageForTicketCcs); the mailbox's own and RT's addresses
 // never, nor the requestor again as Cc.
-func (p Policy) people(plan *rules.Plan, m *event.Mail) {
+func (p Policy) people(plan *plan.Plan, m *event.Mail) {
 	for i := range plan.Steps {
 		c := plan.Steps[i].Create
 		if c == nil {

@@ -1,13 +1,12 @@
 package mailflow
 
 import (
-	"context"
 	"strings"
 	"testing"
 
 	"github.com/rtbridge/rtbridge/bridge/config"
-	"github.com/rtbridge/rtbridge/bridge/event"
-	"github.com/rtbridge/rtbridge/rules"
+	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 func peopleMail() *event.Event {
@@ -20,7 +19,7 @@ func peopleMail() *event.Event {
 	return ev
 }
 
-func omittedPlan(omitted ...string) rules.Plan {
+func omittedPlan(omitted ...string) plan.Plan {
 	p := createPlan()
 	c := p.Steps[0].Create
 	c.Requestors, c.Cc, c.Omitted = []string{"alice@example.com"}, nil, omitted
@@ -28,7 +27,6 @@ func omittedPlan(omitted ...string) rules.Plan {
 }
 
 func TestGuardPeople(t *testing.T) {
-	ctx := context.Background()
 	box := config.IMAP{Username: "support@example.org", IgnoreAddresses: []string{"*@RT.example.com"}}
 	cases := []struct {
 		name      string
@@ -50,7 +48,7 @@ func TestGuardPeople(t *testing.T) {
 		m := box
 		m.Requestor, m.Cc = c.requestor, c.cc
 		g := Guard{Rules: &fakeRules{plan: omittedPlan(c.omitted...)}, Policies: map[string]Policy{"box/INBOX": policy(t, m)}}
-		p, err := g.Evaluate(ctx, peopleMail(), nil)
+		p, err := g.Evaluate(peopleMail(), plan.Facts{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,7 +64,7 @@ func TestGuardPeople(t *testing.T) {
 	g := Guard{Rules: &fakeRules{plan: omittedPlan("requestors")}, Policies: map[string]Policy{"box/INBOX": policy(t, box)}}
 	ev := mailEvent(map[string]string{})
 	ev.Mail.From = []event.Address{{Address: "SUPPORT@example.org"}}
-	if p, _ := g.Evaluate(ctx, ev, nil); len(p.Steps[0].Create.Requestors) != 0 {
+	if p, _ := g.Evaluate(ev, plan.Facts{}); len(p.Steps[0].Create.Requestors) != 0 {
 		t.Errorf("own address as requestor: %v", p.Steps[0].Create.Requestors)
 	}
 }

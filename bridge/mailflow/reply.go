@@ -8,7 +8,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 	"github.com/rtbridge/rtbridge/rules"
 )
 
@@ -88,25 +89,25 @@ func replyKeys(m *event.Mail) []string {
 // mail could not be fully parsed, and its Message-ID recorded. A ticket RT
 // does not know makes the step fail with RT's message: a dead letter,
 // never a new ticket.
-func (p Policy) replyPlan(m *event.Mail, eventID string, ticket int, rule string, auto bool) *rules.Plan {
-	action := rules.ActionCorrespond
+func (p Policy) replyPlan(m *event.Mail, eventID string, ticket int, rule string, auto bool) *plan.Plan {
+	action := plan.ActionCorrespond
 	if p.TaggedReply == "comment" || auto {
-		action = rules.ActionComment
+		action = plan.ActionComment
 	}
 	text, ctype := m.TextBody, ""
 	if text == "" && m.HTMLBody != "" {
 		text, ctype = m.HTMLBody, "text/html"
 	}
 	keys := replyKeys(m)
-	st := rules.Step{Action: action, Rule: rule, Ticket: rules.TicketRef{ID: ticket}, Record: keys,
-		Message:     &rules.Message{Text: cleanText(text), ContentType: ctype},
-		Attachments: rules.Attachments{All: true, Original: len(m.ParseProblems) > 0}}
+	st := plan.Step{Action: action, Rule: rule, Ticket: plan.TicketRef{ID: ticket}, Record: keys,
+		Message:     &plan.Message{Text: cleanText(text), ContentType: ctype},
+		Attachments: plan.Attachments{All: true, Original: len(m.ParseProblems) > 0}}
 	how := "subject tag"
 	if rule == RuleRTMessageID {
 		how = "reference to RT's Message-ID"
 	}
-	return &rules.Plan{Version: rules.PlanVersion, EventID: eventID, Rule: rule, Rules: []string{rule}, Keys: keys,
-		Steps: []rules.Step{st}, Notes: []string{fmt.Sprintf("reply to RT ticket %d (%s): %s", ticket, how, action)}}
+	return &plan.Plan{Version: plan.Version, EventID: eventID, Rule: rule, Rules: []string{rule}, Keys: keys,
+		Steps: []plan.Step{st}, Notes: []string{fmt.Sprintf("reply to RT ticket %d (%s): %s", ticket, how, action)}}
 }
 
 // maxText bounds the text sent to RT, as the rules engine does.

@@ -1,13 +1,12 @@
 package mailflow
 
 import (
-	"context"
 	"strings"
 	"testing"
 
 	"github.com/rtbridge/rtbridge/bridge/config"
-	"github.com/rtbridge/rtbridge/bridge/event"
-	"github.com/rtbridge/rtbridge/rules"
+	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 func policy(t *testing.T, m config.IMAP) Policy {
@@ -74,7 +73,6 @@ func TestRTReplyRecognition(t *testing.T) {
 }
 
 func TestGuardRTReply(t *testing.T) {
-	ctx := context.Background()
 	f := &fakeRules{plan: createPlan()}
 	pol := map[string]Policy{"box/INBOX": policy(t, config.IMAP{RTNames: []string{"example.com"}})}
 	g := Guard{Rules: f, Policies: pol}
@@ -83,12 +81,12 @@ func TestGuardRTReply(t *testing.T) {
 	ev.Mail.Subject = "Re: [example.com #77] printer"
 	ev.Mail.MessageID = "reply-1@x"
 	ev.Mail.TextBody = "thanks\r\nline 2\x00\x1b"
-	p, err := g.Evaluate(ctx, ev, nil)
+	p, err := g.Evaluate(ev, plan.Facts{})
 	if err != nil || f.calls != 0 {
 		t.Fatalf("err %v, rules called %d times", err, f.calls)
 	}
 	s := p.Steps[0]
-	if p.Rule != RuleSubjectTag || len(p.Steps) != 1 || s.Action != rules.ActionCorrespond || s.Ticket.ID != 77 ||
+	if p.Rule != RuleSubjectTag || len(p.Steps) != 1 || s.Action != plan.ActionCorrespond || s.Ticket.ID != 77 ||
 		s.Message.Text != "thanks\nline 2" || !s.Attachments.All || s.Record[0] != "msgid:reply-1@x" {
 		t.Errorf("tagged reply plan: %+v step %+v %+v", p, s, s.Message)
 	}
@@ -100,28 +98,28 @@ func TestGuardRTReply(t *testing.T) {
 	// original with a note.
 	auto := mailEvent(map[string]string{"Auto-Submitted": "auto-replied"}, "bad charset")
 	auto.Mail.InReplyTo = []string{rtID}
-	p, _ = g.Evaluate(ctx, auto, nil)
+	p, _ = g.Evaluate(auto, plan.Facts{})
 	s = p.Steps[0]
-	if p.Rule != RuleRTMessageID || s.Action != rules.ActionComment || s.Ticket.ID != 4 || !s.Attachments.Original ||
+	if p.Rule != RuleRTMessageID || s.Action != plan.ActionComment || s.Ticket.ID != 4 || !s.Attachments.Original ||
 		s.Message.ContentType != "text/html" || !strings.Contains(s.Message.Text, "could not be fully parsed") {
 		t.Errorf("automatic reply: %+v step %+v %+v", p, s, s.Message)
 	}
 
 	// tagged_reply: comment.
 	g.Policies = map[string]Policy{"box/INBOX": policy(t, config.IMAP{RTNames: []string{"example.com"}, TaggedReply: "comment"})}
-	if p, _ := g.Evaluate(ctx, ev, nil); p.Steps[0].Action != rules.ActionComment {
+	if p, _ := g.Evaluate(ev, plan.Facts{}); p.Steps[0].Action != plan.ActionComment {
 		t.Errorf("tagged_reply comment: %+v", p.Steps[0])
 	}
 	// A loop stays a loop even when tagged.
 	loop := mailEvent(map[string]string{"X-RT-Loop-Prevention": "example.com"})
 	loop.Mail.Subject = "[example.com #77] x"
-	if p, _ := g.Evaluate(ctx, loop, nil); p.Ignore == nil || p.Ignore.Rule != RuleLoop {
+	if p, _ := g.Evaluate(loop, plan.Facts{}); p.Ignore == nil || p.Ignore.Rule != RuleLoop {
 		t.Errorf("tagged loop: %+v", p)
 	}
 	// subject_tags: false: the rules decide.
 	off := false
 	g.Policies = map[string]Policy{"box/INBOX": policy(t, config.IMAP{RTNames: []string{"example.com"}, SubjectTags: &off})}
-	if p, _ := g.Evaluate(ctx, ev, nil); p.Rule != "r" || f.calls != 1 {
+	if p, _ := g.Evaluate(ev, plan.Facts{}); p.Rule != "r" || f.calls != 1 {
 		t.Errorf("subject_tags false: %+v", p)
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"mime"
 	"strings"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/event"
 )
 
 // Classify tells whether m is a mail loop (it carries X-RT-Loop-Prevention

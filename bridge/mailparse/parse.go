@@ -22,7 +22,7 @@ import (
 	"path"
 	"strings"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/event"
 )
 
 // Parse parses the message that open returns, with default Options.

@@ -9,7 +9,15 @@ import (
 	"io"
 	"time"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/event"
+)
+
+// Meta keys a source that kept only the header of an oversize message
+// stores with it; the decoder adds a parse problem saying so (the event's
+// raw bytes are the header only).
+const (
+	MetaOversize = "imap_oversize_bytes"
+	MetaLimit    = "imap_size_limit"
 )
 
 // Incoming is an event as a source hands it over, before it is stored.
@@ -60,10 +68,9 @@ type Source interface {
 // State is an event's final state.
 type State string
 
-// Final states.
+// Final states a source tells apart (an ignored event also ends so).
 const (
 	Done      State = "done"
-	Ignored   State = "ignored"
 	Dead      State = "dead"
 	Duplicate State = "duplicate"
 )

@@ -24,12 +24,6 @@ func (s *Store) Ledger(ctx context.Context, key string) (LedgerEntry, bool, erro
 	return le, true, nil
 }
 
-// PutLedger writes a ledger entry outside a step (e.g. following RT after
-// it reported a merged ticket).
-func (s *Store) PutLedger(ctx context.Context, le LedgerEntry) error {
-	return s.write(ctx, func(tx *sql.Tx) error { return putLedger(ctx, tx, le, le.EventID, s.opts.Now()) })
-}
-
 // putLedger upserts: CreatedAt is kept from the first write; zero times
 // default to now (UpdatedAt) or stay unset (ResolvedAt).
 func putLedger(ctx context.Context, tx *sql.Tx, le LedgerEntry, eventID string, now time.Time) error {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/rtbridge/rtbridge/bridge/alerts"
 	"github.com/rtbridge/rtbridge/bridge/config"
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/event"
 )
 
 // AlertKinds returns the alertmanager and grafana endpoint kinds, for

@@ -17,9 +17,9 @@ import (
 
 	"github.com/rtbridge/rtbridge/bridge/alerts"
 	"github.com/rtbridge/rtbridge/bridge/config"
-	"github.com/rtbridge/rtbridge/bridge/event"
 	"github.com/rtbridge/rtbridge/bridge/source"
 	"github.com/rtbridge/rtbridge/bridge/store"
+	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/internal/amtest"
 )
 

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rtbridge/rtbridge/bridge/event"
 	"github.com/rtbridge/rtbridge/bridge/source"
 	"github.com/rtbridge/rtbridge/bridge/store"
+	"github.com/rtbridge/rtbridge/event"
 )
 
 // A dead letter from a permanent refusal at the second step: list, show

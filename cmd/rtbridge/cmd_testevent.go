@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -11,13 +10,13 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/rtbridge/rtbridge/bridge/alerts"
 	"github.com/rtbridge/rtbridge/bridge/config"
 	"github.com/rtbridge/rtbridge/bridge/daemon"
-	"github.com/rtbridge/rtbridge/bridge/event"
+	"github.com/rtbridge/rtbridge/bridge/decode"
 	"github.com/rtbridge/rtbridge/bridge/mailflow"
-	"github.com/rtbridge/rtbridge/bridge/mailparse"
 	"github.com/rtbridge/rtbridge/bridge/webhook"
+	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 	"github.com/rtbridge/rtbridge/rules"
 )
 
@@ -41,7 +40,7 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	planner, err := mailGuard(*file)
+	rs, policies, err := planners(*file)
 	if err != nil {
 		printErrors(stderr, err)
 		return 1
@@ -54,21 +53,22 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			code = 1
 			continue
 		}
-		plan, err := planner.Evaluate(ctx, ev, emptyLedger{})
+		// With an empty ledger: `rtbridge test` shows what a first event does.
+		p, err := mailflow.Planner(rs, policies, ev.Kind).Evaluate(ev, plan.Facts{})
 		if err != nil {
 			fmt.Fprintf(stderr, "rtbridge test: %s: %v\n", path, err)
 			code = 1
 			continue
 		}
 		if *format == "text" {
-			fmt.Fprintf(stdout, "== %s (%s from %s)\n%s\n", path, ev.Kind, ev.Source, rules.FormatPlan(plan))
+			fmt.Fprintf(stdout, "== %s (%s from %s)\n%s\n", path, ev.Kind, ev.Source, formatPlan(p))
 			continue
 		}
 		out, err := json.MarshalIndent(struct {
-			File string      `json:"file"`
-			Kind event.Kind  `json:"kind"`
-			Plan *rules.Plan `json:"plan"`
-		}{path, ev.Kind, plan}, "", "  ")
+			File string     `json:"file"`
+			Kind event.Kind `json:"kind"`
+			Plan *plan.Plan `json:"plan"`
+		}{path, ev.Kind, p}, "", "  ")
 		if err != nil {
 			fmt.Fprintf(stderr, "rtbridge test: %s: %v\n", path, err)
 			code = 1
@@ -79,84 +79,40 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// mailGuard compiles the rules as the daemon does and wraps them with the
-// mailboxes' policies (loop protection, built-in RT replies, requestor and
-// Cc defaults), so a mail tested with --source ACCOUNT/FOLDER gets the
-// daemon's exact plan. The config is loaded without its secrets.
-func mailGuard(file string) (mailflow.Guard, error) {
+// planners compiles the rules as the daemon does and reads the mailboxes'
+// policies (loop protection, built-in RT replies, requestor and Cc
+// defaults) the daemon wraps them with for mail, so a mail tested with
+// --source ACCOUNT/FOLDER gets the daemon's exact plan. The config is
+// loaded without its secrets.
+func planners(file string) (*rules.RuleSet, map[string]mailflow.Policy, error) {
 	cfg, err := config.LoadForOps(file)
 	if err != nil {
-		return mailflow.Guard{}, err
+		return nil, nil, err
 	}
 	rs, err := daemon.CompileRules(cfg)
 	if err != nil {
-		return mailflow.Guard{}, err
+		return nil, nil, err
 	}
 	policies, err := mailflow.Policies(cfg.IMAP)
-	return mailflow.Guard{Rules: rs, Policies: policies}, err
+	return rs, policies, err
 }
 
-// emptyLedger knows no key: `rtbridge test` shows what a first event does.
-type emptyLedger struct{}
-
-func (emptyLedger) Lookup(context.Context, string) (rules.Entry, bool, error) {
-	return rules.Entry{}, false, nil
-}
-
-// loadEvent reads an event file with the parsers the daemon uses: a JSON
-// body is an Alertmanager or Grafana notification when it looks like one,
-// else a generic JSON webhook; anything else is a mail.
+// loadEvent decodes an event file with the daemon's decoder; without
+// --kind its kind is detected from its content.
 func loadEvent(path, source string, kind event.Kind) (*event.Event, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	if kind == "" {
-		kind = detectKind(data)
+		kind = decode.DetectKind(data)
 	}
-	ev := &event.Event{
+	return decode.Event(decode.Stored{
 		ID:         "test-" + filepath.Base(path),
 		Source:     source,
 		Kind:       kind,
 		ReceivedAt: time.Now().UTC().Truncate(time.Second),
-	}
-	switch kind {
-	case event.KindMail:
-		open := func() (io.ReadCloser, error) { return os.Open(path) }
-		ev.Mail, err = mailparse.Parse(open)
-	case event.KindAlertmanager, event.KindGrafana:
-		ev.Alert, err = alerts.Parse(kind, data)
-	case event.KindJSON:
-		ev.JSON, err = webhook.ParseJSON(data, map[string]string{webhook.MetaPath: "/test"})
-	default:
-		return nil, fmt.Errorf("unknown kind %q (mail, alertmanager, grafana, json)", kind)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return ev, nil
-}
-
-// detectKind guesses an event file's kind from its content.
-func detectKind(data []byte) event.Kind {
-	trimmed := bytes.TrimSpace(data)
-	if !bytes.HasPrefix(trimmed, []byte("{")) {
-		return event.KindMail
-	}
-	var top map[string]json.RawMessage
-	if json.Unmarshal(trimmed, &top) != nil {
-		return event.KindJSON
-	}
-	_, v := top["version"]
-	_, g := top["groupKey"]
-	_, a := top["alerts"]
-	if !v || !g || !a {
-		return event.KindJSON
-	}
-	_, org := top["orgId"]
-	_, state := top["state"]
-	if org || state {
-		return event.KindGrafana
-	}
-	return event.KindAlertmanager
+		Meta:       map[string]string{webhook.MetaPath: "/test"},
+		Open:       func() (io.ReadCloser, error) { return os.Open(path) },
+	})
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rtbridge/rtbridge/rules"
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 // The three sample rules of issue 3 through `rtbridge test`, on a real mail
@@ -23,9 +23,9 @@ func TestSampleRulesThroughRtbridgeTest(t *testing.T) {
 	}
 	type result struct {
 		Kind string
-		Plan rules.Plan
+		Plan plan.Plan
 	}
-	plan := func(args ...string) rules.Plan {
+	plan := func(args ...string) plan.Plan {
 		t.Helper()
 		out, errs, code := run(args...)
 		if code != 0 {
@@ -115,14 +115,14 @@ rules:
 	writeFile(t, reply, "From: alice@example.org\r\nTo: support@example.org\r\nSubject: Re: [example.com #42] printer\r\n"+
 		"Message-ID: <reply-1@example.org>\r\n\r\nstill broken\r\n")
 
-	plan := func(source, file string) rules.Plan {
+	plan := func(source, file string) plan.Plan {
 		t.Helper()
 		var out, errb bytes.Buffer
 		code := dispatch(context.Background(), []string{"test", "--config", cfg, "--source", source, file}, &out, &errb)
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, errb.String())
 		}
-		var r struct{ Plan rules.Plan }
+		var r struct{ Plan plan.Plan }
 		if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 			t.Fatalf("%v in %s", err, out.String())
 		}

@@ -1,16 +1,20 @@
-package rules
+// Package plan holds what the planner decides for one event: a Plan of
+// fully rendered steps (create, comment, correspond, link, unlink, edit) or
+// an Ignore with its reason; and the Planner contract with the facts a
+// planner decides from. It is data only: the rules (package rules) produce it, the
+// store persists it as JSON, and the executor maps each step onto its RT
+// call. It imports neither the RT client nor anything of bridge/.
+package plan
 
 import (
-	"context"
+	"fmt"
 	"time"
-
-	"github.com/rtbridge/rtbridge/rtapi"
 )
 
-// PlanVersion is the version of the plan's JSON shape. The store persists
+// Version is the version of the plan's JSON shape. The store persists
 // plans as JSON tagged with it; changes to Plan and Step are additive only,
 // and a change an older reader could misunderstand bumps it.
-const PlanVersion = 1
+const Version = 1
 
 // Plan is what the engine decides for one event: either an ordered list of
 // fully rendered steps, or Ignore. It holds data only; the executor runs it.
@@ -27,7 +31,7 @@ type Plan struct {
 	Key string `json:"key,omitempty"`
 	// Keys is every correlation key the plan looked up or will record. The
 	// executor holds their per-key locks while evaluating and running the
-	// plan; RuleSet.Keys returns the same set before evaluation.
+	// plan; the planner's Keys returns the same set before evaluation.
 	Keys  []string `json:"keys,omitempty"`
 	Steps []Step   `json:"steps,omitempty"`
 	// Ignore is set, and Steps empty, when the event is deliberately not
@@ -59,14 +63,14 @@ type Ignore struct {
 // Action names what a step does in RT.
 type Action string
 
-// The step actions; each maps onto one rtapi call.
+// The step actions; the executor maps each onto one RT call.
 const (
-	ActionCreate     Action = "create"     // rtapi CreateTicket
-	ActionComment    Action = "comment"    // rtapi Comment
-	ActionCorrespond Action = "correspond" // rtapi Correspond
-	ActionLink       Action = "link"       // rtapi AddLink
-	ActionUnlink     Action = "unlink"     // rtapi DeleteLink
-	ActionEdit       Action = "edit"       // rtapi EditTicket
+	ActionCreate     Action = "create"
+	ActionComment    Action = "comment"
+	ActionCorrespond Action = "correspond"
+	ActionLink       Action = "link"
+	ActionUnlink     Action = "unlink"
+	ActionEdit       Action = "edit"
 )
 
 // Step is one RT write. Exactly the payload field matching Action is set:
@@ -111,8 +115,20 @@ type TicketRef struct {
 // IsZero reports whether the reference names no ticket.
 func (r TicketRef) IsZero() bool { return r.ID == 0 && r.Step == 0 && r.Key == "" }
 
-// Create holds the fields of a new ticket; it maps 1:1 onto
-// rtapi.TicketCreate (see RT). Single-line fields are already folded and
+// String shows a reference the way `rtbridge test` prints it.
+func (r TicketRef) String() string {
+	switch {
+	case r.ID != 0 && r.Key != "":
+		return fmt.Sprintf("ticket %d (key %s)", r.ID, r.Key)
+	case r.ID != 0:
+		return fmt.Sprintf("ticket %d", r.ID)
+	case r.Step != 0:
+		return fmt.Sprintf("the ticket of step %d", r.Step)
+	}
+	return "key " + r.Key
+}
+
+// Create holds the fields of a new ticket, as RT names them. Single-line fields are already folded and
 // truncated.
 type Create struct {
 	Queue           string              `json:"queue"`
@@ -140,32 +156,7 @@ type Create struct {
 	Omitted []string `json:"-"`
 }
 
-// RT returns the rtapi form of c, without attachments (the executor adds
-// them from the event according to Step.Attachments).
-func (c *Create) RT() rtapi.TicketCreate {
-	return rtapi.TicketCreate{
-		Queue:           c.Queue,
-		Subject:         c.Subject,
-		Requestors:      c.Requestors,
-		Cc:              c.Cc,
-		AdminCc:         c.AdminCc,
-		Owner:           c.Owner,
-		Status:          c.Status,
-		Priority:        c.Priority,
-		InitialPriority: c.InitialPriority,
-		FinalPriority:   c.FinalPriority,
-		TimeEstimated:   c.TimeEstimated,
-		TimeWorked:      c.TimeWorked,
-		TimeLeft:        c.TimeLeft,
-		Starts:          c.Starts,
-		Due:             c.Due,
-		Text:            c.Text,
-		ContentType:     c.ContentType,
-		CustomFields:    c.CustomFields,
-	}
-}
-
-// Message is a comment or correspondence; it maps 1:1 onto rtapi.Message.
+// Message is a comment or correspondence.
 type Message struct {
 	Text        string   `json:"text,omitempty"`
 	ContentType string   `json:"content_type,omitempty"`
@@ -175,43 +166,33 @@ type Message struct {
 	Status      string   `json:"status,omitempty"`      // set after the message
 }
 
-// RT returns the rtapi form of m, without attachments.
-func (m *Message) RT() rtapi.Message {
-	return rtapi.Message{
-		Text:        m.Text,
-		ContentType: m.ContentType,
-		Cc:          m.Cc,
-		Bcc:         m.Bcc,
-		TimeWorked:  m.TimeWorked,
-		Status:      m.Status,
-	}
-}
-
 // Link is a link (or unlink) from Step.Ticket to Target: "Step.Ticket
 // <Type> Target", e.g. ticket MemberOf incident.
 type Link struct {
-	Type   rtapi.LinkType `json:"type"`
-	Target TicketRef      `json:"target"`
+	Type   LinkType  `json:"type"`
+	Target TicketRef `json:"target"`
 }
 
-// Edit sets fields of an existing ticket; it maps 1:1 onto rtapi.TicketEdit.
+// LinkType is one of RT's link relations, spelt as RT spells it.
+type LinkType string
+
+// The link types RT knows.
+const (
+	DependsOn    LinkType = "DependsOn"
+	DependedOnBy LinkType = "DependedOnBy"
+	RefersTo     LinkType = "RefersTo"
+	ReferredToBy LinkType = "ReferredToBy"
+	MemberOf     LinkType = "MemberOf"
+	Members      LinkType = "Members"
+)
+
+// Edit sets fields of an existing ticket.
 type Edit struct {
 	Fields       map[string]string   `json:"fields,omitempty"` // Subject, Status, Queue, Owner, Priority, Due, …
 	CustomFields map[string][]string `json:"custom_fields,omitempty"`
 	Requestors   *[]string           `json:"requestors,omitempty"`
 	Cc           *[]string           `json:"cc,omitempty"`
 	AdminCc      *[]string           `json:"admin_cc,omitempty"`
-}
-
-// RT returns the rtapi form of e.
-func (e *Edit) RT() rtapi.TicketEdit {
-	return rtapi.TicketEdit{
-		Fields:       e.Fields,
-		CustomFields: e.CustomFields,
-		Requestors:   e.Requestors,
-		Cc:           e.Cc,
-		AdminCc:      e.AdminCc,
-	}
 }
 
 // Attachments selects files of the event. The zero value selects nothing.
@@ -234,22 +215,4 @@ type Attachments struct {
 // IsZero reports whether nothing is selected.
 func (a Attachments) IsZero() bool {
 	return !a.All && len(a.Names) == 0 && len(a.Types) == 0 && !a.Original
-}
-
-// Ledger is the read-only view of the correlation ledger the engine needs.
-// The store implements it; the executor evaluates rules while holding the
-// locks of every key of RuleSet.Keys, so the answer is current.
-type Ledger interface {
-	// Lookup returns the entry of key; ok is false when the key is unknown.
-	Lookup(ctx context.Context, key string) (e Entry, ok bool, err error)
-}
-
-// Entry is what the ledger knows about one correlation key.
-type Entry struct {
-	TicketID   int
-	Status     string // the ticket's last known status
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
-	ResolvedAt time.Time         // zero unless resolved
-	State      map[string]string // written by Step.State, e.g. "alerts" → digest
 }

@@ -1,4 +1,10 @@
-package rules
+// Package labelmatch parses Alertmanager-style label matchers, the
+// `labels:` conditions of a rule: name="v", name!="v", name=~"re" and
+// name!~"re", one or several, optionally in braces. As in Alertmanager a
+// regex is anchored (it must match the whole value) and a missing label has
+// the value "". The rules compile a matcher into their own condition form,
+// which is why this package parses and prints but does not match.
+package labelmatch
 
 import (
 	"fmt"
@@ -8,18 +14,18 @@ import (
 	"unicode/utf8"
 )
 
-// LabelMatcher is one Alertmanager-style label matcher: name="v",
+// Matcher is one Alertmanager-style label matcher: name="v",
 // name!="v", name=~"re" or name!~"re". As in Alertmanager, a regex must
 // match the whole value (it is anchored) and a missing label has the
 // value "".
-type LabelMatcher struct {
+type Matcher struct {
 	Name  string
 	Op    string // =, !=, =~, !~
 	Value string
 	re    *regexp.Regexp
 }
 
-func (m *LabelMatcher) String() string {
+func (m *Matcher) String() string {
 	name := m.Name
 	for i := 0; i < len(name); i++ {
 		if !isLabelChar(name[i], i == 0) {
@@ -30,26 +36,14 @@ func (m *LabelMatcher) String() string {
 	return name + m.Op + strconv.Quote(m.Value)
 }
 
-// Matches reports whether the label value v (""for a missing label)
-// satisfies m, returning the named captures of a regex match.
-func (m *LabelMatcher) Matches(v string) bool {
-	switch m.Op {
-	case "=":
-		return v == m.Value
-	case "!=":
-		return v != m.Value
-	case "=~":
-		return m.re.MatchString(v)
-	default:
-		return !m.re.MatchString(v)
-	}
-}
+// Regexp is the anchored regex of an =~ or !~ matcher (nil for = and !=).
+func (m *Matcher) Regexp() *regexp.Regexp { return m.re }
 
-// ParseLabelMatchers parses one matcher string: a single matcher
+// Parse parses one matcher string: a single matcher
 // (`severity="critical"`), or several separated by commas, optionally in
 // braces (`{severity="critical", alertname=~"Disk.*"}`). Values are
 // double-quoted with Go escapes (\" \\ \n), or bare up to the next comma.
-func ParseLabelMatchers(s string) ([]*LabelMatcher, error) {
+func Parse(s string) ([]*Matcher, error) {
 	p := &lmParser{s: strings.TrimSpace(s)}
 	if strings.HasPrefix(p.s, "{") {
 		if !strings.HasSuffix(p.s, "}") {
@@ -57,7 +51,7 @@ func ParseLabelMatchers(s string) ([]*LabelMatcher, error) {
 		}
 		p.s = strings.TrimSpace(p.s[1 : len(p.s)-1])
 	}
-	var out []*LabelMatcher
+	var out []*Matcher
 	for {
 		p.space()
 		if p.done() {
@@ -96,7 +90,7 @@ func (p *lmParser) space() {
 	}
 }
 
-func (p *lmParser) matcher() (*LabelMatcher, error) {
+func (p *lmParser) matcher() (*Matcher, error) {
 	var name string
 	if p.s[p.i] == '"' {
 		v, err := p.quoted()
@@ -151,7 +145,7 @@ func (p *lmParser) matcher() (*LabelMatcher, error) {
 	if !utf8.ValidString(name) || !utf8.ValidString(value) {
 		return nil, fmt.Errorf("label %q: not valid UTF-8", name)
 	}
-	m := &LabelMatcher{Name: name, Op: op, Value: value}
+	m := &Matcher{Name: name, Op: op, Value: value}
 	if op == "=~" || op == "!~" {
 		re, err := regexp.Compile("^(?:" + value + ")$")
 		if err != nil {
