@@ -71,31 +71,13 @@ for v in OAUTH_AZP OAUTH_KID; do
 done
 [[ "$OAUTH_USERNAME_CLAIM" =~ ^[A-Za-z0-9_]+$ ]] || die "bad OAUTH_USERNAME_CLAIM"
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# true once the server answers with an IMAP greeting ("* OK ...")
-imap_greets() {
-  ( exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-    IFS= read -r -t 2 line <&3 || exit 1
-    printf 'x LOGOUT\r\n' >&3
-    [[ "$line" == "* OK"* ]] ) 2>/dev/null
-}
-is_running() {
-  [[ -s "$PIDFILE" ]] || return 1
-  local pid; pid=$(cat "$PIDFILE")
-  kill -0 "$pid" 2>/dev/null || return 1
-  [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == dovecot ]]
-}
-
+source "$(dirname "${BASH_SOURCE[0]}")/../imap/lib-dovecot.sh"
 # ---------------------------------------------------------------- install
-if ! command -v dovecot >/dev/null 2>&1 && [[ ! -x /usr/sbin/dovecot ]]; then
-  [[ "$OAUTH_IMAP_INSTALL" == 1 ]] || die "dovecot not installed and OAUTH_IMAP_INSTALL=0"
-  [[ $(id -u) == 0 ]] || die "dovecot not installed; run as root or: apt-get install dovecot-imapd"
-  log "installing dovecot-imapd ..."
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get -o DPkg::Lock::Timeout=900 update -qq >/dev/null
-  apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends \
-    dovecot-imapd dovecot-core openssl >/dev/null
+if [[ "$OAUTH_IMAP_INSTALL" == 1 ]]; then
+  source "$(dirname "${BASH_SOURCE[0]}")/../lib-apt.sh"
+  apt_current start-imap-oauth2 dovecot-imapd dovecot-core openssl || die "cannot install dovecot-imapd"
 fi
+command -v dovecot >/dev/null 2>&1 || [[ -x /usr/sbin/dovecot ]] || die "dovecot not installed and OAUTH_IMAP_INSTALL=0"
 command -v openssl >/dev/null 2>&1 || die "openssl is needed (apt-get install openssl)"
 DOVECOT=$(command -v dovecot || echo /usr/sbin/dovecot)
 DOVEADM=$(command -v doveadm || echo /usr/bin/doveadm)
@@ -163,28 +145,7 @@ if is_running; then
 fi
 
 # ---------------------------------------------------------------- users / uids
-if [[ $(id -u) == 0 ]]; then
-  # Dovecot refuses uid 0 for mail access; "mail" (uid 8) exists on every Debian.
-  MAIL_USER=mail; MAIL_GROUP=mail
-  INTERNAL_USER=dovecot; LOGIN_USER=dovenull
-  id dovecot >/dev/null 2>&1 || INTERNAL_USER=nobody
-  id dovenull >/dev/null 2>&1 || LOGIN_USER=nobody
-  INTERNAL_GROUP=$(id -gn "$INTERNAL_USER")
-else
-  # non-root: everything runs as the invoking user (ports must be > 1024)
-  MAIL_USER=$(id -un); MAIL_GROUP=$(id -gn)
-  INTERNAL_USER=$MAIL_USER; LOGIN_USER=$MAIL_USER; INTERNAL_GROUP=$MAIL_GROUP
-fi
-NONROOT_BLOCK=""
-if [[ $(id -u) != 0 ]]; then
-  NONROOT_BLOCK="service anvil {
-  chroot =
-}
-service imap-login {
-  chroot =
-}"
-fi
-MAIL_UID=$(id -u "$MAIL_USER"); MAIL_GID=$(getent group "$MAIL_GROUP" | cut -d: -f3)
+dovecot_accounts
 
 mkdir -p "$D"/{tls,mail,state,run} "$JWT"
 chmod 755 "$D" "$JWT"
