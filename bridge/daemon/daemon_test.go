@@ -65,31 +65,14 @@ type running struct {
 	reload chan os.Signal
 	cancel context.CancelFunc
 	done   chan error
-	log    *syncBuffer
+	log    *testenv.LogBuffer
 	once   sync.Once
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func start(t *testing.T, cfgPath string) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{reload: make(chan os.Signal, 1), cancel: cancel, done: make(chan error, 1), log: &syncBuffer{}}
+	r := &running{reload: make(chan os.Signal, 1), cancel: cancel, done: make(chan error, 1), log: &testenv.LogBuffer{}}
 	addr := make(chan string, 1)
 	go func() {
 		r.done <- Run(ctx, Options{ConfigPath: cfgPath, Reload: r.reload, LogOutput: r.log, Version: "test",

@@ -5,11 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/rtbridge/rtbridge/internal/testenv"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -172,24 +172,6 @@ func position(text, at string) string {
 	return fmt.Sprintf("%d:%d:", strings.Count(text[:i], "\n")+1, i-strings.LastIndex(text[:i], "\n"))
 }
 
-// syncBuffer is a log the daemon writes while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestReloadAgreesWithCheck: a reload refuses each misconfiguration that
 // check refuses, naming the same position, and keeps running.
 func TestReloadAgreesWithCheck(t *testing.T) {
@@ -198,7 +180,7 @@ func TestReloadAgreesWithCheck(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	reload := make(chan os.Signal, 1)
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	listening := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
