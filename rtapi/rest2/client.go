@@ -62,6 +62,7 @@ type Client struct {
 	timeout time.Duration
 	ua      string
 	mpOver  int64
+	origin  string // scheme://host[:port] of the URL, sent as Origin with the cookie
 	sess    *session
 	names   rtNameCache
 }
@@ -76,6 +77,7 @@ func New(cfg Config) (*Client, error) {
 		timeout: cfg.Timeout, ua: cfg.UserAgent, mpOver: cfg.MultipartOver}
 	c.names.name = cfg.RTName
 	c.base = root.ResolveReference(&url.URL{Path: "REST/2.0/"})
+	c.origin = root.Scheme + "://" + root.Host
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

@@ -98,6 +98,10 @@ func (cl *Client) attempt(ctx context.Context, c *call) (int, []byte, http.Heade
 	name, sentCookie := cl.sess.cookie()
 	if sentCookie != "" {
 		req.AddCookie(&http.Cookie{Name: name, Value: sentCookie})
+		// RT applies its referrer check ($RestrictReferrer) to REST2 writes
+		// authenticated by the session cookie: name RT's own URL.
+		req.Header.Set("Origin", cl.origin)
+		req.Header.Set("Referer", cl.root.String())
 	}
 	start := time.Now()
 	resp, err := cl.hc.Do(req)
@@ -115,6 +119,9 @@ func (cl *Client) attempt(ctx context.Context, c *call) (int, []byte, http.Heade
 		return 0, nil, nil, rtapi.TransportError(ctx, c.op, c.path, err, true, c.idempotent)
 	}
 	if e := statusError(c, resp, b); e != nil {
+		if e.Code == http.StatusForbidden && sentCookie != "" && e.Text == csrfRefusal {
+			e.Kind, e.Err = rtapi.Auth, &rtapi.CSRFError{Origin: cl.origin}
+		}
 		if e.Code == http.StatusUnauthorized {
 			cl.sess.invalidate(sentCookie)
 			if cl.auth != nil {
@@ -146,6 +153,9 @@ func (cl *Client) resolve(path string, q url.Values) (*url.URL, error) {
 	}
 	return u, nil
 }
+
+// csrfRefusal is REST2's message when its referrer check refuses a request.
+const csrfRefusal = "Cross-site request forgery protection refused this request"
 
 // statusError maps a non-2xx answer to *rtapi.Error: Code is the HTTP status,
 // Text RT's {"message": …}.
