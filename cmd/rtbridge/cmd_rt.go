@@ -42,8 +42,7 @@ those lines to the status they mean: "# Ticket 9 does not exist." is 404,
 "200 Ok" means RT did it. An answer that names the object RT created or
 changed ("# Ticket 17 created.", "# Ticket 17 updated.", "# User 23 created.",
 "# Queue 3 updated.", "# Links for ticket 17 updated.") has it as a record
-[["id","ticket/17"]] (as python-rtkit reads it; the comment stays), before
-any records of its own. On an RT error the object also has "error" and
+[["id","ticket/17"]] (the comment stays), before any records of its own. On an RT error the object also has "error" and
 "kind"; for 409 the records are RT's per-field errors,
 [[["queue","..."],["spam","Unknown field."]]], also in "errors", and the
 form RT echoed is in "form". Paths ending in /content
@@ -372,7 +371,8 @@ type rtResult struct {
 	Kind       string        `json:"kind,omitempty"`
 }
 
-// writeRTResult prints resp in python-rtkit's parsed shape: the objects RT
+// writeRTResult prints resp in python-rtkit's parsed shape (the RT client
+// library whose users' scripts read "records"): the objects RT
 // says it created or updated as [["id","ticket/17"]] records first, then
 // the answer's own records; for a 409 the records are RT's per-field errors
 // and the echoed form goes to "form".
