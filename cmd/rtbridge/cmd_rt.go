@@ -256,27 +256,14 @@ func (o *rtOptions) rtConfig(stderr io.Writer) (config.RT, *slog.Logger, error) 
 	if c.URL == "" {
 		return c, nil, errors.New("no RT URL: give --url, RTBRIDGE_RT_URL or --config (" + defaultConfig + " is used when it exists)")
 	}
-	if c.API == "" {
-		c.API = "rest1"
+	if configFile == "" {
+		flagDefaults(&c)
 	}
 	if c.API != "rest1" && c.API != "rest2" {
 		return c, nil, fmt.Errorf("unknown --api %q (use rest1 or rest2)", c.API)
 	}
-	if c.Auth == "" {
-		// REST2 has no login form: it checks Basic credentials itself.
-		c.Auth = "cookie"
-		if c.API == "rest2" {
-			c.Auth = "basic"
-		}
-		if c.Password == "" && c.Token != "" {
-			c.Auth = "token"
-		}
-	}
 	if o.timeout > 0 {
 		c.Timeout = o.timeout
-	}
-	if c.Timeout == 0 {
-		c.Timeout = 30 * time.Second
 	}
 	switch c.Auth {
 	case "token":
@@ -304,6 +291,27 @@ func (o *rtOptions) rtConfig(stderr io.Writer) (config.RT, *slog.Logger, error) 
 		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return c, log, nil
+}
+
+// flagDefaults completes a connection given only by flags and environment
+// (a loaded config has bridge/config's defaults already). REST2 has no
+// login form: it checks Basic credentials itself.
+func flagDefaults(c *config.RT) {
+	if c.API == "" {
+		c.API = "rest1"
+	}
+	if c.Auth == "" {
+		c.Auth = "cookie"
+		if c.API == "rest2" {
+			c.Auth = "basic"
+		}
+		if c.Password == "" && c.Token != "" {
+			c.Auth = "token"
+		}
+	}
+	if c.Timeout == 0 {
+		c.Timeout = config.DefaultRTTimeout
+	}
 }
 
 func readSecretFile(path string) (string, error) {
