@@ -10,7 +10,8 @@ import (
 
 // This file holds what the REST 1.0 client and the REST2 client
 // (rtapi/rest2) decide the same way, exported for rest2: which RT URLs are
-// accepted, how a failed attempt is classified, and whether to try again.
+// accepted and how a failed attempt is classified (the attempt loop itself
+// is Conn).
 
 // WebRoot checks an RT URL and returns RT's web root, ending in "/". It
 // accepts the root itself (https://rt.example.com/, https://example.com/rt/)
