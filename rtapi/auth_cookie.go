@@ -50,7 +50,7 @@ func (a *CookieAuth) login(ctx context.Context, hc *http.Client, sess Session) e
 		// The login changes nothing in RT: always safe to repeat.
 		return transportError(ctx, op, "", err, false, true)
 	}
-	defer drain(res.Body)
+	defer Drain(res.Body)
 	if res.StatusCode != http.StatusOK {
 		return httpStatusError(op, "", res, true)
 	}

@@ -2,6 +2,7 @@ package rtapi
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -53,8 +54,6 @@ var lineRules = []commentRule{
 }
 
 var (
-	createdRe = regexp.MustCompile(`^(\w+) (\d+) created\.?$`)
-	updatedRe = regexp.MustCompile(`^(\w+) (\d+) updated\.?$`)
 	// fieldErrRe is a per-field message of a 409: "queue: Queue Nope does not exist".
 	fieldErrRe = regexp.MustCompile(`^([^:\s][^:]*): (.+)$`)
 )
@@ -119,7 +118,7 @@ func classify409(e *Error, resp *form.Response, comments []string) {
 	var other []string
 	for _, c := range comments {
 		switch {
-		case updatedRe.MatchString(c), createdRe.MatchString(c):
+		case objectRe.MatchString(c):
 			e.Partial = true
 		case c == "Syntax error." || c == "Syntax error":
 			other = append(other, c)
@@ -152,7 +151,7 @@ func matchComments(comments []string) (int, string, bool) {
 				continue
 			}
 			msg := c
-			if r.second && i+1 < len(comments) && !createdRe.MatchString(comments[i+1]) {
+			if r.second && i+1 < len(comments) && !objectRe.MatchString(comments[i+1]) {
 				msg = comments[i+1]
 			}
 			return r.code, trimDot(msg), true
@@ -187,39 +186,61 @@ func firstLine(resp *form.Response) string {
 // trimDot drops one trailing "." as rtkit does ("Ticket 1 does not exist").
 func trimDot(s string) string { return strings.TrimSuffix(strings.TrimSpace(s), ".") }
 
-// createdID finds "# <Type> <n> created." anywhere in the comments (RT may
-// print other comments first, e.g. "# Invalid custom field name (x)").
-// kind ("Ticket", "User", "Queue") is matched case-insensitively; "" matches
-// any type.
-func createdID(resp *form.Response, kind string) (int, bool) {
-	if resp == nil {
-		return 0, false
-	}
-	for _, c := range resp.Comments() {
-		m := createdRe.FindStringSubmatch(c)
-		if m == nil || (kind != "" && !strings.EqualFold(m[1], kind)) {
-			continue
-		}
-		n, err := strconv.Atoi(m[2])
-		if err == nil && n > 0 {
-			return n, true
-		}
-	}
-	return 0, false
+// objectRe matches RT's comments that name the object an answer made or
+// changed (its REST 1.0 forms): "Ticket 17 created.", "Ticket 17 updated.",
+// "User 23 created.", "Queue 3 updated.", "Links for ticket 5 updated.".
+var objectRe = regexp.MustCompile(`^(?:Links for )?(\w+) (\d+) (created|updated)\.?$`)
+
+// namedObject is one object an answer names.
+type namedObject struct {
+	kind    string // lower case: "ticket", "user", "queue", "group"
+	id      int
+	created bool
 }
 
-// updatedID finds "# <Type> <n> updated." like createdID.
-func updatedID(resp *form.Response, kind string) (int, bool) {
+// namedObjects returns the objects RT's comments name, in order. RT may
+// print other comments first (e.g. "# Invalid custom field name (x)").
+func namedObjects(resp *form.Response) []namedObject {
 	if resp == nil {
-		return 0, false
+		return nil
 	}
+	var out []namedObject
 	for _, c := range resp.Comments() {
-		m := updatedRe.FindStringSubmatch(c)
-		if m == nil || (kind != "" && !strings.EqualFold(m[1], kind)) {
+		m := objectRe.FindStringSubmatch(c)
+		if m == nil {
 			continue
 		}
 		if n, err := strconv.Atoi(m[2]); err == nil && n > 0 {
-			return n, true
+			out = append(out, namedObject{strings.ToLower(m[1]), n, m[3] == "created"})
+		}
+	}
+	return out
+}
+
+// ObjectIDs returns the objects an RT answer says were created or updated,
+// in python-rtkit's form ("ticket/17", "user/23"), in order, each once:
+// rtkit turns "# Ticket 17 created." into the record [("id", "ticket/17")].
+func ObjectIDs(resp *form.Response) []string {
+	var out []string
+	for _, o := range namedObjects(resp) {
+		if id := o.kind + "/" + strconv.Itoa(o.id); !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// createdID finds "# <Type> <n> created."; kind ("ticket", "user",
+// "queue") is matched case-insensitively, "" matches any type.
+func createdID(resp *form.Response, kind string) (int, bool) { return namedID(resp, kind, true) }
+
+// updatedID finds "# <Type> <n> updated." like createdID.
+func updatedID(resp *form.Response, kind string) (int, bool) { return namedID(resp, kind, false) }
+
+func namedID(resp *form.Response, kind string, created bool) (int, bool) {
+	for _, o := range namedObjects(resp) {
+		if o.created == created && (kind == "" || strings.EqualFold(o.kind, kind)) {
+			return o.id, true
 		}
 	}
 	return 0, false

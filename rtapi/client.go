@@ -2,7 +2,6 @@ package rtapi
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -43,74 +42,36 @@ type Config struct {
 
 // Client talks to one RT over REST 1.0. It is safe for concurrent use.
 type Client struct {
-	base      *url.URL // …/REST/1.0/
-	hc        *http.Client
-	auth      Authenticator
-	stateless bool
-	log       *slog.Logger
-	retry     RetryPolicy
-	timeout   time.Duration
-	ua        string
-	maxBody   int64
-	loc       *time.Location
-	sess      *session
-	cfk       cfKindCache
+	*conn
+	base    *url.URL // …/REST/1.0/
+	maxBody int64
+	loc     *time.Location
+	cfk     cfKindCache
 }
 
 // New checks cfg and returns a client. It does not contact RT.
 func New(cfg Config) (*Client, error) {
-	base, err := restBase(cfg.URL)
+	root, err := WebRoot(cfg.URL)
 	if err != nil {
 		return nil, err
 	}
-	var rt http.RoundTripper = http.DefaultTransport
-	if cfg.HTTPClient != nil && cfg.HTTPClient.Transport != nil {
-		rt = cfg.HTTPClient.Transport
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "rtbridge-rtapi/1"
 	}
-	c := &Client{
-		base:    base,
-		auth:    cfg.Auth,
-		log:     cfg.Logger,
-		retry:   cfg.Retry.withDefaults(),
-		timeout: cfg.Timeout,
-		ua:      cfg.UserAgent,
-		maxBody: cfg.MaxResponseBytes,
-		loc:     cfg.Location,
-	}
+	conn := newConn(ConnConfig{Root: root, Auth: cfg.Auth, HTTPClient: cfg.HTTPClient, Logger: cfg.Logger,
+		Retry: cfg.Retry, Timeout: cfg.Timeout, UserAgent: cfg.UserAgent})
+	c := &Client{conn: conn, base: conn.sess.endpoint, maxBody: cfg.MaxResponseBytes, loc: cfg.Location}
 	if c.loc == nil {
 		c.loc = time.UTC
-	}
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
-	if c.timeout == 0 {
-		c.timeout = 60 * time.Second
-	}
-	if c.ua == "" {
-		c.ua = "rtbridge-rtapi/1"
 	}
 	if c.maxBody <= 0 {
 		c.maxBody = 256 << 20
 	}
-	if s, ok := cfg.Auth.(Stateless); ok && s.Stateless() {
-		c.stateless = true
-	}
-	c.sess = &session{endpoint: base, rt: rt}
-	c.hc = &http.Client{Transport: rt, CheckRedirect: noRedirect}
 	return c, nil
 }
 
 // BaseURL returns the REST 1.0 base URL the client uses (without credentials).
 func (c *Client) BaseURL() string { return c.base.String() }
-
-// restBase turns any accepted form of the RT URL (see WebRoot) into …/REST/1.0/.
-func restBase(raw string) (*url.URL, error) {
-	root, err := WebRoot(raw)
-	if err != nil {
-		return nil, err
-	}
-	return root.ResolveReference(&url.URL{Path: "REST/1.0/"}), nil
-}
 
 // resolve returns the absolute URL of a REST path such as "ticket/17/show".
 func (c *Client) resolve(path string, query url.Values) (*url.URL, error) {
@@ -132,10 +93,4 @@ func (c *Client) resolve(path string, query url.Values) (*url.URL, error) {
 	// Encode encodes '+' as %2B, which RT's search needs for orderby=+id.
 	u.RawQuery = q.Encode()
 	return u, nil
-}
-
-// drain reads a little of an unwanted body so the connection can be reused.
-func drain(body io.ReadCloser) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
-	_ = body.Close()
 }

@@ -6,11 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"strings"
-	"sync/atomic"
-	"time"
 
 	"github.com/rtbridge/rtbridge/rtapi/form"
 )
@@ -64,115 +61,22 @@ func (c *Client) exchange(ctx context.Context, r *call) (*form.Response, error) 
 	return out, err
 }
 
-// finisher consumes an HTTP 200 answer. It returns RT's status code (401
-// triggers the one re-login), whether it keeps the body open for its caller
-// (then it owns res.Body and must call release when done), and the error of
-// a failed attempt (never together with keep). sent reports whether the
-// whole request had been written.
+// finisher consumes an HTTP 200 answer, as Exchange.Finish.
 type finisher func(res *http.Response, sent func() bool, release context.CancelFunc) (rtCode int, keep bool, e *Error)
 
-// run sends r until it succeeds, fails for good, or the retry policy gives
-// up. It handles RT's "401 Credentials required" by one fresh login.
+// run sends r through the shared attempt loop. REST 1.0 answers HTTP 200
+// for all of RT's own outcomes, so any other status is not RT's answer.
 func (c *Client) run(ctx context.Context, r *call, finish finisher) error {
-	relogged := false
-	for attempt := 1; ; attempt++ {
-		e := c.attempt(ctx, r, attempt, finish)
-		if e == nil {
-			return nil
-		}
-		if e.Code == http.StatusUnauthorized && e.Kind == Auth && !relogged && c.auth != nil {
-			// RT refused before running the handler, so even a write is
-			// safe to repeat once with fresh credentials.
-			relogged = true
-			attempt--
-			continue
-		}
-		if !c.retry.wait(ctx, attempt, e) {
-			return e
-		}
-	}
-}
-
-// attempt sends r once. The 401 case invalidates the session and resets the
-// authenticator before returning an Auth error.
-func (c *Client) attempt(ctx context.Context, r *call, n int, finish finisher) (e *Error) {
-	start := time.Now()
-	actx, cancel := c.attemptContext(ctx)
-	keep := false
-	defer func() {
-		if !keep {
-			cancel()
-		}
-	}()
-	var sent atomic.Bool
-	trace := &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) {
-		if info.Err == nil {
-			sent.Store(true)
-		}
-	}}
-	req, err := c.newRequest(httptrace.WithClientTrace(actx, trace), r)
-	if err != nil {
-		return &Error{Op: r.op, Path: r.path, Kind: Permanent, Err: err}
-	}
-	status := 0
-	defer func() { c.logAttempt(ctx, req, r, n, status, start, e) }()
-	// Authenticate first: a cookie authenticator may log in here.
-	if c.auth != nil {
-		if err := c.auth.Authenticate(actx, req, c.sess); err != nil {
-			return AuthenticatorError(r.op, r.path, err)
-		}
-	}
-	cookie := ""
-	if !c.stateless {
-		if name, value := c.sess.cookie(); value != "" {
-			req.AddCookie(&http.Cookie{Name: name, Value: value})
-			cookie = value
-		}
-	}
-	res, err := c.hc.Do(req)
-	if err != nil {
-		var ae *attachmentError
-		if errors.As(err, &ae) {
-			return &Error{Op: r.op, Path: r.path, Kind: Permanent, Err: ae}
-		}
-		return transportError(ctx, r.op, r.path, err, sent.Load(), r.idempotent)
-	}
-	status = res.StatusCode
-	if res.StatusCode != http.StatusOK {
-		drain(res.Body)
-		e = httpStatusError(r.op, r.path, res, r.idempotent)
-	} else {
-		var rtCode int
-		rtCode, keep, e = finish(res, sent.Load, cancel)
-		if rtCode != 0 {
-			status = rtCode
-		}
-		if rtCode == http.StatusUnauthorized {
-			e = &Error{Op: r.op, Path: r.path, Code: 401, Text: "Credentials required", Kind: Auth}
-		} else if rtCode != 0 && !c.stateless {
-			c.sess.accept(res)
-		}
-		if e != nil {
-			keep = false
-		}
-		if !keep {
-			drain(res.Body)
-		}
-	}
-	if e != nil && e.Code == http.StatusUnauthorized {
-		c.sess.invalidate(cookie)
-		if c.auth != nil {
-			c.auth.Reset()
-		}
-	}
-	return e
-}
-
-func (c *Client) attemptContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	if c.timeout < 0 {
-		return context.WithCancel(ctx)
-	}
-	return context.WithTimeout(ctx, c.timeout)
+	return c.do(ctx, &Exchange{
+		Op: r.op, Path: r.path, Idempotent: r.idempotent,
+		New: func(ctx context.Context) (*http.Request, error) { return c.newRequest(ctx, r) },
+		Finish: func(res *http.Response, sent func() bool, release context.CancelFunc) (int, bool, *Error) {
+			if res.StatusCode != http.StatusOK {
+				return 0, false, httpStatusError(r.op, r.path, res, r.idempotent)
+			}
+			return finish(res, sent, release)
+		},
+	})
 }
 
 // newRequest builds the HTTP request for one attempt of r.
@@ -208,11 +112,7 @@ func (c *Client) newRequest(ctx context.Context, r *call) (*http.Request, error)
 			err = r.body.attach(req)
 		}
 	}
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("User-Agent", c.ua)
-	return req, nil
+	return req, err
 }
 
 // Get reads a REST path (no content: RT treats it as a read) and returns the
@@ -258,26 +158,4 @@ func (r *call) setContent(f form.Form, atts []Attachment) error {
 	}
 	r.params = []param{{"content", string(b)}}
 	return nil
-}
-
-// logAttempt writes the one debug line per attempt. Only the path is logged
-// (never the query, which may hold user/pass), and no header.
-func (c *Client) logAttempt(ctx context.Context, req *http.Request, r *call, n, status int, start time.Time, e *Error) {
-	attrs := []any{
-		"method", req.Method,
-		"path", r.path,
-		"status", status,
-		"duration", time.Since(start).Round(time.Microsecond),
-		"attempt", n,
-	}
-	if c.auth != nil {
-		attrs = append(attrs, "auth", c.auth.Name())
-	}
-	if len(r.atts) > 0 {
-		attrs = append(attrs, "attachments", len(r.atts))
-	}
-	if e != nil {
-		attrs = append(attrs, "kind", e.Kind.String(), "err", e.Error())
-	}
-	c.log.DebugContext(ctx, "rt request", attrs...)
 }

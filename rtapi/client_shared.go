@@ -10,7 +10,8 @@ import (
 
 // This file holds what the REST 1.0 client and the REST2 client
 // (rtapi/rest2) decide the same way, exported for rest2: which RT URLs are
-// accepted, how a failed attempt is classified, and whether to try again.
+// accepted and how a failed attempt is classified (the attempt loop itself
+// is Conn).
 
 // WebRoot checks an RT URL and returns RT's web root, ending in "/". It
 // accepts the root itself (https://rt.example.com/, https://example.com/rt/)
@@ -49,15 +50,6 @@ func WebRoot(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// Wait decides whether attempt n+1 of a call may follow failure e of
-// attempt n, and sleeps before it (see RetryPolicy). It returns false when
-// e must be returned: not Transient, attempts used up, a Retry-After longer
-// than MaxRetryAfter, or the context's deadline would pass first. Zero
-// fields take their defaults.
-func (p RetryPolicy) Wait(ctx context.Context, n int, e *Error) bool {
-	return p.withDefaults().wait(ctx, n, e)
-}
-
 // TransportError classifies a failure to get an answer to attempt of op:
 // Ambiguous when a request that is not idempotent was sent (RT may have
 // acted), Permanent for a certificate error, else Transient. The error is
@@ -67,10 +59,10 @@ func TransportError(parent context.Context, op, path string, err error, sent, id
 	return transportError(parent, op, path, err, sent, idempotent)
 }
 
-// AuthenticatorError wraps the error of an Authenticator for op: its own
+// authenticatorError wraps the error of an Authenticator for op: its own
 // *Error keeps its Kind (which says whether the login may be retried), a
 // cancelled or expired context is Transient, anything else is Auth.
-func AuthenticatorError(op, path string, err error) *Error {
+func authenticatorError(op, path string, err error) *Error {
 	var ae *Error
 	if errors.As(err, &ae) {
 		cp := *ae

@@ -3,6 +3,7 @@ package rtapi
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 )
 
@@ -136,3 +137,28 @@ func KindOf(err error) Kind {
 	}
 	return Transient
 }
+
+// ErrRefererRefused matches a *CSRFError: RT's referrer check
+// ($RestrictReferrer) refused a state-changing REST2 request made on a
+// session cookie because its Origin is not RT's own host.
+var ErrRefererRefused = errors.New("rt: request refused by RT's referrer check")
+
+// CSRFError is RT's "403 Cross-site request forgery protection refused this
+// request" to a REST2 write on a session cookie. RT accepts the request only
+// when its Origin (or Referer) names the host:port of RT's $WebBaseURL or
+// one listed in $ReferrerWhitelist; Origin is what the client sent.
+type CSRFError struct {
+	Origin string
+}
+
+func (e *CSRFError) Error() string {
+	hp := e.Origin
+	if u, err := url.Parse(e.Origin); err == nil && u.Host != "" {
+		hp = u.Host
+	}
+	return fmt.Sprintf("RT's referrer check ($RestrictReferrer) refused origin %s: it is neither the host of RT's $WebBaseURL "+
+		"nor listed in $ReferrerWhitelist; reach RT under its own URL, or add Set(@ReferrerWhitelist, qw(%s)); to RT's configuration", e.Origin, hp)
+}
+
+// Is lets errors.Is(err, ErrRefererRefused) work.
+func (e *CSRFError) Is(target error) bool { return target == ErrRefererRefused }

@@ -149,12 +149,18 @@ func partHeader(i int, a Attachment) textproto.MIMEHeader {
 	h := textproto.MIMEHeader{}
 	name := attachmentName(a.Name, i)
 	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="attachment_%d"; filename="%s"`, i+1, quoteEscape(name)))
-	ct := a.ContentType
-	if ct == "" || strings.ContainsAny(ct, "\r\n") {
-		ct = "application/octet-stream"
-	}
-	h.Set("Content-Type", ct)
+	h.Set("Content-Type", a.MIMEType())
 	return h
+}
+
+// MIMEType is the attachment's ContentType, or application/octet-stream
+// when that is empty or holds a control character other than tab: a CR or
+// LF would end the part's header line and let the rest add headers.
+func (a Attachment) MIMEType() string {
+	if a.ContentType == "" || strings.ContainsFunc(a.ContentType, func(r rune) bool { return r != '\t' && unicode.IsControl(r) }) {
+		return "application/octet-stream"
+	}
+	return a.ContentType
 }
 
 func quoteEscape(s string) string {

@@ -72,7 +72,7 @@ func (p RetryPolicy) wait(ctx context.Context, n int, e *Error) bool {
 		return false
 	}
 	d := p.backoff(n)
-	if ra, ok := parseRetryAfter(e.RetryAfter, time.Now()); ok {
+	if ra, ok := ParseRetryAfter(e.RetryAfter, time.Now()); ok {
 		if ra > p.MaxRetryAfter {
 			return false
 		}
@@ -91,8 +91,9 @@ func (p RetryPolicy) wait(ctx context.Context, n int, e *Error) bool {
 	}
 }
 
-// parseRetryAfter reads delay-seconds or an HTTP date.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+// ParseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date
+// (a past date is 0). ok is false for an empty or unreadable value.
+func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0, false

@@ -177,7 +177,7 @@ func TestRetryAfterHonouredOrReturned(t *testing.T) {
 	if !errors.As(err, &e) || e.Kind != Transient || e.RetryAfter != "3600" || n2.Load() != 1 {
 		t.Errorf("long Retry-After: %#v after %d attempts", err, n2.Load())
 	}
-	if d, ok := parseRetryAfter(time.Now().Add(90*time.Second).UTC().Format(http.TimeFormat), time.Now()); !ok || d < 80*time.Second {
+	if d, ok := ParseRetryAfter(time.Now().Add(90*time.Second).UTC().Format(http.TimeFormat), time.Now()); !ok || d < 80*time.Second {
 		t.Errorf("HTTP-date Retry-After = %v %v", d, ok)
 	}
 }

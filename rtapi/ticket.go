@@ -3,7 +3,9 @@ package rtapi
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/rtbridge/rtbridge/rtapi/form"
 )
@@ -21,7 +23,11 @@ import (
 // request (an unknown custom field, a failed post-create update), the id is
 // returned together with an *Error whose Partial is set.
 func (c *Client) CreateTicket(ctx context.Context, t TicketCreate) (int, error) {
-	f, err := createForm(t, c.loc)
+	var kinds cfKinds
+	if len(t.CustomFields) > 0 {
+		kinds = c.cfKinds(ctx, t.Queue)
+	}
+	f, err := createForm(t, c.loc, kinds)
 	op := fmt.Sprintf("create ticket in queue %q", t.Queue)
 	if err != nil {
 		return 0, &Error{Op: op, Path: "ticket/new", Kind: Permanent, Err: err}
@@ -67,7 +73,11 @@ func (c *Client) Ticket(ctx context.Context, id int) (*Ticket, error) {
 func (c *Client) EditTicket(ctx context.Context, id int, e TicketEdit) error {
 	op := fmt.Sprintf("edit ticket %d", id)
 	path := "ticket/" + strconv.Itoa(id) + "/edit"
-	f, err := editForm(e)
+	var kinds cfKinds
+	if len(e.CustomFields) > 0 {
+		kinds = c.cfKinds(ctx, c.editQueue(ctx, id, e))
+	}
+	f, err := editForm(e, kinds)
 	if err != nil {
 		return &Error{Op: op, Path: path, Kind: Permanent, Err: err}
 	}
@@ -80,6 +90,27 @@ func (c *Client) EditTicket(ctx context.Context, id int, e TicketEdit) error {
 	}
 	_, err = c.exchange(ctx, r)
 	return err
+}
+
+// editQueue is the queue whose custom fields edit e sets: the one it moves
+// the ticket to, else the ticket's own ("" when it cannot be read).
+func (c *Client) editQueue(ctx context.Context, id int, e TicketEdit) string {
+	for k, v := range e.Fields {
+		if strings.EqualFold(k, "Queue") && v != "" {
+			return v
+		}
+	}
+	path := "ticket/" + strconv.Itoa(id) + "/show"
+	resp, err := c.exchange(ctx, &call{op: fmt.Sprintf("queue of ticket %d", id), path: path,
+		query: url.Values{"fields": {"Queue"}}, idempotent: true})
+	if err != nil {
+		return ""
+	}
+	rec, err := oneRecord(resp, path)
+	if err != nil {
+		return ""
+	}
+	return getTrim(rec, "Queue")
 }
 
 // Comment adds a comment (not sent to requestors) to ticket id.

@@ -19,8 +19,9 @@ import (
 
 // formBuilder collects fields and the first error.
 type formBuilder struct {
-	f   form.Form
-	err error
+	f     form.Form
+	err   error
+	kinds cfKinds // the queue's custom-field kinds; nil: unknown
 }
 
 func (b *formBuilder) fail(err error) {
@@ -92,10 +93,13 @@ func (b *formBuilder) date(key string, t time.Time, loc *time.Location) {
 	}
 }
 
-// customFields adds CF.{Name} fields in name order. One value is sent as is
-// (exact, even multi-line, for a single-value field); several values are
-// joined with RT's quoting so none can split into two. An empty slice clears
-// the field when clear is set.
+// customFields adds CF.{Name} fields in name order. RT splits what it is
+// sent for a multi-value field (on commas, honouring quotes) and never for
+// a single-value one, so a multi-value field's values are always joined
+// with RT's quoting, even one "a, b" stays one value; a single-value
+// field's one value is sent exactly (lines, commas); several values for it
+// are refused. A field of unknown kind gets one value as is, several joined.
+// An empty slice clears the field when clear is set.
 func (b *formBuilder) customFields(cfs map[string][]string, clear bool) {
 	names := make([]string, 0, len(cfs))
 	for n := range cfs {
@@ -109,12 +113,15 @@ func (b *formBuilder) customFields(cfs map[string][]string, clear bool) {
 			continue
 		}
 		vals := cfs[n]
-		switch len(vals) {
-		case 0:
+		multi, known := b.kinds[strings.ToLower(n)]
+		switch {
+		case len(vals) == 0:
 			if clear {
 				b.f.Add(key, "")
 			}
-		case 1:
+		case known && !multi && len(vals) > 1:
+			b.fail(fmt.Errorf("custom field %q takes one value; got %d", n, len(vals)))
+		case len(vals) == 1 && !multi:
 			b.f.Add(key, vals[0])
 		default:
 			v, err := form.JoinCFValues(vals)
@@ -129,8 +136,8 @@ func (b *formBuilder) customFields(cfs map[string][]string, clear bool) {
 
 // createForm is the ticket/new form for t. Requestor (singular) makes RT add
 // the requestors at creation, so "on create" scrips (autoreply) see them.
-func createForm(t TicketCreate, loc *time.Location) (form.Form, error) {
-	b := &formBuilder{}
+func createForm(t TicketCreate, loc *time.Location, kinds cfKinds) (form.Form, error) {
+	b := &formBuilder{kinds: kinds}
 	b.f.Add("id", "ticket/new")
 	b.ident("Queue", t.Queue)
 	b.list("Requestor", t.Requestors, false)
@@ -154,8 +161,8 @@ func createForm(t TicketCreate, loc *time.Location) (form.Form, error) {
 }
 
 // editForm is the ticket/<id>/edit form for e.
-func editForm(e TicketEdit) (form.Form, error) {
-	b := &formBuilder{}
+func editForm(e TicketEdit, kinds cfKinds) (form.Form, error) {
+	b := &formBuilder{kinds: kinds}
 	keys := make([]string, 0, len(e.Fields))
 	for k := range e.Fields {
 		keys = append(keys, k)

@@ -2,9 +2,10 @@ package executor
 
 import (
 	"math/rand/v2"
-	"strconv"
 	"sync"
 	"time"
+
+	"github.com/rtbridge/rtbridge/rtapi"
 )
 
 // Backoff is the retry schedule of a failing step: Base × 2^(n−1), ±20%
@@ -49,23 +50,10 @@ func (b Backoff) delay(n int, retryAfter string, now time.Time) time.Duration {
 	}
 	d = min(d, b.Max)
 	d = time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
-	if ra := parseRetryAfter(retryAfter, now); ra > d {
+	if ra, ok := rtapi.ParseRetryAfter(retryAfter, now); ok && ra > d {
 		d = ra
 	}
 	return min(d, b.Max)
-}
-
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := time.Parse(time.RFC1123, v); err == nil {
-		return t.Sub(now)
-	}
-	return 0
 }
 
 // BreakerConfig: the breaker opens after Threshold consecutive transient

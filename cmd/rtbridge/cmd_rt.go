@@ -39,9 +39,14 @@ Output (stdout) is one JSON object:
 even when it refuses, and puts the reason in a "#" line, so rtbridge maps
 those lines to the status they mean: "# Ticket 9 does not exist." is 404,
 "# You are not allowed to ..." 403, "# Could not create ticket." 400, and
-"200 Ok" means RT did it. On an RT error the object also has "error" and, for 409,
-"errors": [["queue","..."],["spam","Unknown field."]]. Paths ending in
-/content (ticket/N/attachments/A/content) write the raw bytes instead.
+"200 Ok" means RT did it. An answer that names the object RT created or
+changed ("# Ticket 17 created.", "# Ticket 17 updated.", "# User 23 created.",
+"# Queue 3 updated.", "# Links for ticket 17 updated.") has it as a record
+[["id","ticket/17"]] (the comment stays), before any records of its own. On an RT error the object also has "error" and
+"kind"; for 409 the records are RT's per-field errors,
+[[["queue","..."],["spam","Unknown field."]]], also in "errors", and the
+form RT echoed is in "form". Paths ending in /content
+(ticket/N/attachments/A/content) write the raw bytes instead.
 
 post sends the fields as RT's "content" form (values may span lines; they
 are encoded so RT stores them exactly) and files as attachments
@@ -251,27 +256,14 @@ func (o *rtOptions) rtConfig(stderr io.Writer) (config.RT, *slog.Logger, error) 
 	if c.URL == "" {
 		return c, nil, errors.New("no RT URL: give --url, RTBRIDGE_RT_URL or --config (" + defaultConfig + " is used when it exists)")
 	}
-	if c.API == "" {
-		c.API = "rest1"
+	if configFile == "" {
+		flagDefaults(&c)
 	}
 	if c.API != "rest1" && c.API != "rest2" {
 		return c, nil, fmt.Errorf("unknown --api %q (use rest1 or rest2)", c.API)
 	}
-	if c.Auth == "" {
-		// REST2 has no login form: it checks Basic credentials itself.
-		c.Auth = "cookie"
-		if c.API == "rest2" {
-			c.Auth = "basic"
-		}
-		if c.Password == "" && c.Token != "" {
-			c.Auth = "token"
-		}
-	}
 	if o.timeout > 0 {
 		c.Timeout = o.timeout
-	}
-	if c.Timeout == 0 {
-		c.Timeout = 30 * time.Second
 	}
 	switch c.Auth {
 	case "token":
@@ -299,6 +291,16 @@ func (o *rtOptions) rtConfig(stderr io.Writer) (config.RT, *slog.Logger, error) 
 		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return c, log, nil
+}
+
+// flagDefaults completes a connection given only by flags and environment
+// (a loaded config has bridge/config's defaults already): bridge/config's
+// own, except that a token alone means token auth.
+func flagDefaults(c *config.RT) {
+	if c.Auth == "" && c.Password == "" && c.Token != "" {
+		c.Auth = "token"
+	}
+	c.ApplyDefaults()
 }
 
 func keyValues(items []string) (url.Values, error) {
@@ -347,33 +349,43 @@ type rtResult struct {
 	Records    [][][2]string `json:"records"`
 	Comments   []string      `json:"comments"`
 	Lines      []string      `json:"lines,omitempty"`
+	Form       [][][2]string `json:"form,omitempty"` // a 409's echo of the submitted form
 	Error      string        `json:"error,omitempty"`
 	Errors     [][2]string   `json:"errors,omitempty"`
 	Partial    bool          `json:"partial,omitempty"`
 	Kind       string        `json:"kind,omitempty"`
 }
 
+// writeRTResult prints resp in python-rtkit's parsed shape (the RT client
+// library whose users' scripts read "records"): the objects RT
+// says it created or updated as [["id","ticket/17"]] records first, then
+// the answer's own records; for a 409 the records are RT's per-field errors
+// and the echoed form goes to "form".
 func writeRTResult(stdout, stderr io.Writer, resp *form.Response, err error) int {
 	out := rtResult{Records: [][][2]string{}, Comments: []string{}}
+	var fields [][][2]string
 	if resp != nil {
 		out.Status, out.StatusText = resp.Code, resp.Text
+		for _, id := range rtapi.ObjectIDs(resp) {
+			out.Records = append(out.Records, [][2]string{{"id", id}})
+		}
 		for _, rec := range resp.Records {
-			fields := [][2]string{}
+			var kv [][2]string
 			for _, f := range rec.Fields {
-				fields = append(fields, [2]string{f.Key, f.Value})
+				kv = append(kv, [2]string{f.Key, f.Value})
 			}
-			if len(fields) > 0 {
-				out.Records = append(out.Records, fields)
+			if len(kv) > 0 {
+				fields = append(fields, kv)
 			}
 			out.Comments = append(out.Comments, rec.Comments...)
 			out.Lines = append(out.Lines, rec.Lines...)
 		}
 	}
 	code := 0
+	var e *rtapi.Error
 	if err != nil {
 		code = 1
 		out.Error = err.Error()
-		var e *rtapi.Error
 		if errors.As(err, &e) {
 			if e.Code != 0 {
 				out.Status = e.Code
@@ -387,6 +399,14 @@ func writeRTResult(stdout, stderr io.Writer, resp *form.Response, err error) int
 			out.Partial = e.Partial
 			out.Kind = e.Kind.String()
 		}
+	}
+	if e != nil && e.Code == 409 {
+		out.Records, out.Form = [][][2]string{}, fields
+		if len(out.Errors) > 0 {
+			out.Records = append(out.Records, out.Errors)
+		}
+	} else {
+		out.Records = append(out.Records, fields...)
 	}
 	if werr := json.NewEncoder(stdout).Encode(out); werr != nil {
 		fmt.Fprintf(stderr, "rtbridge rt: %v\n", werr)

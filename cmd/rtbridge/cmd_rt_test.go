@@ -19,15 +19,22 @@ import (
 func rtCLI(t *testing.T, args ...string) (int, []byte, string) {
 	t.Helper()
 	rt := testenv.RequireRT(t)
+	return rtCLIAs(t, rt.User, rt.Password, args...)
+}
+
+// rtCLIAs is rtCLI as another RT user.
+func rtCLIAs(t *testing.T, user, password string, args ...string) (int, []byte, string) {
+	t.Helper()
+	rt := testenv.RequireRT(t)
 	pw := filepath.Join(t.TempDir(), "pw")
-	if err := os.WriteFile(pw, []byte(rt.Password+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(pw, []byte(password+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
 	all := append([]string{"rt"}, args...)
-	all = append(all, "--url", rt.URL, "--user", rt.User, "--password-file", pw)
+	all = append(all, "--url", rt.URL, "--user", user, "--password-file", pw)
 	code := dispatch(ctx, all, &stdout, &stderr)
 	return code, stdout.Bytes(), stderr.String()
 }

@@ -12,10 +12,10 @@ import (
 // (",\n" + indentation). Empty items between commas are kept, like RT.
 func SplitList(v string) []string { return vsplit(v, false) }
 
-// SplitCFValues splits a custom-field value list like SplitList but removes
-// the quotes and backslash escapes, as RT does for CF values ("a,'b, c'" →
-// ["a", "b, c"]).
-func SplitCFValues(v string) []string { return vsplit(v, true) }
+// splitCFValues splits a custom-field value list like SplitList but removes
+// the quotes and backslash escapes, as RT reads CF values a client sends
+// ("a,'b, c'" → ["a", "b, c"]): the model JoinCFValues is checked against.
+func splitCFValues(v string) []string { return vsplit(v, true) }
 
 func vsplit(v string, unquote bool) []string {
 	var items []string
@@ -114,7 +114,7 @@ func JoinList(items []string) (string, error) {
 	return strings.Join(trimmed, ", "), nil
 }
 
-// JoinCFValues joins custom-field values so that SplitCFValues (RT's
+// JoinCFValues joins custom-field values so that splitCFValues (RT's
 // vsplit with unquoting) gives them back exactly: an item containing a
 // comma, starting or ending with whitespace, starting with a quote or "q{",
 // or empty is single-quoted, a backslash escaping backslashes and quotes. RT splits CF

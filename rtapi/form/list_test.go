@@ -31,7 +31,7 @@ func TestSplitCFValues(t *testing.T) {
 		"'unterminated, x":      {"'unterminated", "x"},
 		"High":                  {"High"},
 	} {
-		if got := SplitCFValues(in); !reflect.DeepEqual(got, want) {
+		if got := splitCFValues(in); !reflect.DeepEqual(got, want) {
 			t.Errorf("SplitCFValues(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -47,7 +47,7 @@ func TestJoinCFValuesRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := SplitCFValues(s); !reflect.DeepEqual(got, items) {
+		if got := splitCFValues(s); !reflect.DeepEqual(got, items) {
 			t.Errorf("JoinCFValues(%q) = %q → %q", items, s, got)
 		}
 	}

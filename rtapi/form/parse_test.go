@@ -181,35 +181,6 @@ func TestExcerptMasksSecrets(t *testing.T) {
 	}
 }
 
-func TestSplitContent(t *testing.T) {
-	st, content, err := SplitContent(transcript(t, "23"))
-	if err != nil || st.Code != 200 {
-		t.Fatalf("SplitContent: %v %+v", err, st)
-	}
-	if len(content) != 262 || content[0] != 0 || string(content[len(content)-4:]) != "\x00end" {
-		t.Errorf("binary content: %d bytes, ends %q", len(content), content[len(content)-4:])
-	}
-	for i := 0; i < 256; i++ {
-		if content[i] != byte(i) {
-			t.Fatalf("byte %d = %d", i, content[i])
-		}
-	}
-	st, content, err = SplitContent(transcript(t, "21"))
-	if err != nil || string(content) != "attachment body\nline2 éè UTF-8\n" {
-		t.Errorf("text content %q %v", content, err)
-	}
-	st, content, err = SplitContent(transcript(t, "06"))
-	if err != nil || st.Code != 401 || len(content) != 0 {
-		t.Errorf("bare 401: %+v %q %v", st, content, err)
-	}
-	if _, _, err = SplitContent([]byte("RT/5 200 Ok\n")); !errors.Is(err, ErrTruncated) {
-		t.Errorf("truncated: %v", err)
-	}
-	if _, _, err = SplitContent([]byte("<html>")); !errors.Is(err, ErrNotRT) {
-		t.Errorf("html: %v", err)
-	}
-}
-
 func TestMatchFieldGrammar(t *testing.T) {
 	cases := []struct {
 		line, key, value string

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/jcmturner/gokrb5/v8/spnego"
 
 	"github.com/rtbridge/rtbridge/rtapi"
+	"github.com/rtbridge/rtbridge/rtapi/form"
 )
 
 // Name implements rtapi.Authenticator.
@@ -30,7 +32,7 @@ func (a *Authenticator) Reset() {
 func (a *Authenticator) Authenticate(ctx context.Context, req *http.Request, sess rtapi.Session) error {
 	if !sess.HasSession() {
 		err := sess.Login(ctx, func(ctx context.Context, hc *http.Client) error {
-			return a.loginRT(ctx, hc, sess.Endpoint().String())
+			return a.loginRT(ctx, hc, sess.Endpoint())
 		})
 		if err != nil {
 			return err
@@ -63,16 +65,17 @@ func (a *Authenticator) SetHeader(req *http.Request) *Error {
 // answers authenticated users with "RT/… 200 Ok" and sets RT_SID_*): first
 // without a token, which must draw "401 WWW-Authenticate: Negotiate", then
 // with one. The client hc keeps the session cookie of the second answer.
-func (a *Authenticator) loginRT(ctx context.Context, hc *http.Client, target string) error {
+func (a *Authenticator) loginRT(ctx context.Context, hc *http.Client, endpoint *url.URL) error {
+	target, shown := endpoint.String(), rtapi.RedactURL(endpoint)
 	fail := func(kind error, detail string) error {
-		return rtError(&Error{Op: "negotiate with " + redact(target), Principal: a.principal, Kind: kind, Detail: detail})
+		return rtError(&Error{Op: "negotiate with " + shown, Principal: a.principal, Kind: kind, Detail: detail})
 	}
 	resp, err := get(ctx, hc, target, nil)
 	if err != nil {
-		return &rtapi.Error{Op: "kerberos login", Path: redact(target), Kind: rtapi.Transient, Err: err}
+		return &rtapi.Error{Op: "kerberos login", Path: shown, Kind: rtapi.Transient, Err: err}
 	}
 	challenge := negotiateOffered(resp)
-	drain(resp.Body)
+	rtapi.Drain(resp.Body)
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized && !challenge:
 		return fail(ErrNoNegotiate, fmt.Sprintf("HTTP 401 with WWW-Authenticate %q", resp.Header.Values("WWW-Authenticate")))
@@ -85,34 +88,27 @@ func (a *Authenticator) loginRT(ctx context.Context, hc *http.Client, target str
 		if errors.As(err, &ke) {
 			return rtError(ke)
 		}
-		return &rtapi.Error{Op: "kerberos login", Path: redact(target), Kind: rtapi.Transient, Err: err}
+		return &rtapi.Error{Op: "kerberos login", Path: shown, Kind: rtapi.Transient, Err: err}
 	}
-	defer drain(resp.Body)
+	defer rtapi.Drain(resp.Body)
 	if resp.StatusCode == http.StatusUnauthorized {
 		a.Reset()
 		return fail(ErrRejected, "HTTP 401 after the token (wrong SPN, or the server's keytab does not match the KDC)")
 	}
 	if resp.StatusCode >= 500 {
-		return &rtapi.Error{Op: "kerberos login", Path: redact(target), Code: resp.StatusCode, Kind: rtapi.Transient, Text: resp.Status}
+		return &rtapi.Error{Op: "kerberos login", Path: shown, Code: resp.StatusCode, Kind: rtapi.Transient, Text: resp.Status}
 	}
 	head, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
 	hasCookie := false
 	for _, c := range resp.Cookies() {
 		hasCookie = hasCookie || strings.HasPrefix(c.Name, "RT_SID_")
 	}
-	if resp.StatusCode != http.StatusOK || !hasCookie || !isRTOK(string(head)) {
-		line, _, _ := strings.Cut(string(head), "\n")
+	line, _, _ := strings.Cut(string(head), "\n")
+	if st, ok := form.ParseStatus(line); resp.StatusCode != http.StatusOK || !hasCookie || !ok || st.Code != http.StatusOK {
 		return fail(ErrNoRTSession, fmt.Sprintf("HTTP %d %q; RT must trust the web server's user ($WebRemoteUserAuth) and know the user", resp.StatusCode, line))
 	}
 	a.log.Debug("kerberos: RT session started", "principal", a.principal)
 	return nil
-}
-
-// isRTOK reports whether body starts with REST 1.0's "RT/<version> 200".
-func isRTOK(body string) bool {
-	line, _, _ := strings.Cut(body, "\n")
-	f := strings.Fields(line)
-	return len(f) >= 2 && strings.HasPrefix(f[0], "RT/") && f[1] == "200"
 }
 
 func get(ctx context.Context, hc *http.Client, target string, auth func(*http.Request) *Error) (*http.Response, error) {
@@ -139,22 +135,4 @@ func negotiateOffered(resp *http.Response) bool {
 		}
 	}
 	return false
-}
-
-func drain(body io.ReadCloser) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
-	_ = body.Close()
-}
-
-// redact drops userinfo and query from a URL for messages.
-func redact(raw string) string {
-	if i := strings.IndexAny(raw, "?#"); i >= 0 {
-		raw = raw[:i]
-	}
-	if i := strings.Index(raw, "@"); i >= 0 {
-		if j := strings.Index(raw, "://"); j >= 0 && j < i {
-			raw = raw[:j+3] + raw[i+1:]
-		}
-	}
-	return raw
 }

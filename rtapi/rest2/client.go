@@ -10,13 +10,9 @@
 package rest2
 
 import (
-	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/rtbridge/rtbridge/rtapi"
@@ -53,17 +49,12 @@ type Config struct {
 
 // Client talks to one RT over REST2. Safe for concurrent use.
 type Client struct {
-	root    *url.URL // web root, ends in "/"
-	base    *url.URL // …/REST/2.0/
-	auth    rtapi.Authenticator
-	hc      *http.Client
-	log     *slog.Logger
-	retry   rtapi.RetryPolicy
-	timeout time.Duration
-	ua      string
-	mpOver  int64
-	sess    *session
-	names   rtNameCache
+	root   *url.URL // web root, ends in "/"
+	base   *url.URL // …/REST/2.0/
+	origin string   // scheme://host[:port] of the URL, sent as Origin
+	conn   *rtapi.Conn
+	mpOver int64
+	names  rtNameCache
 }
 
 // New checks cfg and returns a client; it does not contact RT.
@@ -72,111 +63,22 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{root: root, auth: cfg.Auth, log: cfg.Logger, retry: rtapi.RetryPolicy{Attempts: cfg.Attempts},
-		timeout: cfg.Timeout, ua: cfg.UserAgent, mpOver: cfg.MultipartOver}
+	if cfg.Attempts <= 0 {
+		cfg.Attempts = 3
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "rtbridge-rest2/1"
+	}
+	c := &Client{root: root, base: root.ResolveReference(&url.URL{Path: "REST/2.0/"}), origin: root.Scheme + "://" + root.Host,
+		mpOver: cfg.MultipartOver}
+	c.conn = rtapi.NewConn(rtapi.ConnConfig{Root: root, Auth: cfg.Auth, HTTPClient: cfg.HTTPClient, Logger: cfg.Logger,
+		Retry: rtapi.RetryPolicy{Attempts: cfg.Attempts}, Timeout: cfg.Timeout, UserAgent: cfg.UserAgent})
 	c.names.name = cfg.RTName
-	c.base = root.ResolveReference(&url.URL{Path: "REST/2.0/"})
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
-	if c.retry.Attempts <= 0 {
-		c.retry.Attempts = 3
-	}
-	if c.timeout == 0 {
-		c.timeout = 60 * time.Second
-	}
-	if c.ua == "" {
-		c.ua = "rtbridge-rest2/1"
-	}
 	if c.mpOver <= 0 {
 		c.mpOver = 1 << 20
 	}
-	var rt http.RoundTripper = http.DefaultTransport
-	if cfg.HTTPClient != nil && cfg.HTTPClient.Transport != nil {
-		rt = cfg.HTTPClient.Transport
-	}
-	c.sess = &session{endpoint: root.ResolveReference(&url.URL{Path: "REST/1.0/"}), origin: root}
-	c.hc = &http.Client{
-		Transport:     &cookieKeeper{next: rt, sess: c.sess},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	c.sess.client = c.hc
 	return c, nil
 }
 
 // BaseURL returns the REST2 base URL.
 func (c *Client) BaseURL() string { return c.base.String() }
-
-// session is RT's RT_SID_* cookie, kept by hand (RT ≥ 5.0.4 marks it Secure,
-// which a cookie jar would not send over http) and the rtapi.Session an
-// Authenticator logs in through.
-type session struct {
-	endpoint *url.URL // REST 1.0 base, the conventional login target
-	origin   *url.URL
-	client   *http.Client
-
-	mu      sync.Mutex
-	name    string
-	value   string
-	loginMu sync.Mutex // serialises logins
-}
-
-func (s *session) HasSession() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.value != "" }
-
-func (s *session) Endpoint() *url.URL { u := *s.endpoint; return &u }
-
-func (s *session) Login(ctx context.Context, do func(context.Context, *http.Client) error) error {
-	s.loginMu.Lock()
-	defer s.loginMu.Unlock()
-	if s.HasSession() {
-		return nil
-	}
-	return do(ctx, s.client)
-}
-
-func (s *session) cookie() (string, string) { s.mu.Lock(); defer s.mu.Unlock(); return s.name, s.value }
-
-func (s *session) invalidate(sent string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if sent == "" || s.value == sent {
-		s.value = ""
-	}
-}
-
-func (s *session) remember(resp *http.Response) {
-	for _, ck := range resp.Cookies() {
-		if !strings.HasPrefix(ck.Name, "RT_SID_") {
-			continue
-		}
-		s.mu.Lock()
-		if ck.MaxAge < 0 || ck.Value == "" {
-			if ck.Name == s.name {
-				s.value = ""
-			}
-		} else {
-			s.name, s.value = ck.Name, ck.Value
-		}
-		s.mu.Unlock()
-	}
-}
-
-// cookieKeeper records RT's cookie from every answer of RT's origin,
-// including an authenticator's login requests.
-type cookieKeeper struct {
-	next http.RoundTripper
-	sess *session
-}
-
-func (t *cookieKeeper) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(req)
-	if err == nil && strings.EqualFold(req.URL.Scheme, t.sess.origin.Scheme) && strings.EqualFold(req.URL.Host, t.sess.origin.Host) {
-		t.sess.remember(resp)
-	}
-	return resp, err
-}
-
-func drain(body io.ReadCloser) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
-	_ = body.Close()
-}

@@ -7,11 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"strings"
-	"sync/atomic"
-	"time"
 
 	"github.com/rtbridge/rtbridge/rtapi"
 )
@@ -40,90 +37,56 @@ type call struct {
 	idempotent bool // may be re-sent after it reached RT
 }
 
-// do runs c until success, a non-retryable error or the retry policy gives up
-// (rtapi's, as for REST 1.0), and returns the answer's status and body (at
-// most 256 MiB).
-func (cl *Client) do(ctx context.Context, c *call) (int, []byte, http.Header, error) {
-	reauthed := false
-	for n := 1; ; n++ {
-		status, b, h, e := cl.attempt(ctx, c)
-		if e == nil {
-			return status, b, h, nil
-		}
-		if e.Code == http.StatusUnauthorized && !reauthed && cl.auth != nil {
-			reauthed = true // one fresh login, as bin/rt does
-			n--
-			continue
-		}
-		if !cl.retry.Wait(ctx, n, e) {
-			return status, b, h, e
-		}
-	}
+// do runs c through rtapi's attempt loop (as for REST 1.0) and returns the
+// status, body (at most 256 MiB) and headers of the last answer.
+func (cl *Client) do(ctx context.Context, c *call) (status int, b []byte, h http.Header, err error) {
+	err = cl.conn.Do(ctx, &rtapi.Exchange{
+		Op: c.op, Path: c.path, Idempotent: c.idempotent,
+		New: func(ctx context.Context) (*http.Request, error) {
+			status, b, h = 0, nil, nil
+			return cl.newRequest(ctx, c)
+		},
+		Finish: func(resp *http.Response, _ func() bool, _ context.CancelFunc) (int, bool, *rtapi.Error) {
+			body, rerr := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+			if rerr != nil {
+				return 0, false, rtapi.TransportError(ctx, c.op, c.path, rerr, true, c.idempotent)
+			}
+			status, b, h = resp.StatusCode, body, resp.Header
+			if e := cl.statusError(c, resp, body); e != nil {
+				return e.Code, false, e
+			}
+			return resp.StatusCode, false, nil
+		},
+	})
+	return status, b, h, err
 }
 
-func (cl *Client) attempt(ctx context.Context, c *call) (int, []byte, http.Header, *rtapi.Error) {
-	actx, cancel := context.WithTimeout(ctx, cl.timeout)
-	defer cancel()
-	var sent atomic.Bool
-	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
-		if i.Err == nil {
-			sent.Store(true)
-		}
-	}})
+// newRequest builds one attempt's request. Origin and Referer name RT's own
+// URL: RT's referrer check ($RestrictReferrer) refuses REST2 writes
+// authenticated by the session cookie without them.
+func (cl *Client) newRequest(ctx context.Context, c *call) (*http.Request, error) {
 	u, err := cl.resolve(c.path, c.query)
 	if err != nil {
-		return 0, nil, nil, &rtapi.Error{Op: c.op, Path: c.path, Kind: rtapi.Permanent, Err: err}
+		return nil, err
 	}
 	var rd io.Reader
 	ctype := ""
 	if c.body != nil {
 		if rd, ctype, err = c.body(); err != nil {
-			return 0, nil, nil, &rtapi.Error{Op: c.op, Path: c.path, Kind: rtapi.Permanent, Err: err}
+			return nil, err
 		}
 	}
-	req, err := http.NewRequestWithContext(actx, c.method, u.String(), rd)
+	req, err := http.NewRequestWithContext(ctx, c.method, u.String(), rd)
 	if err != nil {
-		return 0, nil, nil, &rtapi.Error{Op: c.op, Path: c.path, Kind: rtapi.Permanent, Err: err}
+		return nil, err
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", cl.ua)
-	if cl.auth != nil {
-		if err := cl.auth.Authenticate(actx, req, cl.sess); err != nil {
-			return 0, nil, nil, rtapi.AuthenticatorError(c.op, c.path, err)
-		}
-	}
-	name, sentCookie := cl.sess.cookie()
-	if sentCookie != "" {
-		req.AddCookie(&http.Cookie{Name: name, Value: sentCookie})
-	}
-	start := time.Now()
-	resp, err := cl.hc.Do(req)
-	if err != nil {
-		if rc, ok := rd.(io.Closer); ok {
-			_ = rc.Close()
-		}
-		return 0, nil, nil, rtapi.TransportError(ctx, c.op, c.path, err, sent.Load(), c.idempotent)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	cl.log.DebugContext(ctx, "rt rest2", "op", c.op, "method", c.method, "path", c.path,
-		"status", resp.StatusCode, "duration", time.Since(start))
-	if err != nil {
-		return 0, nil, nil, rtapi.TransportError(ctx, c.op, c.path, err, true, c.idempotent)
-	}
-	if e := statusError(c, resp, b); e != nil {
-		if e.Code == http.StatusUnauthorized {
-			cl.sess.invalidate(sentCookie)
-			if cl.auth != nil {
-				cl.auth.Reset()
-			}
-		}
-		return resp.StatusCode, b, resp.Header, e
-	}
-	return resp.StatusCode, b, resp.Header, nil
+	req.Header.Set("Origin", cl.origin)
+	req.Header.Set("Referer", cl.root.String())
+	return req, nil
 }
 
 // resolve returns the URL of a REST2 path such as "ticket/17".
@@ -147,9 +110,12 @@ func (cl *Client) resolve(path string, q url.Values) (*url.URL, error) {
 	return u, nil
 }
 
+// csrfRefusal is REST2's message when its referrer check refuses a request.
+const csrfRefusal = "Cross-site request forgery protection refused this request"
+
 // statusError maps a non-2xx answer to *rtapi.Error: Code is the HTTP status,
 // Text RT's {"message": …}.
-func statusError(c *call, resp *http.Response, b []byte) *rtapi.Error {
+func (cl *Client) statusError(c *call, resp *http.Response, b []byte) *rtapi.Error {
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
@@ -168,6 +134,9 @@ func statusError(c *call, resp *http.Response, b []byte) *rtapi.Error {
 	case code >= 300 && code < 400:
 		// REST2 redirects to the login page when it sees a browser.
 		e.Kind, e.Code, e.Text = rtapi.Auth, http.StatusUnauthorized, "redirected to "+redactLocation(resp.Header.Get("Location"))
+	case code == http.StatusForbidden && e.Text == csrfRefusal:
+		// Not this request's fault: an RT setting to change (see CSRFError).
+		e.Kind, e.Err = rtapi.Auth, &rtapi.CSRFError{Origin: cl.origin}
 	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
 		e.Kind = rtapi.Transient // said "later" without doing anything
 	case code >= 500:

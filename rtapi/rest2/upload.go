@@ -33,7 +33,7 @@ func (cl *Client) withAttachments(doc map[string]any, atts []rtapi.Attachment) (
 	if small != nil {
 		list := make([]map[string]string, len(atts))
 		for i, a := range atts {
-			list[i] = map[string]string{"FileName": fileName(a, i), "FileType": fileType(a),
+			list[i] = map[string]string{"FileName": fileName(a, i), "FileType": a.MIMEType(),
 				"FileContent": base64.StdEncoding.EncodeToString(small[i])}
 		}
 		doc["Attachments"] = list
@@ -82,7 +82,7 @@ func multipartBody(js []byte, atts []rtapi.Attachment) (io.Reader, string, error
 			for i, a := range atts {
 				h := textproto.MIMEHeader{}
 				h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="Attachments"; filename="%s"`, quoteName(fileName(a, i))))
-				h.Set("Content-Type", fileType(a))
+				h.Set("Content-Type", a.MIMEType())
 				w, err := mw.CreatePart(h)
 				if err != nil {
 					return err
@@ -115,8 +115,6 @@ func fileName(a rtapi.Attachment, i int) string {
 	}
 	return fmt.Sprintf("attachment-%d", i+1)
 }
-
-func fileType(a rtapi.Attachment) string { return orDefault(a.ContentType, "application/octet-stream") }
 
 // bytesAttachment is a helper for tests and callers with in-memory data.
 func bytesAttachment(name, ctype string, b []byte) rtapi.Attachment {
