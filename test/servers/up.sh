@@ -51,6 +51,12 @@ log "Alertmanager pair on 127.0.0.1:${AM_PORT:-19093} / ${AM_PORT_2:-19094}"
 AM_DIR=${AM_DIR:-/tmp/bridge-alertmanager} bash "$here/alertmanager/start-alertmanager.sh" >"$out_dir/alertmanager.out"
 cat "$out_dir/alertmanager.out" >>"$tmp"
 
+log "PostgreSQL 15 on 127.0.0.1:${PG_PORT:-15432}; RT 5 on PostgreSQL on 127.0.0.1:${RT_PG_PORT:-18090}"
+bash "$here/postgres/start-postgres.sh" >"$out_dir/postgres.out"
+cat "$out_dir/postgres.out" >>"$tmp"
+bash "$here/postgres/start-rt-pg.sh" >"$out_dir/rt-pg.out"
+cat "$out_dir/rt-pg.out" >>"$tmp"
+
 # Later entries win in the env file; keep only KEY=VALUE lines.
 grep -E '^[A-Za-z_][A-Za-z0-9_]*=' "$tmp" >"$env_file" || true
 rm -f "$tmp"
