@@ -242,7 +242,7 @@ func (s *Store) commitBatch(batch []*acceptReq) {
 }
 
 func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, r *acceptReq, now time.Time) (source.Accepted, error) {
-	id := s.ids.next(now)
+	id := s.ids.Next(now)
 	acc := source.Accepted{ID: id}
 	state := StateAccepted
 	if r.in.DedupKey != "" {
