@@ -83,4 +83,3 @@ func TestSuite(t *testing.T) {
 	freshDB(t) // skip or fail once, not per test
 	storetest.Run(t, func(t *testing.T) storetest.DB { return freshDB(t) })
 }
-
