@@ -27,6 +27,7 @@ func (d *decoder) resolve(c *Config) {
 		abs(&c.HTTP.TLS.CertFile)
 		abs(&c.HTTP.TLS.KeyFile)
 	}
+	d.resolvePostgres(c)
 	d.secret(c, &c.RT.Password, &c.RT.PasswordFile, "rt", "password")
 	d.secret(c, &c.RT.Token, &c.RT.TokenFile, "rt", "token")
 	for i := range c.Webhooks {
@@ -89,6 +90,7 @@ func (d *decoder) validate(c *Config) {
 		d.errorf(d.at("http.max_body_bytes"), "http.max_body_bytes", "must be positive")
 	}
 	d.validateWebhooks(c)
+	d.validatePostgres(c)
 	e := c.Executor
 	for _, f := range []struct {
 		key string

@@ -57,7 +57,7 @@ type daemon struct {
 	level  *slog.LevelVar
 	log    *slog.Logger
 	m      *metrics.Metrics
-	st     *store.Store
+	st     Store
 	x      *executor.Executor
 	hooks  *webhook.Server
 	sd     *notify.Notifier
@@ -92,12 +92,9 @@ func Run(ctx context.Context, o Options) error {
 	d.m = metrics.New(o.Version)
 	d.m.ConfigLoaded(true, fileHash(o.ConfigPath), time.Now())
 
-	if err := os.MkdirAll(cfg.State.Dir, 0o700); err != nil {
-		return fmt.Errorf("state.dir: %w", err)
-	}
-	d.st, err = store.Open(ctx, cfg.State.Dir, store.Options{Logger: d.log})
+	d.st, err = OpenStore(ctx, cfg, d.log)
 	if err != nil {
-		return err
+		return fmt.Errorf("state: %w", err)
 	}
 	defer d.st.Close()
 	rtc, err := NewRT(cfg.RT, d.m, d.log)

@@ -165,8 +165,8 @@ type Work struct {
 // a store shared by several instances, an event being run ("event") or a
 // correlation key ("key").
 type Lease struct {
-	Kind  string
-	Name  string
-	Owner string // the holding instance (Store.Instance)
-	Until time.Time
+	Kind  string    `json:"kind"`
+	Name  string    `json:"name"`
+	Owner string    `json:"owner"` // the holding instance (Store.Instance)
+	Until time.Time `json:"until"`
 }
