@@ -19,7 +19,7 @@ type Status struct {
 	Sources       map[string]string            `json:"sources,omitempty"` // name → "ok" or the problem (daemon only)
 	Cursors       map[string]map[string]string `json:"cursors,omitempty"`
 	Leases        []store.Lease                `json:"leases,omitempty"` // which instance holds which mailbox, event, key
-	Daemon        bool                         `json:"daemon"` // true when read from the running daemon
+	Daemon        bool                         `json:"daemon"`           // true when read from the running daemon
 }
 
 // ReadStatus reads the status from the store directly: it works from a
