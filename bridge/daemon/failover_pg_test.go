@@ -2,8 +2,6 @@ package daemon
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	mrand "math/rand/v2"
 	"os"
@@ -13,37 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rtbridge/rtbridge/bridge/store"
 	"github.com/rtbridge/rtbridge/bridge/store/pgstore"
+	"github.com/rtbridge/rtbridge/internal/pgtest"
 	"github.com/rtbridge/rtbridge/internal/testenv"
 )
-
-// pgSchema makes an empty schema in the test PostgreSQL and returns a DSN
-// that uses it; it is dropped when the test ends.
-func pgSchema(t *testing.T) string {
-	t.Helper()
-	dsn := testenv.Require(t, "PG_DSN")["PG_DSN"]
-	admin, err := pgxpool.New(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rnd [6]byte
-	rand.Read(rnd[:])
-	schema := "failover_" + hex.EncodeToString(rnd[:])
-	if _, err := admin.Exec(context.Background(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("PostgreSQL at PG_DSN: %v", err)
-	}
-	t.Cleanup(func() {
-		admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close()
-	})
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	return dsn + sep + "search_path=" + schema
-}
 
 // pgConfig writes one instance's config: the shared PostgreSQL store, the
 // RT on PostgreSQL, its own listen address.
@@ -86,7 +58,7 @@ rules:
 func TestFailoverThreeInstancesSIGKILL(t *testing.T) {
 	v := testenv.Require(t, "RT_PG_URL", "RT_PG_TOKEN")
 	rt := testenv.RT{URL: v["RT_PG_URL"], Token: v["RT_PG_TOKEN"]}
-	dsn := pgSchema(t)
+	dsn := pgtest.Schema(t).DSN
 	const n, events, kills = 3, 90, 10
 	type inst struct {
 		cfg, addr, log string

@@ -3,40 +3,24 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rtbridge/rtbridge/bridge/event"
 	"github.com/rtbridge/rtbridge/bridge/source"
 	"github.com/rtbridge/rtbridge/bridge/store"
-	"github.com/rtbridge/rtbridge/internal/testenv"
+	"github.com/rtbridge/rtbridge/internal/pgtest"
 )
 
 // rtbridge store migrate moves a SQLite store into PostgreSQL (the DSN
 // from the config's dsn_file, never printed), and status then reads the
 // moved queue from PostgreSQL; a second run moves nothing twice.
 func TestStoreMigrate(t *testing.T) {
-	dsn := testenv.Require(t, "PG_DSN")["PG_DSN"]
+	pg := pgtest.Schema(t)
 	ctx := context.Background()
-	admin, err := pgxpool.New(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	var rnd [6]byte
-	rand.Read(rnd[:])
-	schema := "migrate_" + hex.EncodeToString(rnd[:])
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("PostgreSQL at PG_DSN: %v", err)
-	}
-	defer admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-
 	dir := t.TempDir()
 	stateDir := filepath.Join(dir, "state")
 	st, err := store.Open(ctx, stateDir, store.Options{})
@@ -49,11 +33,7 @@ func TestStoreMigrate(t *testing.T) {
 		}
 	}
 	st.Close()
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	os.WriteFile(filepath.Join(dir, "pg-dsn"), []byte(dsn+sep+"search_path="+schema+"\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "pg-dsn"), []byte(pg.DSN+"\n"), 0o600)
 	cfg := filepath.Join(dir, "rtbridge.yaml")
 	body := fmt.Sprintf("rt: {url: 'https://rt/', auth: token, token: x}\nstate:\n  dir: %q\n  postgres: { dsn_file: pg-dsn }\n", stateDir)
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
@@ -68,7 +48,7 @@ func TestStoreMigrate(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "moved 3 events (0 were there already)") {
 		t.Fatalf("migrate (exit %d): %s", code, out)
 	}
-	pw := strings.TrimPrefix(dsn, "postgres://")
+	pw := strings.TrimPrefix(pg.DSN, "postgres://")
 	if i := strings.Index(pw, "@"); i > 0 && strings.Contains(out, pw[:i]) {
 		t.Fatalf("migrate printed the DSN's credentials: %s", out)
 	}

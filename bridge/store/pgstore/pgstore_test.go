@@ -26,7 +26,7 @@ func TestMigrateConcurrently(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s, err := pgstore.Open(ctx, pgstore.Options{DSN: db.dsn})
+			s, err := pgstore.Open(ctx, pgstore.Options{DSN: db.DSN})
 			if err == nil {
 				s.Close()
 			}
@@ -41,13 +41,13 @@ func TestMigrateConcurrently(t *testing.T) {
 		}
 	}
 	var v, rows int
-	if err := db.admin.QueryRow(ctx, `SELECT max(version), count(*) FROM `+db.schema()+`.schema_version`).Scan(&v, &rows); err != nil || v != pgstore.SchemaVersion() || rows != 1 {
+	if err := db.Admin.QueryRow(ctx, `SELECT max(version), count(*) FROM `+db.Schema+`.schema_version`).Scan(&v, &rows); err != nil || v != pgstore.SchemaVersion() || rows != 1 {
 		t.Fatalf("schema version %d in %d rows (%v), want %d in 1", v, rows, err, pgstore.SchemaVersion())
 	}
-	if _, err := db.admin.Exec(ctx, `UPDATE `+db.schema()+`.schema_version SET version = $1`, pgstore.SchemaVersion()+1); err != nil {
+	if _, err := db.Admin.Exec(ctx, `UPDATE `+db.Schema+`.schema_version SET version = $1`, pgstore.SchemaVersion()+1); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pgstore.Open(ctx, pgstore.Options{DSN: db.dsn}); err == nil || !strings.Contains(err.Error(), "newer") {
+	if _, err := pgstore.Open(ctx, pgstore.Options{DSN: db.DSN}); err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Fatalf("open of a newer schema: %v", err)
 	}
 }
