@@ -87,7 +87,7 @@ func bridgeRate(b *testing.B, rt testenv.RT, subject string, n, events int) floa
 	for range n {
 		dir := b.TempDir()
 		addr := freePort(b)
-		procs = append(procs, startBinary(b, pgConfig(b, dir, dsn, rt, addr, 4, "info"), addr, filepath.Join(dir, "daemon.log")))
+		procs = append(procs, startBinary(b, pgConfig(b, dir, dsn, rt, addr, 4, "info", createRule), addr, filepath.Join(dir, "daemon.log")))
 		addrs = append(addrs, addr)
 	}
 	st, err := pgstore.Open(context.Background(), pgstore.Options{DSN: dsn})

@@ -19,7 +19,7 @@ import (
 
 // pgConfig writes one instance's config: the shared PostgreSQL store, the
 // RT on PostgreSQL, its own listen address.
-func pgConfig(t testing.TB, dir, dsn string, rt testenv.RT, addr string, workers int, level string) string {
+func pgConfig(t testing.TB, dir, dsn string, rt testenv.RT, addr string, workers int, level, rules string) string {
 	t.Helper()
 	os.WriteFile(filepath.Join(dir, "rt-token"), []byte(rt.Token+"\n"), 0o600)
 	os.WriteFile(filepath.Join(dir, "hook-token"), []byte("hook-secret\n"), 0o600)
@@ -37,13 +37,14 @@ log: { level: %s }
 http: { listen: %q }
 webhooks:
   - { name: deploys, path: /hooks/deploy, auth: { bearer: { token_file: hook-token } } }
+  - { name: am, path: /hooks/am, kind: alertmanager, auth: { bearer: { token_file: hook-token } } }
 executor:
   workers: %d
   backoff: { initial: 300ms, max: 2s }
   breaker: { failures: 5, open_for: 1s }
   stop_timeout: 3s
 rules:
-%s`, rt.URL, level, addr, workers, createRule)
+%s`, rt.URL, level, addr, workers, rules)
 	path := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -69,7 +70,7 @@ func TestFailoverThreeInstancesSIGKILL(t *testing.T) {
 	for i := range insts {
 		dir := t.TempDir()
 		addr := freePort(t)
-		insts[i] = &inst{cfg: pgConfig(t, dir, dsn, rt, addr, 2, "debug"), addr: addr, log: filepath.Join(dir, "daemon.log")}
+		insts[i] = &inst{cfg: pgConfig(t, dir, dsn, rt, addr, 2, "debug", createRule), addr: addr, log: filepath.Join(dir, "daemon.log")}
 		insts[i].p = startBinary(t, insts[i].cfg, addr, insts[i].log)
 	}
 	var mu sync.Mutex // guards insts[i].p and addr choice while one restarts
