@@ -143,6 +143,16 @@ func TestClaimFailover(t *testing.T) {
 	if held["event "+e1] != "a" || held["key am:g"] != "a" {
 		t.Fatalf("leases %v", held)
 	}
+	// A key held only by a lease (its event is not planned yet) shows too.
+	if !claim(t, a, e3, "solo") {
+		t.Fatal("a could not claim a released event")
+	}
+	if hk, _ := b.HeldKeys(ctx); hk["am:g"] != e1 || hk["solo"] != e3 || hk["other"] != "" {
+		t.Fatalf("held keys seen from b: %v", hk)
+	}
+	if hk, _ := a.HeldKeys(ctx); hk["solo"] != "" {
+		t.Fatalf("an instance's own key leases block it: %v", hk)
+	}
 
 	if _, err := a.StepStarted(ctx, e1, 0, time.Hour, e1+"/1"); err != nil {
 		t.Fatal(err)

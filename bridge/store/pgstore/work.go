@@ -51,9 +51,15 @@ func (s *Store) Runnable(ctx context.Context, now time.Time, limit int) ([]store
 
 // HeldKeys returns, for every correlation key of a planned unfinished
 // event, the smallest such event id: a later event with that key must wait.
+// Keys another instance holds now count too (with the event it runs), so
+// the scheduler does not try to claim what it cannot get.
 func (s *Store) HeldKeys(ctx context.Context) (map[string]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT k.key, MIN(e.id) FROM event_keys k JOIN events e ON e.id = k.event_id
-		WHERE e.state IN `+nonFinal+` AND NOT e.replan GROUP BY k.key`)
+	rows, err := s.pool.Query(ctx, `SELECT key, MIN(id) FROM (
+			SELECT k.key, e.id FROM event_keys k JOIN events e ON e.id = k.event_id
+				WHERE e.state IN `+nonFinal+` AND NOT e.replan
+			UNION ALL
+			SELECT key, event_id FROM key_leases WHERE owner <> $1 AND lease_until >= clock_timestamp()
+		) held GROUP BY key`, s.opts.Instance)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: held keys: %w", err)
 	}
