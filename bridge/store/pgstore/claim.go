@@ -97,10 +97,17 @@ func (s *Store) Release(ctx context.Context, id string) error {
 	delete(s.claims, id)
 	s.mu.Unlock()
 	err := s.exec(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM key_leases WHERE owner = $1 AND event_id = $2`, s.opts.Instance, id); err != nil {
+		tag, err := tx.Exec(ctx, `DELETE FROM key_leases WHERE owner = $1 AND event_id = $2`, s.opts.Instance, id)
+		if err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE events SET owner = '', lease_until = CASE WHEN state = 'running' THEN clock_timestamp() ELSE NULL END
+		if tag.RowsAffected() > 0 {
+			// A later event of these keys may wait on another instance: wake it.
+			if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, wakeChannel); err != nil {
+				return err
+			}
+		}
+		_, err = tx.Exec(ctx, `UPDATE events SET owner = '', lease_until = CASE WHEN state = 'running' THEN clock_timestamp() ELSE NULL END
 			WHERE id = $1 AND owner = $2`, id, s.opts.Instance)
 		return err
 	})
