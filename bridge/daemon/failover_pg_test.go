@@ -18,7 +18,10 @@ import (
 )
 
 // pgConfig writes one instance's config: the shared PostgreSQL store, the
-// RT on PostgreSQL, its own listen address.
+// RT on PostgreSQL, its own listen address. rt.timeout is well above what
+// a create takes while the instances' requests queue for RT's four workers:
+// the settle time after an unanswered create derives from it, and RT must
+// have finished a request before its outcome is reconciled.
 func pgConfig(t testing.TB, dir, dsn string, rt testenv.RT, addr string, workers int, level, rules string) string {
 	t.Helper()
 	os.WriteFile(filepath.Join(dir, "rt-token"), []byte(rt.Token+"\n"), 0o600)
@@ -29,7 +32,7 @@ func pgConfig(t testing.TB, dir, dsn string, rt testenv.RT, addr string, workers
   auth: token
   token_file: rt-token
   idempotency_field: RTBridgeKey
-  timeout: 6s
+  timeout: 20s
   max_concurrency: 4
 state:
   postgres: { dsn_file: pg-dsn, lease_ttl: 3s }
@@ -53,15 +56,16 @@ rules:
 }
 
 // Three instances share one PostgreSQL store in front of the RT on
-// PostgreSQL. Events are posted round robin, each a second time to another
-// instance (an HA pair of senders), while instances are killed with
-// SIGKILL at random moments and restarted. In the end every event made
-// exactly one ticket: nothing lost, nothing twice.
+// PostgreSQL. JSON events and Alertmanager notifications (a new group
+// each) are posted round robin, each a second time to another instance
+// (an HA pair of senders), while instances are killed with SIGKILL at
+// random moments and restarted. In the end every event and every group
+// made exactly one ticket: nothing lost, nothing twice.
 func TestFailoverThreeInstancesSIGKILL(t *testing.T) {
 	v := testenv.Require(t, "RT_PG_URL", "RT_PG_TOKEN")
 	rt := testenv.RT{URL: v["RT_PG_URL"], Token: v["RT_PG_TOKEN"]}
 	dsn := pgtest.Schema(t).DSN
-	const n, events, kills = 3, 90, 10
+	const n, events, kills = 3, 60, 10
 	type inst struct {
 		cfg, addr, log string
 		p              *proc
@@ -70,7 +74,7 @@ func TestFailoverThreeInstancesSIGKILL(t *testing.T) {
 	for i := range insts {
 		dir := t.TempDir()
 		addr := freePort(t)
-		insts[i] = &inst{cfg: pgConfig(t, dir, dsn, rt, addr, 2, "debug", createRule), addr: addr, log: filepath.Join(dir, "daemon.log")}
+		insts[i] = &inst{cfg: pgConfig(t, dir, dsn, rt, addr, 2, "debug", createRule+pairRule), addr: addr, log: filepath.Join(dir, "daemon.log")}
 		insts[i].p = startBinary(t, insts[i].cfg, addr, insts[i].log)
 	}
 	var mu sync.Mutex // guards insts[i].p and addr choice while one restarts
@@ -83,9 +87,14 @@ func TestFailoverThreeInstancesSIGKILL(t *testing.T) {
 		for i := range events {
 			body := fmt.Sprintf(`{"subject":"%s %03d","n":%d}`, run, i, i)
 			key := fmt.Sprintf("%s-%d", run, i)
+			am := amBody(fmt.Sprintf("%sA-%03d", run, i), "firing", i)
 			// The same delivery reaches two instances, as from an HA pair.
 			for _, to := range []int{i, i + 1} {
 				if err := postEvent(addrOf(to), key, body, 60*time.Second); err != nil {
+					posted <- err
+					return
+				}
+				if err := postTo(addrOf(to+1), "/hooks/am", "", am, 60*time.Second); err != nil {
 					posted <- err
 					return
 				}
@@ -121,7 +130,7 @@ func TestFailoverThreeInstancesSIGKILL(t *testing.T) {
 	defer st.Close()
 	// Wait until RT has every ticket and the store has finished every event
 	// (one whose holder died mid-create is reconciled after the settle time).
-	deadline := time.Now().Add(4 * time.Minute)
+	deadline := time.Now().Add(6 * time.Minute)
 	for {
 		got := countTickets(t, rt, run)
 		for subj, c := range got {
@@ -133,15 +142,24 @@ func TestFailoverThreeInstancesSIGKILL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) == events && stats.ByState[store.StateDone] == events {
-			// The store agrees: every event done once, every second delivery a duplicate.
-			if stats.ByState[store.StateDuplicate] != events || stats.ByState[store.StateDead] != 0 {
-				t.Errorf("store states %v, want %d done and %d duplicates", stats.ByState, events, events)
+		final := 0
+		for state, c := range stats.ByState {
+			if state.Final() {
+				final += c
+			}
+		}
+		if stats.ByState[store.StateDead] > 0 {
+			t.Fatalf("dead events: %v\n%s", stats.ByState, logs())
+		}
+		// 2 deliveries of each JSON event (the second a duplicate) and of each notification.
+		if len(got) == 2*events && final == 4*events {
+			if stats.ByState[store.StateDuplicate] != events {
+				t.Errorf("store states %v, want %d duplicates", stats.ByState, events)
 			}
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after 4 min %d of %d events have their ticket; store states %v\n%s", len(got), events, stats.ByState, logs())
+			t.Fatalf("after 6 min %d of %d tickets; store states %v\n%s", len(got), 2*events, stats.ByState, logs())
 		}
 		time.Sleep(2 * time.Second)
 	}

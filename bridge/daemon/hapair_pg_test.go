@@ -27,6 +27,19 @@ const pairRule = `  - name: pair alerts
       resolve_status: resolved
 `
 
+// amBody is an Alertmanager notification for the group alertname=name
+// with one alert, firing or resolved.
+func amBody(name, status string, g int) string {
+	ends := "0001-01-01T00:00:00Z"
+	if status == "resolved" {
+		ends = time.Now().UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf(`{"version":"4","status":%q,"receiver":"rt","groupKey":"{}:{alertname=\"%s\"}",
+		"groupLabels":{"alertname":%q},"commonLabels":{"alertname":%q,"instance":"db1"},"commonAnnotations":{},"externalURL":"http://am",
+		"alerts":[{"status":%q,"labels":{"alertname":%q,"instance":"db1"},"annotations":{"summary":"disk"},
+		"startsAt":"2026-12-01T00:00:00Z","endsAt":%q,"fingerprint":"f%d"}]}`, status, name, name, name, status, name, ends, g)
+}
+
 // An Alertmanager HA pair whose members post each notification to a
 // different instance, at the same moment: one ticket per group, no comment
 // for the repeat, and one comment when the group resolves.
@@ -51,15 +64,7 @@ func TestAlertmanagerPairTwoInstances(t *testing.T) {
 	notify := func(status string) {
 		var wg sync.WaitGroup
 		for g := range groups {
-			name := fmt.Sprintf("%s-%d", run, g)
-			ends := "0001-01-01T00:00:00Z"
-			if status == "resolved" {
-				ends = time.Now().UTC().Format(time.RFC3339)
-			}
-			body := fmt.Sprintf(`{"version":"4","status":%q,"receiver":"rt","groupKey":"{}:{alertname=\"%s\"}",
-				"groupLabels":{"alertname":%q},"commonLabels":{"alertname":%q,"instance":"db1"},"commonAnnotations":{},"externalURL":"http://am",
-				"alerts":[{"status":%q,"labels":{"alertname":%q,"instance":"db1"},"annotations":{"summary":"disk"},
-				"startsAt":"2026-12-01T00:00:00Z","endsAt":%q,"fingerprint":"f%d"}]}`, status, name, name, name, status, name, ends, g)
+			body := amBody(fmt.Sprintf("%s-%d", run, g), status, g)
 			for _, addr := range addrs { // both members of the pair, at once
 				wg.Add(1)
 				go func() {
