@@ -27,10 +27,16 @@ func TestStoreMigrate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range 3 {
-		if _, err := st.Accept(ctx, source.Incoming{Source: "hook", Kind: event.KindJSON, DedupKey: fmt.Sprint(i), Raw: strings.NewReader("{}")}); err != nil {
+	var last string
+	for i := range 4 {
+		acc, err := st.Accept(ctx, source.Incoming{Source: "hook", Kind: event.KindJSON, DedupKey: fmt.Sprint(i), Raw: strings.NewReader("{}")})
+		if err != nil {
 			t.Fatal(err)
 		}
+		last = acc.ID
+	}
+	if err := st.Dead(ctx, last, -1, store.Failure{Class: "parse", Message: "not JSON"}); err != nil {
+		t.Fatal(err)
 	}
 	st.Close()
 	os.WriteFile(filepath.Join(dir, "pg-dsn"), []byte(pg.DSN+"\n"), 0o600)
@@ -45,18 +51,28 @@ func TestStoreMigrate(t *testing.T) {
 		return out.String() + errb.String(), code
 	}
 	out, code := run("store", "migrate", "--config", cfg)
-	if code != 0 || !strings.Contains(out, "moved 3 events (0 were there already)") {
+	if code != 0 || !strings.Contains(out, "moved 4 events (0 were there already)") {
 		t.Fatalf("migrate (exit %d): %s", code, out)
 	}
 	pw := strings.TrimPrefix(pg.DSN, "postgres://")
 	if i := strings.Index(pw, "@"); i > 0 && strings.Contains(out, pw[:i]) {
 		t.Fatalf("migrate printed the DSN's credentials: %s", out)
 	}
-	if out, code := run("store", "migrate", "--config", cfg, "--from", "sqlite:"+stateDir); code != 0 || !strings.Contains(out, "moved 0 events (3 were there already)") {
+	if out, code := run("store", "migrate", "--config", cfg, "--from", "sqlite:"+stateDir); code != 0 || !strings.Contains(out, "moved 0 events (4 were there already)") {
 		t.Fatalf("second migrate (exit %d): %s", code, out)
 	}
 	if out, code := run("status", "--config", cfg); code != 0 || !strings.Contains(out, "accepted   3") {
 		t.Fatalf("status on PostgreSQL (exit %d): %s", code, out)
+	}
+	// deadletter works against PostgreSQL too.
+	if out, code := run("deadletter", "--config", cfg, "list"); code != 0 || !strings.Contains(out, last) || !strings.Contains(out, "not JSON") {
+		t.Fatalf("deadletter list on PostgreSQL (exit %d): %s", code, out)
+	}
+	if out, code := run("deadletter", "--config", cfg, "retry", last); code != 0 {
+		t.Fatalf("deadletter retry on PostgreSQL (exit %d): %s", code, out)
+	}
+	if out, code := run("status", "--config", cfg); code != 0 || !strings.Contains(out, "accepted   4") || !strings.Contains(out, "dead letters:   0") {
+		t.Fatalf("status after the retry (exit %d): %s", code, out)
 	}
 	if out, code := run("store", "--config", cfg); code != 2 || !strings.Contains(out, "usage: rtbridge store migrate") {
 		t.Fatalf("store without migrate (exit %d): %s", code, out)
