@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -37,13 +38,14 @@ func (s *Store) Accept(ctx context.Context, in source.Incoming) (source.Accepted
 		raw = eofReader{}
 	}
 	raw = ctxReader{ctx, raw}
-	// The first InlineMax+1 bytes tell inline from chunked.
-	first := make([]byte, s.opts.InlineMax+1)
-	n, err := io.ReadFull(raw, first)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+	// The first InlineMax+1 bytes tell inline from chunked (a small body
+	// costs only its own size).
+	var head bytes.Buffer
+	n64, err := io.CopyN(&head, raw, int64(s.opts.InlineMax)+1)
+	if err != nil && !errors.Is(err, io.EOF) {
 		return source.Accepted{}, fmt.Errorf("pgstore: accept: read payload: %w", err)
 	}
-	first = first[:n]
+	first, n := head.Bytes(), int(n64)
 	var acc source.Accepted
 	err = s.exec(ctx, func(tx pgx.Tx) error {
 		now := s.opts.Now()
@@ -64,7 +66,7 @@ func (s *Store) Accept(ctx context.Context, in source.Incoming) (source.Accepted
 		chunked := n > s.opts.InlineMax
 		var inline []byte
 		if !chunked {
-			inline = first
+			inline = append([]byte{}, first...) // never NULL: NULL is a pruned payload
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO events (id, source, kind, dedup_key, received_at, origin, meta, raw, raw_chunked, raw_size, state, duplicate_of, next_attempt, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $5, $5)`,

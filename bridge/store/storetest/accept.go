@@ -234,6 +234,21 @@ func testConcurrentAccepts(t *testing.T, db DB) {
 	}
 }
 
+// An empty payload, or none, is stored as empty, not as a pruned one.
+func testEmptyPayload(t *testing.T, db DB) {
+	s := db.Open(t)
+	defer s.Close()
+	for _, in := range []source.Incoming{incoming("hook", "", ""), {Source: "hook", Kind: "json"}} {
+		acc, err := s.Accept(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := readRaw(t, s, acc.ID); got != "" {
+			t.Fatalf("raw %q", got)
+		}
+	}
+}
+
 func testWakeOnAccept(t *testing.T, db DB) {
 	s := db.Open(t)
 	defer s.Close()

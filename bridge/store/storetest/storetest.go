@@ -69,6 +69,7 @@ func Run(t *testing.T, fresh func(t *testing.T) DB) {
 		{"AcceptRacingCloseReturns", testAcceptRacingCloseReturns},
 		{"Duplicate", testDuplicate},
 		{"ConcurrentAccepts", testConcurrentAccepts},
+		{"EmptyPayload", testEmptyPayload},
 		{"WakeOnAccept", testWakeOnAccept},
 		{"Cursors", testCursors},
 		{"PlanStepsDeadRetryDrop", testPlanStepsDeadRetryDrop},
