@@ -156,7 +156,8 @@ func (s *Store) Event(ctx context.Context, id string) (*Event, error) {
 func (s *Store) Raw(ctx context.Context, id string) (io.ReadCloser, error) {
 	var raw []byte
 	var file string
-	err := s.rdb.QueryRowContext(ctx, `SELECT raw, raw_file FROM events WHERE id = ?`, id).Scan(&raw, &file)
+	var pruned bool // not raw == nil: the driver may scan an empty blob as nil
+	err := s.rdb.QueryRowContext(ctx, `SELECT raw, raw IS NULL, raw_file FROM events WHERE id = ?`, id).Scan(&raw, &pruned, &file)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
@@ -170,7 +171,7 @@ func (s *Store) Raw(ctx context.Context, id string) (io.ReadCloser, error) {
 		}
 		return f, nil
 	}
-	if raw == nil {
+	if pruned {
 		return nil, fmt.Errorf("store: raw of %s: pruned: %w", id, os.ErrNotExist)
 	}
 	return io.NopCloser(bytes.NewReader(raw)), nil

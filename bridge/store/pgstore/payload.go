@@ -22,9 +22,9 @@ func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 // may have been pruned (os.ErrNotExist).
 func (s *Store) Raw(ctx context.Context, id string) (io.ReadCloser, error) {
 	var raw []byte
-	var chunked bool
+	var chunked, pruned bool
 	var size int64
-	err := s.pool.QueryRow(ctx, `SELECT raw, raw_chunked, raw_size FROM events WHERE id = $1`, id).Scan(&raw, &chunked, &size)
+	err := s.pool.QueryRow(ctx, `SELECT raw, raw IS NULL, raw_chunked, raw_size FROM events WHERE id = $1`, id).Scan(&raw, &pruned, &chunked, &size)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %s", store.ErrNotFound, id)
 	}
@@ -34,7 +34,7 @@ func (s *Store) Raw(ctx context.Context, id string) (io.ReadCloser, error) {
 	switch {
 	case chunked:
 		return &chunkReader{s: s, ctx: ctx, id: id, size: size}, nil
-	case raw == nil:
+	case pruned:
 		return nil, fmt.Errorf("pgstore: raw of %s: pruned: %w", id, os.ErrNotExist)
 	}
 	return &inlineReader{Reader: bytes.NewReader(raw), size: size}, nil
