@@ -16,7 +16,7 @@ import (
 )
 
 // BenchmarkPostgresInstances measures, side by side in one run, the RT on
-// PostgreSQL's own ceiling (one session, 4 creates in flight) and the
+// PostgreSQL's own ceiling (one token, 4 creates in flight) and the
 // bridge's throughput with 1, 2 and 3 instances sharing one PostgreSQL
 // store (idempotency_field set, 4 workers each), all making the same
 // tickets. Run with -benchtime 1x; BENCH_PG_EVENTS sets the tickets per leg.
@@ -29,10 +29,16 @@ func BenchmarkPostgresInstances(b *testing.B) {
 	}
 	run := fmt.Sprintf("pgbench-%d", time.Now().UnixNano())
 	for b.Loop() {
-		ceil := rtCeiling(b, rt, fmt.Sprintf("%s ceil", run), events, 4)
-		b.ReportMetric(ceil, "ceiling-tickets/s")
+		// The ceiling runs before and after the bridge legs (RT's workers
+		// warm up, its database grows); the better one counts.
+		ceil := rtCeiling(b, rt, fmt.Sprintf("%s ceil1", run), events, 4)
+		rates := map[int]float64{}
 		for n := 1; n <= 3; n++ {
-			r := bridgeRate(b, rt, fmt.Sprintf("%s n%d", run, n), n, events)
+			rates[n] = bridgeRate(b, rt, fmt.Sprintf("%s n%d", run, n), n, events)
+		}
+		ceil = max(ceil, rtCeiling(b, rt, fmt.Sprintf("%s ceil2", run), events, 4))
+		b.ReportMetric(ceil, "ceiling-tickets/s")
+		for n, r := range rates {
 			b.ReportMetric(r, fmt.Sprintf("%dinst-tickets/s", n))
 			b.ReportMetric(r/ceil, fmt.Sprintf("%dinst-vs-ceiling", n))
 		}
