@@ -8,10 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rtbridge/rtbridge/bridge/event"
 	"github.com/rtbridge/rtbridge/bridge/source"
 	"github.com/rtbridge/rtbridge/bridge/store"
+	"github.com/rtbridge/rtbridge/bridge/store/pgstore"
 	"github.com/rtbridge/rtbridge/internal/pgtest"
 )
 
@@ -63,6 +65,18 @@ func TestStoreMigrate(t *testing.T) {
 	}
 	if out, code := run("status", "--config", cfg); code != 0 || !strings.Contains(out, "accepted   3") {
 		t.Fatalf("status on PostgreSQL (exit %d): %s", code, out)
+	}
+	// status shows which instance holds which lease.
+	other, err := pgstore.Open(ctx, pgstore.Options{DSN: pg.DSN, Instance: "rt-b.example.org:42:beef"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if ok, err := other.AcquireLease(ctx, "imap:support/INBOX", time.Minute); err != nil || !ok {
+		t.Fatalf("lease: %v %v", ok, err)
+	}
+	if out, code := run("status", "--config", cfg); code != 0 || !strings.Contains(out, "lease mailbox imap:support/INBOX held by rt-b.example.org:42:beef until ") {
+		t.Fatalf("status without the lease (exit %d): %s", code, out)
 	}
 	// deadletter works against PostgreSQL too.
 	if out, code := run("deadletter", "--config", cfg, "list"); code != 0 || !strings.Contains(out, last) || !strings.Contains(out, "not JSON") {
