@@ -93,6 +93,8 @@ type RT struct {
 // State is where the durable store lives.
 type State struct {
 	Dir string `yaml:"dir"` // default /var/lib/rtbridge
+	// Postgres, when set, puts the store in PostgreSQL (see postgres.go).
+	Postgres *Postgres `yaml:"postgres"`
 }
 
 // Log configures log/slog output.

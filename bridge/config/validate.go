@@ -37,6 +37,7 @@ func (d *decoder) resolve(c *Config) {
 		d.secret(c, &m.Password, &m.PasswordFile, fmt.Sprintf("imap[%d]", i), "password")
 		d.resolveAuth(c, m, fmt.Sprintf("imap[%d]", i))
 	}
+	d.resolvePostgres(c)
 	d.secret(c, &c.RT.Password, &c.RT.PasswordFile, "rt", "password")
 	d.secret(c, &c.RT.Token, &c.RT.TokenFile, "rt", "token")
 	for i := range c.Webhooks {
@@ -94,6 +95,7 @@ func (d *decoder) validate(c *Config) {
 	}
 	d.validateWebhooks(c)
 	d.validateIMAP(c)
+	d.validatePostgres(c)
 	e := c.Executor
 	for _, f := range []struct {
 		key string

@@ -129,11 +129,19 @@ func (p *proc) term(t *testing.T) {
 // with an Idempotency-Key so a retry of an accepted request is recorded as
 // a duplicate, not a second event.
 func postEvent(addr func() string, key, body string, within time.Duration) error {
+	return postTo(addr, "/hooks/deploy", key, body, within)
+}
+
+// postTo is postEvent to another webhook path; key "" sends no
+// Idempotency-Key (as Alertmanager does).
+func postTo(addr func() string, path, key, body string, within time.Duration) error {
 	deadline := time.Now().Add(within)
 	for {
-		req, _ := http.NewRequest("POST", "http://"+addr()+"/hooks/deploy", strings.NewReader(body))
+		req, _ := http.NewRequest("POST", "http://"+addr()+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer hook-secret")
-		req.Header.Set("Idempotency-Key", key)
+		if key != "" {
+			req.Header.Set("Idempotency-Key", key)
+		}
 		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			io.Copy(io.Discard, resp.Body)

@@ -59,7 +59,7 @@ type daemon struct {
 	level  *slog.LevelVar
 	log    *slog.Logger
 	m      *metrics.Metrics
-	st     *store.Store
+	st     Store
 	x      *executor.Executor
 	hooks  *webhook.Server
 	sd     *notify.Notifier
@@ -99,12 +99,9 @@ func Run(ctx context.Context, o Options) error {
 	d.m.ConfigLoaded(true, fileHash(o.ConfigPath), time.Now())
 	d.hooks, d.sources, d.tls = parts.Hooks, parts.Sources, parts.TLS
 
-	if err := os.MkdirAll(cfg.State.Dir, 0o700); err != nil {
-		return fmt.Errorf("state.dir: %w", err)
-	}
-	d.st, err = store.Open(ctx, cfg.State.Dir, store.Options{Logger: d.log})
+	d.st, err = OpenStore(ctx, cfg, d.log)
 	if err != nil {
-		return err
+		return fmt.Errorf("state: %w", err)
 	}
 	defer d.st.Close()
 	st.Store = d.st
@@ -290,8 +287,12 @@ func (d *daemon) tick(ctx context.Context, first bool) bool {
 		age = time.Since(stats.OldestPending).Seconds()
 	}
 	d.m.OldestPending.Set(age)
-	if n, err := d.st.SizeBytes(ctx); err == nil {
-		d.m.StoreBytes.Set(float64(n))
+	if s, ok := d.st.(interface {
+		SizeBytes(context.Context) (int64, error)
+	}); ok { // the SQLite store's directory; PostgreSQL's size is the database's
+		if n, err := s.SizeBytes(ctx); err == nil {
+			d.m.StoreBytes.Set(float64(n))
+		}
 	}
 	for _, s := range d.sources {
 		up := 1.0
@@ -360,7 +361,7 @@ func (d *daemon) sourceStates() map[string]string {
 
 // storeRef lets the parts be built before the store is opened; nothing
 // uses it before Run sets Store.
-type storeRef struct{ *store.Store }
+type storeRef struct{ Store }
 
 func fileHash(path string) uint32 {
 	h := fnv.New32a()

@@ -34,9 +34,9 @@ type Parts struct {
 	TLS      *tls.Config // the HTTP server's; nil: plain HTTP
 }
 
-// Store is what the parts are wired to: sources keep cursors in it and
-// webhooks accept into it. Nothing calls it before the parts run.
-type Store interface {
+// PartsStore is what the parts are wired to: sources keep cursors in it
+// and webhooks accept into it. Nothing calls it before the parts run.
+type PartsStore interface {
 	source.Sink
 	source.Cursors
 }
@@ -45,7 +45,7 @@ type Store interface {
 // files, the TLS pair, keytab and krb5.conf) but opens no connection and
 // writes nothing. All problems are returned at once, each positioned in
 // the config file (*config.Error, or *rules.CompileError for the rules).
-func Build(cfg *config.Config, st Store, m *metrics.Metrics, log *slog.Logger) (*Parts, error) {
+func Build(cfg *config.Config, st PartsStore, m *metrics.Metrics, log *slog.Logger) (*Parts, error) {
 	p := &Parts{}
 	var errs []error
 	add := func(section string, err error) {

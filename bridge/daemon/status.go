@@ -22,12 +22,13 @@ type Status struct {
 	// (daemon only); never a token.
 	OAuth2  map[string]imapsource.TokenStatus `json:"oauth2,omitempty"`
 	Cursors map[string]map[string]string      `json:"cursors,omitempty"`
-	Daemon  bool                              `json:"daemon"` // true when read from the running daemon
+	Leases  []store.Lease                     `json:"leases,omitempty"` // which instance holds which mailbox, event, key
+	Daemon  bool                              `json:"daemon"`           // true when read from the running daemon
 }
 
 // ReadStatus reads the status from the store directly: it works from a
 // second process while the daemon runs (SQLite WAL readers).
-func ReadStatus(ctx context.Context, st *store.Store) (Status, error) {
+func ReadStatus(ctx context.Context, st StatusStore) (Status, error) {
 	stats, err := st.Stats(ctx)
 	if err != nil {
 		return Status{}, err
@@ -45,6 +46,9 @@ func ReadStatus(ctx context.Context, st *store.Store) (Status, error) {
 		s.Breaker, s.BreakerSince = b.Value, b.UpdatedAt
 	}
 	if s.Cursors, err = st.Cursors(ctx); err != nil {
+		return s, err
+	}
+	if s.Leases, err = st.Leases(ctx); err != nil {
 		return s, err
 	}
 	return s, nil

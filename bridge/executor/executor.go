@@ -220,6 +220,12 @@ func (x *Executor) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Durati
 		if !ok {
 			return min(wait, max(brWait, 10*time.Millisecond))
 		}
+		if !x.claim(ctx, w.ID, keys) {
+			if probe {
+				x.br.release()
+			}
+			continue
+		}
 		x.inflight[w.ID] = keys
 		for _, k := range keys {
 			x.heldByKey[k]++
@@ -228,6 +234,7 @@ func (x *Executor) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Durati
 		go func(id string, pre *loaded, probe bool) {
 			defer wg.Done()
 			x.work(ctx, id, pre, probe)
+			x.release(ctx, id)
 			x.mu.Lock()
 			for _, k := range x.inflight[id] {
 				if x.heldByKey[k]--; x.heldByKey[k] <= 0 {

@@ -48,6 +48,15 @@ type Store interface {
 	SetInfo(ctx context.Context, name, value string) error
 }
 
+// Claimer is implemented by a store that several instances share
+// (PostgreSQL): an event runs only on the instance that claimed it and
+// its correlation keys, until it is released. A single-host store does
+// not need it: the scheduler's in-process bookkeeping suffices there.
+type Claimer interface {
+	Claim(ctx context.Context, id string, keys []string) (bool, error)
+	Release(ctx context.Context, id string) error
+}
+
 // Metrics receives the executor's counts; the daemon's Prometheus metrics
 // (*metrics.Metrics) implement it. Label values come from closed sets.
 type Metrics interface {

@@ -245,7 +245,7 @@ func (s *Store) commitBatch(batch []*acceptReq) {
 }
 
 func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, r *acceptReq, now time.Time) (source.Accepted, error) {
-	id := s.ids.next(now)
+	id := s.ids.Next(now)
 	acc := source.Accepted{ID: id}
 	state := StateAccepted
 	if r.in.DedupKey != "" {
@@ -269,12 +269,13 @@ func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, r *acceptReq, now t
 			return acc, fmt.Errorf("dedup: %w", err)
 		}
 	}
-	var raw any
+	var raw any // NULL when the payload is in a file
 	if r.file == "" {
-		raw = r.inline
-		if raw == nil {
-			raw = []byte{}
+		b := r.inline
+		if b == nil {
+			b = []byte{} // an empty payload, not a pruned one (NULL)
 		}
+		raw = b
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO events (id, source, kind, dedup_key, received_at, origin, meta, raw, raw_file, raw_size, state, duplicate_of, next_attempt, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -9,17 +9,18 @@ import (
 // crockford is Crockford's base32: sortable as text, no ambiguous letters.
 const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
-// idGen makes 26-character ids: 48 bits of Unix milliseconds then 80 bits
+// IDGen makes 26-character event ids (the zero value is ready; safe for
+// concurrent use): 48 bits of Unix milliseconds then 80 bits
 // that are random for a new millisecond and incremented within one, so ids
 // sort in the order they were made even when the clock stands still or
 // steps back (ULID's layout; a dozen lines did not justify a dependency).
-type idGen struct {
+type IDGen struct {
 	mu   sync.Mutex
 	last int64
 	tail [10]byte
 }
 
-func (g *idGen) next(now time.Time) string {
+func (g *IDGen) Next(now time.Time) string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	t := now.UnixMilli()

@@ -107,6 +107,15 @@ INSERT INTO event_keys (event_id, key) SELECT id, corr_key FROM events WHERE cor
 ALTER TABLE steps ADD COLUMN idem TEXT NOT NULL DEFAULT '';
 ALTER TABLE steps ADD COLUMN reconciles INTEGER NOT NULL DEFAULT 0;
 `,
+	// 5: named leases (one instance polls a mailbox folder at a time).
+	`
+CREATE TABLE leases (
+	name        TEXT PRIMARY KEY,
+	owner       TEXT NOT NULL,
+	until       INTEGER NOT NULL,
+	acquired_at INTEGER NOT NULL
+);
+`,
 }
 
 // SchemaVersion is the version this build migrates to.

@@ -48,6 +48,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock (tests). Default time.Now.
 	Now func() time.Time
+	// Instance names this process as a lease holder. Default NewInstanceID().
+	Instance string
 }
 
 // Store is the SQLite implementation. It is safe for concurrent use; one
@@ -59,7 +61,7 @@ type Store struct {
 	rdb  *sql.DB // readers (WAL: they never block the writer)
 	opts Options
 	log  *slog.Logger
-	ids  idGen
+	ids  IDGen
 
 	accepts chan *acceptReq
 	stop    chan struct{}
@@ -89,6 +91,9 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Instance == "" {
+		opts.Instance = NewInstanceID()
 	}
 	if err := prepareDir(dir); err != nil {
 		return nil, err

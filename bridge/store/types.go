@@ -159,3 +159,14 @@ type Work struct {
 	Planned     bool     // a plan is stored and not marked for re-planning
 	NextAttempt time.Time
 }
+
+// Lease is a time-bounded claim of one instance on a named resource: a
+// mailbox folder (Kind "mailbox", polled by one instance at a time), or, in
+// a store shared by several instances, an event being run ("event") or a
+// correlation key ("key").
+type Lease struct {
+	Kind  string    `json:"kind"`
+	Name  string    `json:"name"`
+	Owner string    `json:"owner"` // the holding instance (Store.Instance)
+	Until time.Time `json:"until"`
+}

@@ -156,7 +156,8 @@ func (s *Store) Event(ctx context.Context, id string) (*Event, error) {
 func (s *Store) Raw(ctx context.Context, id string) (io.ReadCloser, error) {
 	var raw []byte
 	var file string
-	err := s.rdb.QueryRowContext(ctx, `SELECT raw, raw_file FROM events WHERE id = ?`, id).Scan(&raw, &file)
+	var pruned bool // not raw == nil: the driver may scan an empty blob as nil
+	err := s.rdb.QueryRowContext(ctx, `SELECT raw, raw IS NULL, raw_file FROM events WHERE id = ?`, id).Scan(&raw, &pruned, &file)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
@@ -170,7 +171,7 @@ func (s *Store) Raw(ctx context.Context, id string) (io.ReadCloser, error) {
 		}
 		return f, nil
 	}
-	if raw == nil {
+	if pruned {
 		return nil, fmt.Errorf("store: raw of %s: pruned: %w", id, os.ErrNotExist)
 	}
 	return io.NopCloser(bytes.NewReader(raw)), nil
@@ -281,7 +282,7 @@ func (s *Store) StepDone(ctx context.Context, id string, idx int, r Result, ledg
 	now := s.opts.Now()
 	return s.update(ctx, id, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE steps SET state = 'done', finished_at = ?, ticket = ?, txn = ?, reply = ?, class = '', message = ''
-			WHERE event_id = ? AND idx = ?`, ms(now), r.Ticket, r.Txn, clip(r.Reply), id, idx); err != nil {
+			WHERE event_id = ? AND idx = ?`, ms(now), r.Ticket, r.Txn, Clip(r.Reply), id, idx); err != nil {
 			return err
 		}
 		for _, le := range ledger {
@@ -310,7 +311,7 @@ func (s *Store) StepFailed(ctx context.Context, id string, idx int, f Failure, u
 	now := ms(s.opts.Now())
 	return s.update(ctx, id, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE steps SET state = ?, finished_at = ?, class = ?, message = ?, reply = ?, reconciles = reconciles + ?
-			WHERE event_id = ? AND idx = ?`, string(st), now, f.Class, clip(f.Message), clip(f.Reply), rec, id, idx); err != nil {
+			WHERE event_id = ? AND idx = ?`, string(st), now, f.Class, Clip(f.Message), Clip(f.Reply), rec, id, idx); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE events SET state = 'waiting', next_attempt = ?, updated_at = ? WHERE id = ?`, ms(next), now, id)
@@ -341,12 +342,12 @@ func (s *Store) Dead(ctx context.Context, id string, step int, f Failure) error 
 		if step >= 0 {
 			if _, err := tx.ExecContext(ctx, `UPDATE steps SET state = CASE WHEN state = 'done' THEN 'done' ELSE ? END,
 				finished_at = ?, class = ?, message = ?, reply = ? WHERE event_id = ? AND idx = ?`,
-				string(st), now, f.Class, clip(f.Message), clip(f.Reply), id, step); err != nil {
+				string(st), now, f.Class, Clip(f.Message), Clip(f.Reply), id, step); err != nil {
 				return err
 			}
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE events SET state = 'dead', dead_step = ?, dead_class = ?, reason = ?, finished = 0, updated_at = ? WHERE id = ?`,
-			step, f.Class, clip(f.Message), now, id)
+			step, f.Class, Clip(f.Message), now, id)
 		return err
 	})
 }
@@ -408,8 +409,8 @@ func (s *Store) update(ctx context.Context, id string, fn func(tx *sql.Tx) error
 	return err
 }
 
-// clip bounds stored messages and replies (mox keeps 512 bytes of a reply).
-func clip(s string) string {
+// Clip bounds stored messages and replies (mox keeps 512 bytes of a reply).
+func Clip(s string) string {
 	const max = 2048
 	if len(s) <= max {
 		return s

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rtbridge/rtbridge/bridge/config"
 	"github.com/rtbridge/rtbridge/bridge/metrics"
+	"github.com/rtbridge/rtbridge/bridge/source"
 	"github.com/rtbridge/rtbridge/bridge/store"
 )
 
@@ -34,7 +35,7 @@ func hooks() []config.Webhook {
 	}
 }
 
-func newServer(t testing.TB, st *store.Store) (*Server, *httptest.Server, *metrics.Metrics) {
+func newServer(t testing.TB, st source.Sink) (*Server, *httptest.Server, *metrics.Metrics) {
 	t.Helper()
 	m := metrics.New()
 	s, err := New(hooks(), Options{Sink: st, Metrics: m})

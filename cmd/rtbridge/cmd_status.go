@@ -77,6 +77,9 @@ func printStatus(w io.Writer, s daemon.Status) {
 	for _, n := range slices.Sorted(maps.Keys(s.OAuth2)) {
 		fmt.Fprintf(w, "oauth2 %-20s %s\n", n, tokenLine(s.OAuth2[n]))
 	}
+	for _, l := range s.Leases {
+		fmt.Fprintf(w, "lease %-7s %s held by %s until %s\n", l.Kind, clean(l.Name, 0), clean(l.Owner, 0), l.Until.Format(time.RFC3339))
+	}
 	for _, src := range slices.Sorted(maps.Keys(s.Cursors)) {
 		for _, k := range slices.Sorted(maps.Keys(s.Cursors[src])) {
 			fmt.Fprintf(w, "cursor %s %s = %s\n", clean(src, 0), clean(k, 0), clean(s.Cursors[src][k], 0))
@@ -115,20 +118,24 @@ func fetchLive(ctx context.Context, cfg *config.Config) (daemon.Status, bool) {
 
 // openStore loads the config without secrets and opens its store:
 // read-only (nothing created, never migrated) unless write is set.
-func openStore(ctx context.Context, path string, write bool, stderr io.Writer) (*config.Config, *store.Store, int) {
+func openStore(ctx context.Context, path string, write bool, stderr io.Writer) (*config.Config, daemon.Store, int) {
 	cfg, err := config.LoadForOps(path)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return nil, nil, exitFailure
 	}
-	var st *store.Store
+	var st daemon.Store
 	if write {
-		st, err = store.Open(ctx, cfg.State.Dir, store.Options{})
+		st, err = daemon.OpenStore(ctx, cfg, nil)
 	} else {
-		st, err = store.OpenReadOnly(ctx, cfg.State.Dir)
+		st, err = daemon.OpenStoreReadOnly(ctx, cfg)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "open store in %s: %v\n", cfg.State.Dir, err)
+		where := "in " + cfg.State.Dir
+		if cfg.State.Postgres != nil {
+			where = "in PostgreSQL (state.postgres)"
+		}
+		fmt.Fprintf(stderr, "open store %s: %v\n", where, err)
 		return nil, nil, exitFailure
 	}
 	return cfg, st, exitOK

@@ -71,6 +71,11 @@ apt_current up prometheus
 log "Dovecot IMAP with OAuth2 on 127.0.0.1:${OAUTH_IMAP_PORT:-1144} / ${OAUTH_IMAPS_PORT:-1994}"
 OAUTH_IMAP_DIR=${OAUTH_IMAP_DIR:-/tmp/bridge-imap-oauth2} bash "$here/imap-oauth2/start-imap-oauth2.sh" >"$out_dir/imap-oauth2.out"
 cat "$out_dir/imap-oauth2.out" >>"$tmp"
+log "PostgreSQL 15 on 127.0.0.1:${PG_PORT:-15432}; RT 5 on PostgreSQL on 127.0.0.1:${RT_PG_PORT:-18090}"
+bash "$here/postgres/start-postgres.sh" >"$out_dir/postgres.out"
+cat "$out_dir/postgres.out" >>"$tmp"
+bash "$here/postgres/start-rt-pg.sh" >"$out_dir/rt-pg.out"
+cat "$out_dir/rt-pg.out" >>"$tmp"
 
 # Later entries win in the env file; keep only KEY=VALUE lines.
 grep -E '^[A-Za-z_][A-Za-z0-9_]*=' "$tmp" >"$env_file" || true
