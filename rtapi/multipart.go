@@ -211,7 +211,7 @@ func (m *multipartBody) length() (int64, error) {
 }
 
 func attachmentSize(a Attachment) (int64, error) {
-	if a.Size > 0 {
+	if a.Size > 0 || a.SizeKnown {
 		return a.Size, nil
 	}
 	rc, err := a.Open()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -179,3 +180,28 @@ var errDisk = errors.New("disk on fire")
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errDisk }
+
+// TestMultipartKnownEmptyNotReopened: an attachment whose size the caller
+// knows, empty ones included, is opened only to be sent, never to learn its
+// size before the request (a mail of many empty parts would open each one
+// once more outside the RT timeout).
+func TestMultipartKnownEmptyNotReopened(t *testing.T) {
+	c, reqs, lengths := recordingRT(t, "RT/5.0.3 200 Ok\n\n# Comments added\n\n")
+	var opens atomic.Int64
+	var atts []Attachment
+	for i := range 50 {
+		atts = append(atts, Attachment{Name: fmt.Sprintf("empty-%d", i), SizeKnown: true, Open: func() (io.ReadCloser, error) {
+			opens.Add(1)
+			return io.NopCloser(strings.NewReader("")), nil
+		}})
+	}
+	if err := c.Comment(context.Background(), 7, Message{Text: "empties", Attachments: atts}); err != nil {
+		t.Fatal(err)
+	}
+	if opens.Load() != 50 {
+		t.Errorf("50 empty attachments opened %d times, want 50 (once each, to send)", opens.Load())
+	}
+	if len(*reqs) != 1 || (*lengths)[0] <= 0 {
+		t.Errorf("%d requests, Content-Length %v: want one with a known length", len(*reqs), *lengths)
+	}
+}

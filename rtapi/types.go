@@ -16,6 +16,9 @@ type Attachment struct {
 	// Content-Length instead of going chunked, which RT's Perl server
 	// decodes noticeably slower.
 	Size int64
+	// SizeKnown says Size is exact even when it is 0 (an empty part), so
+	// the upload need not open the file to learn its size.
+	SizeKnown bool
 }
 
 // TicketCreate is everything ticket/new accepts. Empty fields are not sent.

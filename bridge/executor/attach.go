@@ -24,7 +24,7 @@ func (r *run) attachments(ctx context.Context, sel plan.Attachments) []rtapi.Att
 			if a.Open == nil || !selected(sel, a.Name, a.ContentType) {
 				continue
 			}
-			out = append(out, rtapi.Attachment{Name: a.Name, ContentType: sendType(a.ContentType, a.Open), Open: a.Open, Size: a.Size})
+			out = append(out, rtapi.Attachment{Name: a.Name, ContentType: sendType(a.ContentType, a.Open), Open: a.Open, Size: a.Size, SizeKnown: true})
 		}
 	}
 	if sel.Original {
