@@ -2,6 +2,7 @@
 # Stops every server test/servers/up.sh started (each by its own PID file).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+bash "$here/postfix/stop-postfix.sh" || true
 bash "$here/alertmanager/stop-alertmanager.sh" || true
 bash "$here/kerberos/stop-kdc.sh" || true
 bash "$here/kerberos/stop-rt-front.sh" || true

@@ -51,6 +51,10 @@ log "Alertmanager pair on 127.0.0.1:${AM_PORT:-19093} / ${AM_PORT_2:-19094}"
 AM_DIR=${AM_DIR:-/tmp/bridge-alertmanager} bash "$here/alertmanager/start-alertmanager.sh" >"$out_dir/alertmanager.out"
 cat "$out_dir/alertmanager.out" >>"$tmp"
 
+log "Postfix (private, loopback) on 127.0.0.1:${POSTFIX_SMTP_PORT:-10025}"
+POSTFIX_DIR=${POSTFIX_DIR:-/tmp/rtbridge-postfix} bash "$here/postfix/start-postfix.sh" >"$out_dir/postfix.out"
+cat "$out_dir/postfix.out" >>"$tmp"
+
 # Later entries win in the env file; keep only KEY=VALUE lines.
 grep -E '^[A-Za-z_][A-Za-z0-9_]*=' "$tmp" >"$env_file" || true
 rm -f "$tmp"
