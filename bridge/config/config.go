@@ -24,6 +24,9 @@ type Config struct {
 	// IMAP is owned by package imapsource, which replaces this node with its
 	// own typed section; until then the section is kept for it verbatim.
 	IMAP yaml.Node `yaml:"imap"`
+	// MTA is mail from the local MTA (mailgate socket, LMTP); decoded by
+	// MTASource.
+	MTA yaml.Node `yaml:"mta"`
 
 	// Rules and Templates are compiled by package rules (rules.Compile).
 	Rules     yaml.Node `yaml:"rules"`

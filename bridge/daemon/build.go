@@ -20,6 +20,7 @@ import (
 	"github.com/rtbridge/rtbridge/bridge/imapsource"
 	"github.com/rtbridge/rtbridge/bridge/mailparse"
 	"github.com/rtbridge/rtbridge/bridge/metrics"
+	"github.com/rtbridge/rtbridge/bridge/mtasource"
 	"github.com/rtbridge/rtbridge/bridge/webhook"
 	"github.com/rtbridge/rtbridge/rtapi"
 	"github.com/rtbridge/rtbridge/rtapi/kerberos"
@@ -196,6 +197,7 @@ func parseMail(open func() (io.ReadCloser, error), meta map[string]string) (*eve
 	if err != nil {
 		return nil, err
 	}
+	m.Delivery = mtasource.DeliveryOf(meta)
 	if size := meta[imapsource.MetaOversize]; size != "" {
 		m.ParseProblems = append(m.ParseProblems, fmt.Sprintf(
 			"the message (%s bytes) is larger than max_message_bytes (%s): only its header was kept; the full message stays in the mailbox",

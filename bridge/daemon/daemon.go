@@ -118,6 +118,9 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	if err := addMTAPolicy(cfg, policies); err != nil {
+		return err
+	}
 	d.x, err = executor.New(executor.Options{
 		Store: d.st, RT: rtc, Parse: Parse,
 		Rules:            func() executor.RuleSet { return mailflow.Guard{Rules: d.rules.Load(), Policies: policies} },
@@ -387,7 +390,8 @@ func buildSources(cfg *config.Config, cursors source.Cursors, log *slog.Logger) 
 			out = append(out, s)
 		}
 	}
-	return out, nil
+	mta, err := mtaSources(cfg, log)
+	return append(out, mta...), err
 }
 
 func fileHash(path string) uint32 {
