@@ -18,7 +18,7 @@ func addMTAPolicy(cfg *config.Config, policies map[string]mailflow.Policy) error
 	if err != nil || m == nil {
 		return err
 	}
-	p, err := mailflow.PolicyOf(m.PolicyIMAP())
+	p, err := mailflow.MTAPolicy(*m)
 	if err != nil {
 		return err
 	}

@@ -56,6 +56,9 @@ type Policy struct {
 	Tags        *mailparse.SubjectTags
 	Orgs        []string // lower-case $Organization(s) of RT's Message-IDs
 	TaggedReply string   // correspond, comment
+	// mailgate is the built-in rt-mailgate default for mail the MTA handed
+	// over that no rule matches (MTAPolicy; mta.go).
+	mailgate *rules.RuleSet
 }
 
 // PolicyOf returns the policy an IMAP account configures.
@@ -124,7 +127,11 @@ func (g Guard) Keys(ev *event.Event) ([]string, error) {
 	if _, rule := p.rtReply(ev.Mail); rule != "" {
 		return replyKeys(ev.Mail), nil
 	}
-	return g.Rules.Keys(ev)
+	keys, err := g.Rules.Keys(ev)
+	if err != nil {
+		return nil, err
+	}
+	return p.mailgateKeys(ev, keys)
 }
 
 // Evaluate plans ev under its source's policy.
@@ -144,6 +151,7 @@ func (g Guard) Evaluate(ctx context.Context, ev *event.Event, l rules.Ledger) (*
 	}
 	if ticket, rule := p.rtReply(ev.Mail); rule != "" {
 		plan := p.replyPlan(ev.Mail, ev.ID, ticket, rule, auto)
+		deliveryReply(plan, ev.Mail, auto)
 		if auto {
 			plan.Notes = append(plan.Notes, "automatic mail: "+why)
 		}
@@ -151,6 +159,7 @@ func (g Guard) Evaluate(ctx context.Context, ev *event.Event, l rules.Ledger) (*
 		return plan, nil
 	}
 	plan, err := g.Rules.Evaluate(ctx, ev, l)
+	plan, err = p.mailgateDefault(ctx, ev, l, plan, err)
 	if err != nil || plan == nil || plan.Ignore != nil {
 		return plan, err
 	}
