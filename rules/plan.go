@@ -94,6 +94,7 @@ type Step struct {
 	Message *Message `json:"message,omitempty"`
 	Link    *Link    `json:"link,omitempty"`
 	Edit    *Edit    `json:"edit,omitempty"`
+	Gateway *Gateway `json:"gateway,omitempty"` // rules/gateway.go
 
 	// Attachments selects which of the event's files go with a create,
 	// comment or correspond.

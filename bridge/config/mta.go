@@ -37,6 +37,12 @@ type MTA struct {
 	// DefaultQueue is the queue of mail that names none (rt-mailgate
 	// without --queue: RT's queue 1); default General.
 	DefaultQueue string `yaml:"default_queue"`
+	// Deliver is how mail no rule matches reaches RT: rest (default: the
+	// bridge's RT user files it over REST) or gateway (the raw mail goes to
+	// RT's own mail gateway, which applies RT's mail plugins and rights
+	// and records the sender as the actor; needs REST2 access to RT for
+	// reconciling, i.e. rt.auth token or basic).
+	Deliver string `yaml:"deliver"`
 
 	// The mail policy applied before the rules (bridge/mailflow), with the
 	// same keys and meaning as an imap account's.
@@ -137,6 +143,13 @@ func (d *decoder) completeMTA(c *Config, m *MTA) {
 	setDefault(&m.Name, DefaultMTAName)
 	setDefault(&m.MaxMessageBytes, DefaultMTAMaxMessage)
 	setDefault(&m.DefaultQueue, "General")
+	setDefault(&m.Deliver, "rest")
+	if m.Deliver != "rest" && m.Deliver != "gateway" {
+		d.errorf(d.at("mta.deliver"), "mta.deliver", "must be rest or gateway; got %q", m.Deliver)
+	}
+	if m.Deliver == "gateway" && c.RT.Auth != "token" && c.RT.Auth != "basic" {
+		d.errorf(d.at("mta.deliver"), "mta.deliver", "gateway finds an unanswered post again over REST2, which needs rt.auth token or basic (got %q)", c.RT.Auth)
+	}
 	if m.Mailgate == nil && m.LMTP == nil {
 		d.errorf(d.at("mta"), "mta", "needs mailgate or lmtp (or both)")
 	}

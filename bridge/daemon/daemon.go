@@ -121,6 +121,10 @@ func Run(ctx context.Context, o Options) error {
 	if err := addMTAPolicy(cfg, policies); err != nil {
 		return err
 	}
+	gw, err := mtaGateway(cfg, d.m, d.log)
+	if err != nil {
+		return err
+	}
 	d.x, err = executor.New(executor.Options{
 		Store: d.st, RT: rtc, Parse: Parse,
 		Rules:            func() executor.RuleSet { return mailflow.Guard{Rules: d.rules.Load(), Policies: policies} },
@@ -132,6 +136,7 @@ func Run(ctx context.Context, o Options) error {
 			MaxAttempts: cfg.Executor.MaxAttempts, MaxAge: cfg.Executor.MaxAge},
 		Breaker: executor.BreakerConfig{Threshold: cfg.Executor.Breaker.Failures, Cooldown: cfg.Executor.Breaker.OpenFor},
 		Logger:  d.log, Metrics: d.m,
+		Gateway: gw, // deliver: gateway (mta.go)
 	})
 	if err != nil {
 		return err

@@ -1,14 +1,19 @@
 package daemon
 
 import (
+	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
 
 	"github.com/rtbridge/rtbridge/bridge/config"
+	"github.com/rtbridge/rtbridge/bridge/executor"
 	"github.com/rtbridge/rtbridge/bridge/mailflow"
+	"github.com/rtbridge/rtbridge/bridge/metrics"
 	"github.com/rtbridge/rtbridge/bridge/mtasource"
 	"github.com/rtbridge/rtbridge/bridge/source"
+	"github.com/rtbridge/rtbridge/rtapi"
+	"github.com/rtbridge/rtbridge/rtapi/rest2"
 )
 
 // addMTAPolicy adds the mail policy of the mta section (loops, automatic
@@ -42,4 +47,42 @@ func mtaSources(cfg *config.Config, log *slog.Logger) ([]source.Source, error) {
 		return nil, err
 	}
 	return []source.Source{s}, nil
+}
+
+// gateway is RT's own mail gateway (posted without RT credentials, as
+// rt-mailgate does) plus the REST2 search that reconciles a post nobody
+// answered.
+type gateway struct {
+	post *rtapi.Client
+	find *rest2.Client
+}
+
+func (g gateway) MailGateway(ctx context.Context, m rtapi.GatewayMail) (rtapi.GatewayResult, error) {
+	return g.post.MailGateway(ctx, m)
+}
+
+func (g gateway) TicketByMessageID(ctx context.Context, id string) (int, error) {
+	return g.find.TicketByMessageID(ctx, id)
+}
+
+// mtaGateway returns the gateway when the mta section delivers with
+// deliver: gateway, else nil.
+func mtaGateway(cfg *config.Config, m *metrics.Metrics, log *slog.Logger) (executor.Gateway, error) {
+	mta, err := cfg.MTASource()
+	if err != nil || mta == nil || mta.Deliver != "gateway" {
+		return nil, err
+	}
+	hc, auth, err := rtTransport(cfg.RT, m, log)
+	if err != nil {
+		return nil, err
+	}
+	post, err := rtapi.New(rtapi.Config{URL: cfg.RT.URL, HTTPClient: hc, Logger: log, Timeout: cfg.RT.Timeout})
+	if err != nil {
+		return nil, err
+	}
+	find, err := rest2.New(rest2.Config{URL: cfg.RT.URL, Auth: auth, HTTPClient: hc, Logger: log, Timeout: cfg.RT.Timeout, Attempts: 2})
+	if err != nil {
+		return nil, err
+	}
+	return gateway{post, find}, nil
 }

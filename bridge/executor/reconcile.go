@@ -111,6 +111,8 @@ func (r *run) reconcile(ctx context.Context, log *slog.Logger, i int, st *rules.
 		}
 		log.Info("reconciled: the message is not in the ticket's history; sending", "ticket", ticket)
 		return res, false, nil
+	case rules.ActionGateway:
+		return r.reconcileGateway(ctx, log) // gateway.go
 	}
 	// link, unlink, edit: idempotent; sending again is the reconciliation.
 	return res, false, nil

@@ -59,6 +59,7 @@ type Policy struct {
 	// mailgate is the built-in rt-mailgate default for mail the MTA handed
 	// over that no rule matches (MTAPolicy; mta.go).
 	mailgate *rules.RuleSet
+	gateway  bool // deliver: gateway
 }
 
 // PolicyOf returns the policy an IMAP account configures.
@@ -151,7 +152,7 @@ func (g Guard) Evaluate(ctx context.Context, ev *event.Event, l rules.Ledger) (*
 	}
 	if ticket, rule := p.rtReply(ev.Mail); rule != "" {
 		plan := p.replyPlan(ev.Mail, ev.ID, ticket, rule, auto)
-		deliveryReply(plan, ev.Mail, auto)
+		plan = p.deliveryReply(ev, plan, auto)
 		if auto {
 			plan.Notes = append(plan.Notes, "automatic mail: "+why)
 		}
@@ -159,7 +160,7 @@ func (g Guard) Evaluate(ctx context.Context, ev *event.Event, l rules.Ledger) (*
 		return plan, nil
 	}
 	plan, err := g.Rules.Evaluate(ctx, ev, l)
-	plan, err = p.mailgateDefault(ctx, ev, l, plan, err)
+	plan, err = p.mailgateDefault(ctx, ev, l, plan, err, auto)
 	if err != nil || plan == nil || plan.Ignore != nil {
 		return plan, err
 	}

@@ -51,6 +51,7 @@ func MTAPolicy(m config.MTA) (Policy, error) {
 		return Policy{}, fmt.Errorf("built-in mailgate rules: %w", err)
 	}
 	p.mailgate = rs
+	p.gateway = m.Deliver == "gateway"
 	return p, nil
 }
 
@@ -80,29 +81,61 @@ func (p Policy) mailgateKeys(ev *event.Event, keys []string) ([]string, error) {
 }
 
 // mailgateDefault replaces an unmatched result with the built-in default
-// for mail the MTA handed over, then applies the action chain.
-func (p Policy) mailgateDefault(ctx context.Context, ev *event.Event, l rules.Ledger, plan *rules.Plan, err error) (*rules.Plan, error) {
+// for mail the MTA handed over, then applies the action chain (or, with
+// deliver: gateway, hands the mail to RT's gateway for the same ticket).
+func (p Policy) mailgateDefault(ctx context.Context, ev *event.Event, l rules.Ledger, plan *rules.Plan, err error, auto bool) (*rules.Plan, error) {
 	d := ev.Mail.Delivery
-	if p.mailgate == nil || d == nil {
+	if p.mailgate == nil || d == nil || !unmatched(plan, err) {
 		return plan, err
 	}
-	if unmatched(plan, err) {
-		if plan, err = p.mailgate.Evaluate(ctx, ev, l); err != nil {
-			return nil, err
-		}
-		chain(plan, d, ev.Mail)
+	if plan, err = p.mailgate.Evaluate(ctx, ev, l); err != nil {
+		return nil, err
 	}
-	return plan, nil
+	if !p.gateway {
+		chain(plan, d, ev.Mail)
+		return plan, nil
+	}
+	ticket := 0
+	for _, s := range plan.Steps {
+		if s.Action == rules.ActionComment || s.Action == rules.ActionCorrespond {
+			ticket = s.Ticket.ID
+		}
+	}
+	if ticket == 0 && auto && p.AutoReply == "thread" {
+		return ignore(RuleAutoReply, "automatic mail never opens a ticket"), nil
+	}
+	return p.gatewayPlan(ev, plan.Rule, ticket, auto), nil
+}
+
+// gatewayPlan is one step: the raw mail to RT's mail gateway with the
+// delivery's queue and action, for ticket (0: RT reads the subject tag or
+// creates one). Automatic mail goes as a comment, so RT does not answer an
+// auto-responder.
+func (p Policy) gatewayPlan(ev *event.Event, rule string, ticket int, auto bool) *rules.Plan {
+	d, m := ev.Mail.Delivery, ev.Mail
+	action := d.Action
+	if auto {
+		action = "comment"
+	}
+	keys := replyKeys(m)
+	st := rules.Step{Action: rules.ActionGateway, Rule: rule, Record: keys,
+		Gateway: &rules.Gateway{Queue: d.Queue, Action: action, Ticket: ticket}}
+	return &rules.Plan{Version: rules.PlanVersion, EventID: ev.ID, Rule: rule, Rules: []string{rule}, Keys: keys,
+		Steps: []rules.Step{st}, Notes: []string{fmt.Sprintf("RT's mail gateway: queue %s, action %s, ticket %d", d.Queue, action, ticket)}}
 }
 
 // deliveryReply adapts a reply plan (one message step) to the delivery:
 // comment when the action chain says so (automatic mail is a comment
 // anyway), and the chain's take and resolve after the message. take or
 // resolve alone record no text, as in RT: the message becomes the edit.
-func deliveryReply(plan *rules.Plan, m *event.Mail, auto bool) {
+func (p Policy) deliveryReply(ev *event.Event, plan *rules.Plan, auto bool) *rules.Plan {
+	m := ev.Mail
 	d := m.Delivery
 	if d == nil || len(plan.Steps) != 1 {
-		return
+		return plan
+	}
+	if p.gateway {
+		return p.gatewayPlan(ev, plan.Rule, plan.Steps[0].Ticket.ID, auto)
 	}
 	msg := &plan.Steps[0]
 	msg.Action = rules.ActionCorrespond
@@ -111,13 +144,14 @@ func deliveryReply(plan *rules.Plan, m *event.Mail, auto bool) {
 	}
 	if hasAction(d.Action, "comment") || hasAction(d.Action, "correspond") || auto {
 		chain(plan, d, m)
-		return
+		return plan
 	}
 	edit := rules.Step{Action: rules.ActionEdit, Rule: msg.Rule, Ticket: msg.Ticket, Record: msg.Record,
 		Edit: &rules.Edit{Fields: map[string]string{}}}
 	if chainEdit(plan, &edit, d, m) {
 		plan.Steps[0] = edit
 	}
+	return plan
 }
 
 // chain appends the edits of take and resolve after the plan's first

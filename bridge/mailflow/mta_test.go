@@ -116,3 +116,37 @@ func compile(t *testing.T, rulesYAML string) (*rules.RuleSet, error) {
 	}
 	return rules.Compile(rules.Source{File: "t.yaml", Rules: doc.Content[0]})
 }
+
+// With deliver: gateway the same decisions end in one step that hands the
+// raw mail to RT's own mail gateway.
+func TestMailgateDefaultGateway(t *testing.T) {
+	pol, err := MTAPolicy(config.MTA{Name: "mta", RTNames: []string{"example.com"}, AutoReply: "thread", HTML: "keep",
+		EmptySubject: "(no subject)", Requestor: "reply-to", Deliver: "gateway"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	none, _ := rules.Compile(rules.Source{File: "empty"})
+	g := Guard{Rules: none, Policies: map[string]Policy{"mta": pol}}
+	plan := func(ev *event.Event) *rules.Plan {
+		t.Helper()
+		p, err := g.Evaluate(context.Background(), ev, memLedger{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const head = "From: alice@example.org\nMessage-ID: <g1@example.org>\n"
+	p := plan(mtaMail(t, head+"Subject: new\n\nx\n", event.Delivery{Via: "mailgate", Queue: "Billing", Action: "correspond"}))
+	if len(p.Steps) != 1 || p.Steps[0].Action != rules.ActionGateway || *p.Steps[0].Gateway != (rules.Gateway{Queue: "Billing", Action: "correspond"}) ||
+		len(p.Steps[0].Record) != 1 {
+		t.Fatalf("new mail: %s", rules.FormatPlan(p))
+	}
+	p = plan(mtaMail(t, head+"Subject: [example.com #5] x\n\ny\n", event.Delivery{Via: "lmtp", Queue: "General", Action: "take-comment"}))
+	if len(p.Steps) != 1 || *p.Steps[0].Gateway != (rules.Gateway{Queue: "General", Action: "take-comment", Ticket: 5}) {
+		t.Fatalf("tagged: %s", rules.FormatPlan(p))
+	}
+	p = plan(mtaMail(t, head+"Auto-Submitted: auto-replied\nSubject: away\n\nz\n", event.Delivery{Via: "mailgate", Queue: "General", Action: "correspond"}))
+	if p.Ignore == nil || p.Ignore.Rule != RuleAutoReply {
+		t.Fatalf("auto-reply: %s", rules.FormatPlan(p))
+	}
+}

@@ -44,7 +44,11 @@ type env struct {
 	done chan struct{}
 }
 
-func setup(t testing.TB) *env {
+func setup(t testing.TB) *env { return setupWith(t, "", "", "") }
+
+// setupWith writes the daemon's config: rtURL replaces RT's address (a
+// proxy), mtaExtra adds keys to the mta section, routesExtra LMTP routes.
+func setupWith(t testing.TB, rtURL, mtaExtra, routesExtra string) *env {
 	t.Helper()
 	pf := testenv.Require(t, "POSTFIX_SMTP_ADDR", "POSTFIX_PIPE_ADDRESS", "POSTFIX_COMMENT_ADDRESS", "POSTFIX_LMTP_ADDRESS",
 		"POSTFIX_LMTP_DOMAIN", "POSTFIX_LMTP_SOCKET", "POSTFIX_MAILGATE_BIN", "POSTFIX_MAILGATE_SOCKET", "POSTFIX_POSTQUEUE", "POSTFIX_POSTSUPER")
@@ -54,6 +58,9 @@ func setup(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, pf: pf, rt: rt, rtc: rtc, dir: t.TempDir()}
+	if rtURL == "" {
+		rtURL = rt.URL
+	}
 	e.installBinary()
 	// Mail left in the queue by an earlier run would arrive in this one.
 	exec.Command(pf["POSTFIX_POSTSUPER"], "-d", "ALL").Run()
@@ -66,7 +73,8 @@ func setup(t testing.TB) *env {
   auth: token
   token_file: %s
   idempotency_field: RTBridgeKey
-  timeout: 20s
+  timeout: 10s
+  max_concurrency: 2
 state: { dir: %s }
 log: { level: debug }
 http: { listen: %s }
@@ -81,10 +89,10 @@ mta:
     routes:
       - { recipient: %s, queue: General, action: correspond }
       - { recipient: "comment@%s", queue: General, action: comment }
-      - { recipient: "*@%s", queue: General, action: correspond }
+%s      - { recipient: "*@%s", queue: General, action: correspond }
   rt_names: [example.com]
-`, rt.URL, tok, filepath.Join(e.dir, "state"), e.addr, pf["POSTFIX_MAILGATE_SOCKET"], pf["POSTFIX_LMTP_SOCKET"],
-		pf["POSTFIX_LMTP_ADDRESS"], pf["POSTFIX_LMTP_DOMAIN"], pf["POSTFIX_LMTP_DOMAIN"])
+%s`, rtURL, tok, filepath.Join(e.dir, "state"), e.addr, pf["POSTFIX_MAILGATE_SOCKET"], pf["POSTFIX_LMTP_SOCKET"],
+		pf["POSTFIX_LMTP_ADDRESS"], pf["POSTFIX_LMTP_DOMAIN"], routesExtra, pf["POSTFIX_LMTP_DOMAIN"], mtaExtra)
 	if err := os.WriteFile(e.cfg, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
