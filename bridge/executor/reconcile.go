@@ -54,6 +54,8 @@ func (r *run) unresolved(i int, why string) string {
 		check = fmt.Sprintf("look in RT for a ticket created since %s for this event (rt.idempotency_field is not set); a retry creates it again", since)
 	case st.Action == rules.ActionComment || st.Action == rules.ActionCorrespond:
 		check = fmt.Sprintf("look in ticket #%d's history for a %s since %s; a retry sends it only if it is not there", ticket, st.Action, since)
+	case st.Action == rules.ActionGateway:
+		check = "look in RT for the mail by its Message-ID; a retry searches for it the same way and posts only if RT lacks it"
 	default:
 		check = fmt.Sprintf("check ticket #%d; a retry repeats the %s (it is idempotent)", ticket, st.Action)
 	}
