@@ -30,7 +30,10 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	failed := false
 	// The rest of the config and the rules are checked independently, so
 	// one run reports the problems of both.
-	if _, err := config.Load(*file); err != nil {
+	if cfg, err := config.Load(*file); err != nil {
+		failed = true
+		printErrors(stderr, err)
+	} else if _, err := cfg.MTASource(); err != nil {
 		failed = true
 		printErrors(stderr, err)
 	}
