@@ -33,6 +33,9 @@ func (d *daemon) reload(ctx context.Context) bool {
 	if _, err := cfg.IMAPSources(); err != nil {
 		return fail("imap", err)
 	}
+	if _, err := cfg.MTASource(); err != nil {
+		return fail("mta", err)
+	}
 	// Last fallible step: it swaps the endpoints only when all build.
 	if err := d.hooks.Update(cfg.Webhooks); err != nil {
 		return fail("webhooks", err)
@@ -66,6 +69,11 @@ func restartNeeded(old, cur *config.Config) []string {
 	ci, _ := cur.IMAPSources()
 	if !reflect.DeepEqual(oi, ci) {
 		out = append(out, "imap")
+	}
+	om, _ := old.MTASource()
+	cm, _ := cur.MTASource()
+	if !reflect.DeepEqual(om, cm) {
+		out = append(out, "mta")
 	}
 	sort.Strings(out)
 	return out
