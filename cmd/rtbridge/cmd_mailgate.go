@@ -29,7 +29,8 @@ const (
 func cmdMailgate(ctx context.Context, args []string, stdin io.Reader, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mailgate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	socket := fs.String("socket", envOr("RTBRIDGE_MAILGATE_SOCKET", config.DefaultMailgateSocket), "the daemon's mailgate socket (mta.mailgate.socket)")
+	socket := fs.String("socket", os.Getenv("RTBRIDGE_MAILGATE_SOCKET"), "the daemon's mailgate socket (default: mta.mailgate.socket of --config when this user can read it, else "+config.DefaultMailgateSocket+")")
+	cfgPath := fs.String("config", defaultConfig, "the daemon's config, read (when readable) only for mta.mailgate.socket")
 	queue := fs.String("queue", "", "queue of a new ticket (default: the daemon's mta.default_queue)")
 	action := fs.String("action", "correspond", "correspond or comment, optionally chained with take or resolve (take-comment, correspond-resolve)")
 	extension := fs.String("extension", "", "what $EXTENSION names: queue, action or ticket")
@@ -51,6 +52,9 @@ func cmdMailgate(ctx context.Context, args []string, stdin io.Reader, stderr io.
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(stderr, "rtbridge mailgate: "+format+"\n", a...)
 		return code
+	}
+	if *socket == "" {
+		*socket = socketOf(*cfgPath)
 	}
 	p := mtasource.Params{Queue: *queue, Action: *action, Recipient: os.Getenv("RECIPIENT"), Sender: os.Getenv("SENDER")}
 	if mode := strings.ToLower(*extension); mode == "queue" || mode == "action" || mode == "ticket" {
@@ -89,11 +93,16 @@ func cmdMailgate(ctx context.Context, args []string, stdin io.Reader, stderr io.
 	return exOK
 }
 
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
+// socketOf returns the mailgate socket the config names. The pipe's user
+// usually may not read the config (it holds secrets): then, or when the
+// config has no mta.mailgate, the default.
+func socketOf(path string) string {
+	if cfg, err := config.LoadForOps(path); err == nil {
+		if m, err := cfg.MTASource(); err == nil && m != nil && m.Mailgate != nil {
+			return m.Mailgate.Socket
+		}
 	}
-	return def
+	return config.DefaultMailgateSocket
 }
 
 // cmdMailgateMain is the command table's entry: the mail comes on stdin.

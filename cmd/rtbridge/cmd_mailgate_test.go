@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,6 +65,13 @@ func TestMailgateExitCodes(t *testing.T) {
 		if err != nil || ev.Meta[mtasource.MetaQueue] != "Billing" || ev.Meta[mtasource.MetaRecipient] != "support+Billing@rt.example.com" {
 			t.Errorf("stored event %+v (%v): want queue Billing from $EXTENSION", ev, err)
 		}
+	}
+	// Without --socket, the socket named by a readable --config.
+	cfg := filepath.Join(dir, "config.yaml")
+	os.WriteFile(cfg, []byte("rt: {url: 'http://127.0.0.1:1/', auth: token, token: x}\nmta:\n  mailgate: {socket: "+sock+"}\n"), 0o600)
+	var errb bytes.Buffer
+	if code := cmdMailgate(context.Background(), append([]string{"--config", cfg}, rtLine...), strings.NewReader(mail), &errb); code != exOK {
+		t.Errorf("socket from --config: exit %d (%s)", code, errb.String())
 	}
 	if code, _ := run(mail+strings.Repeat("x", 8192), rtLine...); code != exDataErr {
 		t.Errorf("too large: exit %d, want %d (the MTA bounces it)", code, exDataErr)
