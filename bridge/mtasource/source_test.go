@@ -306,3 +306,39 @@ func TestHeaderReadKeepsBytes(t *testing.T) {
 		}
 	}
 }
+
+// LMTP on a loopback port instead of a unix socket.
+func TestLMTPOverTCP(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(context.Background(), filepath.Join(dir, "state"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	src, err := New(&config.MTA{Name: "mta", DefaultQueue: "General", MaxMessageBytes: 1 << 20,
+		LMTP: &config.LMTPListener{Listen: "127.0.0.1:0", Routes: []config.LMTPRoute{{Recipient: "*@rt.test", Action: "correspond"}}}},
+		Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { src.Run(ctx, st); close(done) }()
+	defer func() { cancel(); <-done }()
+	conn, err := net.Dial("tcp", src.lmtp.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := smtp.NewClientLMTP(conn)
+	defer c.Close()
+	if err := c.Hello("mx"); err != nil {
+		t.Fatal(err)
+	}
+	c.Mail("", nil) // a bounce: the null sender
+	if err := c.Rcpt("any@rt.test", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := data(t, c, "Subject: bounce\r\n\r\nx\r\n"); got["any@rt.test"] != 250 {
+		t.Errorf("status %v", got)
+	}
+}
