@@ -55,8 +55,8 @@ type legResult struct {
 
 // BenchmarkMTAPaths delivers the same 100 mails, in one run and to the same
 // RT, four ways: RT's own ceiling (the tickets created over REST, one
-// session, one at a time), Postfix → rt-mailgate, Postfix → rtbridge
-// mailgate and Postfix → LMTP. It reports tickets/s, the ratio to RT's
+// session, one at a time; measured first and last, the faster counts),
+// Postfix → rt-mailgate, Postfix → rtbridge mailgate and Postfix → LMTP. It reports tickets/s, the ratio to RT's
 // ceiling and the mail-to-ticket latency p50/p99 of each.
 //
 //	RTBRIDGE_INTEGRATION=1 go test -run '^$' -bench MTAPaths -benchtime 1x -timeout 30m ./bridge/mtasource/e2e
@@ -77,7 +77,10 @@ func BenchmarkMTAPaths(b *testing.B) {
 		res = append(res, e.viaPostfix(run+"-mailgate", e.pf["POSTFIX_PIPE_ADDRESS"], mails))
 		res = append(res, e.viaPostfix(run+"-lmtp", e.pf["POSTFIX_LMTP_ADDRESS"], mails))
 		e.stop()
-		ceil := float64(res[0].tickets) / res[0].secs
+		// RT's ceiling again at the end: RT slows down as its database
+		// grows and with other load, and the faster of the two is the ceiling.
+		res = append(res, e.ceiling(run+"-ceil2", mails))
+		ceil := max(float64(res[0].tickets)/res[0].secs, float64(res[4].tickets)/res[4].secs)
 		b.Logf("%-28s %8s %5s %7s %9s %8s %8s", "leg", "tickets", "dups", "secs", "tickets/s", "vs_ceil", "p50/p99")
 		for _, r := range res {
 			rate := float64(r.tickets) / r.secs
