@@ -210,17 +210,22 @@ func (e *env) tickets(tag string) map[string][]int {
 	return out
 }
 
-// waitTickets waits until n distinct subjects with tag have tickets.
-func (e *env) waitTickets(tag string, n int, within time.Duration) map[string][]int {
+// waitTickets waits until n distinct subjects with tag have tickets. It
+// gives up when no new ticket appeared for stall: RT on SQLite under other
+// load may take seconds per ticket, and that is slow, not lost.
+func (e *env) waitTickets(tag string, n int, stall time.Duration) map[string][]int {
 	e.t.Helper()
-	deadline := time.Now().Add(within)
-	for {
+	last, seen := time.Now(), 0
+	for end := time.Now().Add(20 * time.Minute); ; {
 		got := e.tickets(tag)
-		if len(got) >= n || time.Now().After(deadline) {
+		if len(got) > seen {
+			last, seen = time.Now(), len(got)
+		}
+		if len(got) >= n || time.Since(last) > stall || time.Now().After(end) {
 			return got
 		}
 		e.flush()
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(time.Second)
 	}
 }
 
