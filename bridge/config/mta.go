@@ -41,7 +41,7 @@ type MTA struct {
 	// bridge's RT user files it over REST) or gateway (the raw mail goes to
 	// RT's own mail gateway, which applies RT's mail plugins and rights
 	// and records the sender as the actor; needs REST2 access to RT for
-	// reconciling, i.e. rt.auth token or basic).
+	// reconciling, i.e. rt.auth token, basic or kerberos).
 	Deliver string `yaml:"deliver"`
 
 	// The mail policy applied before the rules (bridge/mailflow), with the
@@ -147,8 +147,8 @@ func (d *decoder) completeMTA(c *Config, m *MTA) {
 	if m.Deliver != "rest" && m.Deliver != "gateway" {
 		d.errorf(d.at("mta.deliver"), "mta.deliver", "must be rest or gateway; got %q", m.Deliver)
 	}
-	if m.Deliver == "gateway" && c.RT.Auth != "token" && c.RT.Auth != "basic" {
-		d.errorf(d.at("mta.deliver"), "mta.deliver", "gateway finds an unanswered post again over REST2, which needs rt.auth token or basic (got %q)", c.RT.Auth)
+	if m.Deliver == "gateway" && c.RT.Auth != "token" && c.RT.Auth != "basic" && c.RT.Auth != "kerberos" {
+		d.errorf(d.at("mta.deliver"), "mta.deliver", "gateway finds an unanswered post again over REST2, which needs rt.auth token, basic or kerberos (got %q)", c.RT.Auth)
 	}
 	if m.Mailgate == nil && m.LMTP == nil {
 		d.errorf(d.at("mta"), "mta", "needs mailgate or lmtp (or both)")
