@@ -63,6 +63,20 @@ type Mail struct {
 	// Raw opens the exact bytes received, for attaching the original .eml.
 	Raw     func() (io.ReadCloser, error) `json:"-"`
 	RawSize int64
+	// Delivery is set for mail the local MTA handed over (rtbridge
+	// mailgate, LMTP): what rt-mailgate's command line would have said.
+	Delivery *Delivery
+}
+
+// Delivery is how the local MTA handed a mail over.
+type Delivery struct {
+	Via       string // "mailgate" or "lmtp"
+	Queue     string // the queue a new ticket goes to
+	Action    string // correspond, comment, or a chain such as take-comment
+	Ticket    int    // the ticket the extension or route names; 0 when none
+	Extension string // the recipient's +extension, as received
+	Recipient string // the envelope recipient
+	Sender    string // the envelope sender ("" for a bounce)
 }
 
 // Address is one mailbox of an address header.

@@ -98,6 +98,7 @@ type Step struct {
 	Message *Message `json:"message,omitempty"`
 	Link    *Link    `json:"link,omitempty"`
 	Edit    *Edit    `json:"edit,omitempty"`
+	Gateway *Gateway `json:"gateway,omitempty"` // gateway.go
 
 	// Attachments selects which of the event's files go with a create,
 	// comment or correspond.

@@ -42,6 +42,8 @@ type Data struct {
 	Attachments []AttachmentData
 	// ParseProblems lists what the mail parser could not understand.
 	ParseProblems []string
+	// MTA is how the local MTA handed the mail over (rules/mta.go).
+	MTA MTAData
 
 	// Alertmanager / Grafana.
 	Status            string
@@ -132,6 +134,7 @@ func newData(ev *event.Event) *Data {
 		d.Subject, d.MessageID, d.Date = m.Subject, m.MessageID, m.Date
 		d.InReplyTo, d.References = m.InReplyTo, m.References
 		d.Body, d.HTML = m.TextBody, m.HTMLBody
+		d.MTA = mtaData(m)
 		d.Header = make(map[string]string, len(m.Header))
 		for k, vs := range m.Header {
 			if len(vs) > 0 {

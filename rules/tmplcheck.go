@@ -21,7 +21,7 @@ import (
 // field is common (TestKindOnlyCoversData keeps this in step with Data).
 var kindOnly = map[string][]string{
 	"mail": {"From", "FromName", "FromFull", "To", "Cc", "ReplyTo", "Subject", "MessageID", "InReplyTo",
-		"References", "Date", "Body", "HTML", "Header", "Headers", "Attachments", "ParseProblems"},
+		"References", "Date", "Body", "HTML", "Header", "Headers", "Attachments", "ParseProblems", "MTA"},
 	"alert": {"Status", "Receiver", "GroupKey", "GroupLabels", "CommonLabels", "CommonAnnotations",
 		"ExternalURL", "Alerts", "TruncatedAlerts", "OrgID", "Title", "State", "Message"},
 	"json": {"JSON", "RequestHeader", "Path"},

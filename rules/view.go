@@ -190,6 +190,7 @@ var fields = map[string]struct {
 		}
 		return v.one(jsonText(x))
 	}},
+	"mta": {keyed: true, fold: true, get: mtaField}, // rules/mta.go
 	"path": {get: func(v *view, _ string, _ []pathElem) ([]string, bool) {
 		if v.ev.JSON != nil {
 			return v.one(v.ev.JSON.Path)

@@ -221,6 +221,11 @@ func (c *compiler) compileWhenKey(p pair) cond {
 		switch p.key {
 		case "header":
 			fc.arg = textproto.CanonicalMIMEHeaderKey(q.key)
+		case "mta":
+			if !mtaKey(q.key) {
+				c.ps.errorf(q.kn, "mta: unknown key %q (keys: %s)", q.key, strings.Join(mtaKeys, ", "))
+				continue
+			}
 		case "json":
 			path, err := parseJSONPath(q.key)
 			if err != nil {

@@ -25,6 +25,8 @@ type Config struct {
 
 	// IMAP are the mailbox accounts (imap.go).
 	IMAP []IMAP `yaml:"imap"`
+	// MTA is mail from the local MTA (mailgate socket, LMTP; mta.go).
+	MTA *MTA `yaml:"mta"`
 
 	// Rules and Templates are compiled by package rules (rules.Compile).
 	Rules     yaml.Node `yaml:"rules"`
@@ -54,6 +56,9 @@ func (c *Config) SourceNames() []string {
 		for _, f := range m.Folders {
 			names = append(names, m.Name+"/"+f)
 		}
+	}
+	if c.MTA != nil {
+		names = append(names, c.MTA.Name)
 	}
 	return names
 }

@@ -2,12 +2,13 @@ package config
 
 import (
 	"fmt"
-	"github.com/prometheus/common/model"
 	"os"
 	"reflect"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/prometheus/common/model"
 
 	"gopkg.in/yaml.v3"
 )

@@ -95,6 +95,9 @@ func (d *decoder) validate(c *Config) {
 	}
 	d.validateWebhooks(c)
 	d.validateIMAP(c)
+	if c.MTA != nil {
+		d.completeMTA(c, c.MTA)
+	}
 	d.validatePostgres(c)
 	e := c.Executor
 	for _, f := range []struct {

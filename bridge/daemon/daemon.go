@@ -107,6 +107,11 @@ func Run(ctx context.Context, o Options) error {
 	st.Store = d.st
 	// Each mailbox's mail policy (loops, automatic mail, …) wraps the rules;
 	// like the IMAP accounts themselves it takes effect at start.
+	mta, err := mtaSources(cfg, d.log)
+	if err != nil {
+		return err
+	}
+	d.sources = append(d.sources, mta...)
 	d.x, err = executor.New(executor.Options{
 		Store: d.st, RT: parts.RT,
 		Rules:            func(k event.Kind) plan.Planner { return mailflow.Planner(d.rules.Load(), parts.Policies, k) },
@@ -118,6 +123,7 @@ func Run(ctx context.Context, o Options) error {
 			MaxAttempts: cfg.Executor.MaxAttempts, MaxAge: cfg.Executor.MaxAge},
 		Breaker: executor.BreakerConfig{Threshold: cfg.Executor.Breaker.Failures, Cooldown: cfg.Executor.Breaker.OpenFor},
 		Logger:  d.log, Metrics: d.m,
+		Gateway: parts.Gateway, // deliver: gateway (mta.go)
 	})
 	if err != nil {
 		return err

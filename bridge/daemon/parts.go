@@ -29,7 +29,8 @@ type Parts struct {
 	RT       executor.RT
 	RTHTTP   *http.Client // RT's transport, for the readiness probe
 	Policies map[string]mailflow.Policy
-	Sources  []source.Source // one per IMAP folder
+	Gateway  executor.Gateway // RT's mail gateway, for mta.deliver: gateway; nil otherwise
+	Sources  []source.Source  // one per IMAP folder
 	Hooks    *webhook.Server
 	TLS      *tls.Config // the HTTP server's; nil: plain HTTP
 }
@@ -77,6 +78,9 @@ func Build(cfg *config.Config, st PartsStore, m *metrics.Metrics, log *slog.Logg
 	}
 	p.Policies, err = mailflow.Policies(cfg.IMAP)
 	add("imap", err)
+	add("mta", addMTAPolicy(cfg, p.Policies))
+	p.Gateway, err = mtaGateway(cfg, m, log)
+	add("mta", err)
 	p.Hooks, err = webhook.New(cfg.Webhooks, webhook.Options{Sink: st, Metrics: m, Logger: log,
 		Kinds: webhook.AlertKinds(), HMAC: webhook.HMAC, Limits: cfg.HTTP.Limits})
 	add("webhooks", err)

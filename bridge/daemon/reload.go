@@ -55,6 +55,7 @@ func restartNeeded(old, cur *config.Config) []string {
 	for name, pair := range map[string][2]any{
 		"rt": {old.RT, cur.RT}, "state": {old.State, cur.State}, "http": {old.HTTP, cur.HTTP},
 		"executor": {old.Executor, cur.Executor}, "log.format": {old.Log.Format, cur.Log.Format}, "imap": {old.IMAP, cur.IMAP},
+		"mta": {old.MTA, cur.MTA},
 	} {
 		if !reflect.DeepEqual(pair[0], pair[1]) {
 			out = append(out, name)

@@ -81,6 +81,7 @@ func mail(open func() (io.ReadCloser, error), meta map[string]string) (*event.Ma
 	if err != nil {
 		return nil, err
 	}
+	m.Delivery = source.DeliveryOf(meta)
 	if size := meta[source.MetaOversize]; size != "" {
 		m.ParseProblems = append(m.ParseProblems, fmt.Sprintf(
 			"the message (%s bytes) is larger than max_message_bytes (%s): only its header was kept; the full message stays in the mailbox",

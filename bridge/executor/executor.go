@@ -39,6 +39,9 @@ type Options struct {
 	// what RT is about to commit and send it twice. Default
 	// SettleFor(30s); the daemon uses SettleFor(rt.timeout).
 	Settle time.Duration
+	// Gateway is RT's own mail gateway, for gateway steps (deliver:
+	// gateway); nil when no source delivers that way.
+	Gateway Gateway
 	// Lease is how long a running event is not picked again (should this
 	// process hang mid-step); default 10 minutes.
 	Lease time.Duration

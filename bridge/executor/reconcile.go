@@ -54,6 +54,8 @@ func (r *run) unresolved(i int, why string) string {
 		check = fmt.Sprintf("look in RT for a ticket created since %s for this event (rt.idempotency_field is not set); a retry creates it again", since)
 	case st.Action == plan.ActionComment || st.Action == plan.ActionCorrespond:
 		check = fmt.Sprintf("look in ticket #%d's history for a %s since %s; a retry sends it only if it is not there", ticket, st.Action, since)
+	case st.Action == plan.ActionGateway:
+		check = "look in RT for the mail by its Message-ID; a retry searches for it the same way and posts only if RT lacks it"
 	default:
 		check = fmt.Sprintf("check ticket #%d; a retry repeats the %s (it is idempotent)", ticket, st.Action)
 	}
@@ -111,6 +113,8 @@ func (r *run) reconcile(ctx context.Context, log *slog.Logger, i int, st *plan.S
 		}
 		log.Info("reconciled: the message is not in the ticket's history; sending", "ticket", ticket)
 		return res, false, nil
+	case plan.ActionGateway:
+		return r.reconcileGateway(ctx, log) // gateway.go
 	}
 	// link, unlink, edit: idempotent; sending again is the reconciliation.
 	return res, false, nil

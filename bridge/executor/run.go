@@ -55,7 +55,7 @@ func (r *run) steps(ctx context.Context) {
 			return
 		}
 		ticket, err := r.ticket(st.Ticket)
-		if err != nil && st.Action != plan.ActionCreate {
+		if err != nil && st.Action != plan.ActionCreate && st.Action != plan.ActionGateway { // a gateway step may name no ticket
 			x.dead(ctx, log, r.se, i, ClassPlan, err.Error())
 			return
 		}
@@ -204,6 +204,8 @@ func (r *run) call(ctx context.Context, i int, st *plan.Step, ticket int) (store
 			return store.Result{}, planError("edit step without fields")
 		}
 		return store.Result{Ticket: ticket}, rt.EditTicket(ctx, ticket, ticketEdit(st.Edit))
+	case plan.ActionGateway:
+		return r.gateway(ctx, st) // gateway.go
 	}
 	return store.Result{}, planError(fmt.Sprintf("unknown action %q", st.Action))
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/rtbridge/rtbridge/bridge/mailparse"
 	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/plan"
+	"github.com/rtbridge/rtbridge/rules"
 )
 
 // Rule names the guard reports in an ignored event (they label the
@@ -49,6 +50,10 @@ type Policy struct {
 	Tags        *mailparse.SubjectTags
 	Orgs        []string // lower-case $Organization(s) of RT's Message-IDs
 	TaggedReply string   // correspond, comment
+	// mailgate is the built-in rt-mailgate default for mail the MTA handed
+	// over that no rule matches (MTAPolicy; mta.go).
+	mailgate *rules.RuleSet
+	gateway  bool // deliver: gateway
 }
 
 // PolicyOf returns the policy an IMAP account configures.
@@ -127,7 +132,11 @@ func (g Guard) Keys(ev *event.Event) ([]string, error) {
 	if _, rule := p.rtReply(ev.Mail); rule != "" {
 		return replyKeys(ev.Mail), nil
 	}
-	return g.Rules.Keys(ev)
+	keys, err := g.Rules.Keys(ev)
+	if err != nil {
+		return nil, err
+	}
+	return p.mailgateKeys(ev, keys)
 }
 
 // NeedStatus is the rules' (a mail's plan reads no status today).
@@ -150,6 +159,7 @@ func (g Guard) Evaluate(ev *event.Event, f plan.Facts) (*plan.Plan, error) {
 	}
 	if ticket, rule := p.rtReply(ev.Mail); rule != "" {
 		plan := p.replyPlan(ev.Mail, ev.ID, ticket, rule, auto)
+		plan = p.deliveryReply(ev, plan, auto)
 		if auto {
 			plan.Notes = append(plan.Notes, "automatic mail: "+why)
 		}
@@ -157,6 +167,7 @@ func (g Guard) Evaluate(ev *event.Event, f plan.Facts) (*plan.Plan, error) {
 		return plan, nil
 	}
 	plan, err := g.Rules.Evaluate(ev, f)
+	plan, err = p.mailgateDefault(ev, f, plan, err, auto)
 	if err != nil || plan == nil || plan.Ignore != nil {
 		return plan, err
 	}

@@ -34,6 +34,9 @@ var (
 // (In-Reply-To, then References newest first). rule is "" when the mail
 // answers no ticket of ours, or when the policy leaves replies to rules.
 func (p Policy) rtReply(m *event.Mail) (ticket int, rule string) {
+	if d := m.Delivery; d != nil && d.Ticket > 0 && p.mailgate != nil {
+		return d.Ticket, RuleMailgateTicket // as rt-mailgate's ticket field, it overrides the subject
+	}
 	if p.Tags == nil {
 		return 0, ""
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/rtbridge/rtbridge/internal/testenv"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rtbridge/rtbridge/internal/testenv"
 
 	"github.com/rtbridge/rtbridge/bridge/daemon"
 )

@@ -32,6 +32,7 @@ func commands() []command {
 		{"rt", "talk to RT directly (get/post REST paths); checks credentials", cmdRT},
 		{"status", "show queue depth, dead letters, breaker and source state", cmdStatus},
 		{"deadletter", "list, show, retry or drop dead-lettered events", cmdDeadletter},
+		{"mailgate", "hand one mail (stdin) to the daemon, as RT's rt-mailgate does", cmdMailgateMain},
 		{"store", "migrate: move a SQLite store into PostgreSQL", cmdStore},
 		{"version", "print the version, revision, build date and Go version", cmdVersion},
 	}

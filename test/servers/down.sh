@@ -4,6 +4,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bash "$here/postgres/stop-rt-pg.sh" || true
 bash "$here/postgres/stop-postgres.sh" || true
+bash "$here/postfix/stop-postfix.sh" || true
 bash "$here/alertmanager/stop-alertmanager.sh" || true
 bash "$here/kerberos/stop-kdc.sh" || true
 bash "$here/kerberos/stop-rt-front.sh" || true

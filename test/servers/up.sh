@@ -76,6 +76,9 @@ bash "$here/postgres/start-postgres.sh" >"$out_dir/postgres.out"
 cat "$out_dir/postgres.out" >>"$tmp"
 bash "$here/postgres/start-rt-pg.sh" >"$out_dir/rt-pg.out"
 cat "$out_dir/rt-pg.out" >>"$tmp"
+log "Postfix (private, loopback) on 127.0.0.1:${POSTFIX_SMTP_PORT:-10025}"
+POSTFIX_DIR=${POSTFIX_DIR:-/tmp/rtbridge-postfix} bash "$here/postfix/start-postfix.sh" >"$out_dir/postfix.out"
+cat "$out_dir/postfix.out" >>"$tmp"
 
 # Later entries win in the env file; keep only KEY=VALUE lines.
 grep -E '^[A-Za-z_][A-Za-z0-9_]*=' "$tmp" >"$env_file" || true
