@@ -66,6 +66,10 @@ type daemon struct {
 	checks []*check
 	tls    *tls.Config // the HTTP server's; nil: plain HTTP
 
+	rtProbe *check      // RT reachable; shown in /status and rtbridge_rt_up
+	intake  atomic.Bool // webhooks and sources accept
+	status  atomic.Pointer[Status]
+
 	cfg     atomic.Pointer[config.Config]
 	rules   atomic.Pointer[rules.RuleSet]
 	sources []source.Source
@@ -125,18 +129,8 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	d.checks = []*check{
-		{name: "store", ttl: 5 * time.Second, fn: func(ctx context.Context) error {
-			return d.st.SetInfo(ctx, "heartbeat", time.Now().UTC().Format(time.RFC3339))
-		}},
-		{name: "rt", ttl: 5 * time.Second, fn: func(ctx context.Context) error {
-			if s := d.x.BreakerState(); s == executor.BreakerOpen {
-				return errors.New("circuit breaker open: RT calls are failing")
-			}
-			return probeRT(ctx, parts.RTHTTP, cfg.RT.URL)
-		}},
-		{name: "sources", ttl: time.Second, fn: d.sourcesHealth},
-	}
+	d.checks = d.readinessChecks(&d.intake)
+	d.rtProbe = &check{name: "rt", fn: func(ctx context.Context) error { return probeRT(ctx, parts.RTHTTP, cfg.RT.URL) }}
 
 	ln, err := listen(cfg.HTTP)
 	if err != nil {
@@ -151,6 +145,7 @@ func (d *daemon) serve(ctx context.Context, o Options, ln net.Listener) error {
 	srv := &http.Server{Handler: d.handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
 	fatal := make(chan error, 2)
+	d.intake.Store(true)
 	go func() {
 		var err error
 		if d.tls != nil {
@@ -189,8 +184,9 @@ func (d *daemon) serve(ctx context.Context, o Options, ln net.Listener) error {
 	if o.Listening != nil {
 		o.Listening(ln.Addr().String())
 	}
+	go d.rtProbe.refresh(ctx)
 	d.tick(ctx, true)
-	d.sd.Ready(d.statusLine(ctx))
+	d.sd.Ready(d.statusLine())
 
 	var err error
 	err = d.loop(ctx, o.Reload, fatal, xdone)
@@ -198,6 +194,7 @@ func (d *daemon) serve(ctx context.Context, o Options, ln net.Listener) error {
 	// Stop: intake first, then the work.
 	d.sd.Stopping()
 	d.log.Info("stopping: intake closed, finishing requests in flight")
+	d.intake.Store(false)
 	d.hooks.Stop()
 	stopSources()
 	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.HTTP.ShutdownTimeout)
@@ -263,6 +260,7 @@ func (d *daemon) loop(ctx context.Context, reload <-chan os.Signal, fatal <-chan
 		case <-reload:
 			d.reload(ctx)
 		case <-t.C:
+			go d.rtProbe.refresh(ctx)
 			if d.tick(ctx, false) {
 				d.sd.Watchdog()
 			}
@@ -270,24 +268,25 @@ func (d *daemon) loop(ctx context.Context, reload <-chan os.Signal, fatal <-chan
 	}
 }
 
-// tick refreshes the queue gauges and systemd's status line; it reports
-// whether the daemon is healthy (the store answers), which gates the
-// watchdog ping.
+// tick refreshes the queue gauges, the cached /status and systemd's
+// status line; it reports whether the daemon is healthy (the store
+// answers), which gates the watchdog ping.
 func (d *daemon) tick(ctx context.Context, first bool) bool {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	stats, err := d.st.Stats(ctx)
+	s, err := ReadStatus(ctx, d.st)
 	if err != nil {
 		d.log.Error("store unreadable", "err", err)
 		return false
 	}
-	for state, n := range stats.ByState {
+	d.status.Store(&s)
+	for state, n := range s.Queue {
 		d.m.Queue.WithLabelValues(string(state)).Set(float64(n))
 	}
-	d.m.DeadLetters.Set(float64(stats.ByState[store.StateDead]))
+	d.m.DeadLetters.Set(float64(s.DeadLetters))
 	age := 0.0
-	if !stats.OldestPending.IsZero() {
-		age = time.Since(stats.OldestPending).Seconds()
+	if !s.OldestPending.IsZero() {
+		age = time.Since(s.OldestPending).Seconds()
 	}
 	d.m.OldestPending.Set(age)
 	if n, err := d.st.SizeBytes(ctx); err == nil {
@@ -302,27 +301,28 @@ func (d *daemon) tick(ctx context.Context, first bool) bool {
 	}
 	d.recordTokens()
 	if !first {
-		d.sd.Status(statusText(stats, d.x.BreakerState()))
+		d.sd.Status(statusText(s.Queue, d.x.BreakerState()))
 	}
 	return true
 }
 
-func (d *daemon) statusLine(ctx context.Context) string {
-	stats, err := d.st.Stats(ctx)
-	if err != nil {
-		return "store unreadable: " + err.Error()
+// statusLine is systemd's status line from the last tick's counts.
+func (d *daemon) statusLine() string {
+	s := d.status.Load()
+	if s == nil {
+		return "store unreadable"
 	}
-	return statusText(stats, d.x.BreakerState())
+	return statusText(s.Queue, d.x.BreakerState())
 }
 
-func statusText(s store.Stats, breaker string) string {
+func statusText(byState map[store.State]int, breaker string) string {
 	pending := 0
-	for state, n := range s.ByState {
+	for state, n := range byState {
 		if !state.Final() {
 			pending += n
 		}
 	}
-	return fmt.Sprintf("%d pending, %d dead letters, RT breaker %s", pending, s.ByState[store.StateDead], breaker)
+	return fmt.Sprintf("%d pending, %d dead letters, RT breaker %s", pending, byState[store.StateDead], breaker)
 }
 
 func (d *daemon) finisher(name string) source.Finisher {
@@ -332,16 +332,6 @@ func (d *daemon) finisher(name string) source.Finisher {
 		}
 	}
 	return nil
-}
-
-func (d *daemon) sourcesHealth(context.Context) error {
-	var errs []error
-	for _, s := range d.sources {
-		if err := s.Health(); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", s.Name(), err))
-		}
-	}
-	return errors.Join(errs...)
 }
 
 func (d *daemon) sourceStates() map[string]string {

@@ -1,13 +1,10 @@
 package daemon
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
-	"sync"
-	"time"
 
 	"github.com/rtbridge/rtbridge/bridge/config"
 	"github.com/rtbridge/rtbridge/bridge/webhook"
@@ -22,47 +19,6 @@ func listen(h config.HTTP) (net.Listener, error) {
 	}
 	l := h.Limits.Resolved()
 	return webhook.LimitListener(ln, l.MaxConnections, l.MaxConnectionsPerClient), nil
-}
-
-// check is one readiness check, cached so /readyz stays cheap when probed
-// often (and RT is asked at most once per ttl).
-type check struct {
-	name string
-	ttl  time.Duration
-	fn   func(ctx context.Context) error
-
-	mu   sync.Mutex
-	at   time.Time
-	last error
-}
-
-func (c *check) run(ctx context.Context) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if time.Since(c.at) < c.ttl && !c.at.IsZero() {
-		return c.last
-	}
-	c.last = c.fn(ctx)
-	c.at = time.Now()
-	return c.last
-}
-
-type readyReport struct {
-	Ready  bool              `json:"ready"`
-	Checks map[string]string `json:"checks"` // name → "ok" or the problem
-}
-
-func (d *daemon) readiness(ctx context.Context) readyReport {
-	rep := readyReport{Ready: true, Checks: map[string]string{}}
-	for _, c := range d.checks {
-		if err := c.run(ctx); err != nil {
-			rep.Ready = false
-			rep.Checks[c.name] = err.Error()
-		} else {
-			rep.Checks[c.name] = "ok"
-		}
-	}
-	return rep
 }
 
 func (d *daemon) handler() http.Handler {
@@ -80,15 +36,11 @@ func (d *daemon) handler() http.Handler {
 	})
 	mux.Handle("GET /metrics", d.m.Handler())
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
-		rep, err := ReadStatus(r.Context(), d.st)
+		rep, err := d.liveStatus(r.Context())
 		if err != nil {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
 			return
 		}
-		rep.Breaker = d.x.BreakerState()
-		rep.Sources = d.sourceStates()
-		rep.OAuth2 = d.oauth2States()
-		rep.Daemon = true
 		writeJSON(w, http.StatusOK, rep)
 	})
 	// Everything else is a webhook path (or 404, answered by the webhook

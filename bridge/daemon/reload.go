@@ -16,7 +16,7 @@ import (
 // and named in a warning.
 func (d *daemon) reload(ctx context.Context) bool {
 	d.sd.Reloading()
-	defer func() { d.sd.Ready(d.statusLine(ctx)) }()
+	defer func() { d.sd.Ready(d.statusLine()) }()
 	d.log.Info("reloading configuration", "file", d.path)
 	fail := func(stage string, err error) bool {
 		d.log.Error("reload failed; keeping the running configuration", "stage", stage, "err", err)

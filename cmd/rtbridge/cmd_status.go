@@ -39,7 +39,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 1
 	}
 	if live, ok := fetchLive(ctx, cfg); ok {
-		s.Breaker, s.Sources, s.OAuth2, s.Daemon = live.Breaker, live.Sources, live.OAuth2, true
+		s.Breaker, s.RT, s.Sources, s.OAuth2, s.Daemon = live.Breaker, live.RT, live.Sources, live.OAuth2, true
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -68,6 +68,13 @@ func printStatus(w io.Writer, s daemon.Status) {
 		fmt.Fprintf(w, " (recorded %s)", s.BreakerSince.Format(time.RFC3339))
 	}
 	fmt.Fprintln(w)
+	if s.RT != nil {
+		state := "up"
+		if !s.RT.Up {
+			state = "down: " + clean(s.RT.Error, 0)
+		}
+		fmt.Fprintf(w, "RT:             %s (checked %s)\n", state, s.RT.CheckedAt.Format(time.RFC3339))
+	}
 	if !s.Daemon {
 		fmt.Fprintln(w, "daemon:         not reachable on http.listen (state read from the store only)")
 	}
