@@ -52,6 +52,8 @@ type Options struct {
 	// Listening is called with the HTTP server's address once it accepts
 	// connections (tests use port 0).
 	Listening func(addr string)
+	// AdminListening is Listening for http.admin_listen, when it is set.
+	AdminListening func(addr string)
 }
 
 type daemon struct {
@@ -68,6 +70,7 @@ type daemon struct {
 
 	rtProbe *check      // RT reachable; shown in /status and rtbridge_rt_up
 	intake  atomic.Bool // webhooks and sources accept
+	admin   atomic.Pointer[adminGuard]
 	status  atomic.Pointer[Status]
 
 	cfg     atomic.Pointer[config.Config]
@@ -102,6 +105,7 @@ func Run(ctx context.Context, o Options) error {
 	d.rules.Store(parts.Rules)
 	d.m.ConfigLoaded(true, fileHash(o.ConfigPath), time.Now())
 	d.hooks, d.sources, d.tls = parts.Hooks, parts.Sources, parts.TLS
+	d.admin.Store(parts.admin)
 
 	if err := os.MkdirAll(cfg.State.Dir, 0o700); err != nil {
 		return fmt.Errorf("state.dir: %w", err)
@@ -132,32 +136,31 @@ func Run(ctx context.Context, o Options) error {
 	d.checks = d.readinessChecks(&d.intake)
 	d.rtProbe = &check{name: "rt", fn: func(ctx context.Context) error { return probeRT(ctx, parts.RTHTTP, cfg.RT.URL) }}
 
-	ln, err := listen(cfg.HTTP)
+	ln, err := listen("http.listen", cfg.HTTP.Listen, cfg.HTTP)
 	if err != nil {
 		return err
 	}
-	return d.serve(ctx, o, ln)
+	var aln net.Listener
+	if a := cfg.HTTP.AdminListen; a != "" {
+		if aln, err = listen("http.admin_listen", a, cfg.HTTP); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	return d.serve(ctx, o, ln, aln)
 }
 
-// serve runs everything until ctx ends, then stops in reverse order.
-func (d *daemon) serve(ctx context.Context, o Options, ln net.Listener) error {
+// serve runs everything until ctx ends, then stops in reverse order; aln
+// is http.admin_listen's listener (nil: none).
+func (d *daemon) serve(ctx context.Context, o Options, ln, aln net.Listener) error {
 	cfg := d.cfg.Load()
-	srv := &http.Server{Handler: d.handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
-		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
-	fatal := make(chan error, 2)
+	fatal := make(chan error, 3)
 	d.intake.Store(true)
-	go func() {
-		var err error
-		if d.tls != nil {
-			srv.TLSConfig = d.tls
-			err = srv.ServeTLS(ln, "", "")
-		} else {
-			err = srv.Serve(ln)
-		}
-		if !errors.Is(err, http.ErrServerClosed) {
-			fatal <- fmt.Errorf("http server: %w", err)
-		}
-	}()
+	srv := d.startHTTP("http server", d.handler(), ln, fatal)
+	var admin *http.Server
+	if aln != nil {
+		admin = d.startHTTP("admin http server", d.adminHandler(), aln, fatal)
+	}
 	xctx, stopX := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopX()
 	xdone := make(chan error, 1)
@@ -180,9 +183,16 @@ func (d *daemon) serve(ctx context.Context, o Options, ln net.Listener) error {
 			}
 		}()
 	}
-	d.log.Info("rtbridge started", "listen", ln.Addr().String(), "state", cfg.State.Dir, "webhooks", len(cfg.Webhooks), "rules", d.rules.Load().Len(), "version", o.Version)
+	started := []any{"listen", ln.Addr().String(), "state", cfg.State.Dir, "webhooks", len(cfg.Webhooks), "rules", d.rules.Load().Len(), "version", o.Version}
+	if aln != nil {
+		started = append(started, "admin_listen", aln.Addr().String())
+	}
+	d.log.Info("rtbridge started", started...)
 	if o.Listening != nil {
 		o.Listening(ln.Addr().String())
+	}
+	if aln != nil && o.AdminListening != nil {
+		o.AdminListening(aln.Addr().String())
 	}
 	go d.rtProbe.refresh(ctx)
 	d.tick(ctx, true)
@@ -201,6 +211,9 @@ func (d *daemon) serve(ctx context.Context, o Options, ln net.Listener) error {
 	if e := srv.Shutdown(shutCtx); e != nil {
 		d.log.Warn("http shutdown", "err", e)
 	}
+	if admin != nil {
+		admin.Shutdown(shutCtx)
+	}
 	cancel()
 	// Let steps in flight finish (an interrupted RT call must be reconciled
 	// later); at the deadline cancel whatever still runs.
@@ -217,6 +230,26 @@ func (d *daemon) serve(ctx context.Context, o Options, ln net.Listener) error {
 	}
 	d.log.Info("rtbridge stopped")
 	return err
+}
+
+// startHTTP serves h on ln (with http.tls when set) until Shutdown; an
+// error other than the shutdown goes to fatal.
+func (d *daemon) startHTTP(name string, h http.Handler, ln net.Listener, fatal chan<- error) *http.Server {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
+	go func() {
+		var err error
+		if d.tls != nil {
+			srv.TLSConfig = d.tls
+			err = srv.ServeTLS(ln, "", "")
+		} else {
+			err = srv.Serve(ln)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
+			fatal <- fmt.Errorf("%s: %w", name, err)
+		}
+	}()
+	return srv
 }
 
 // settleDelay is how long the executor waits before its first run when the

@@ -32,6 +32,7 @@ type Parts struct {
 	Sources  []source.Source // one per IMAP folder
 	Hooks    *webhook.Server
 	TLS      *tls.Config // the HTTP server's; nil: plain HTTP
+	admin    *adminGuard // http.admin_auth; nil: no credentials asked
 }
 
 // Store is what the parts are wired to: sources keep cursors in it and
@@ -68,6 +69,8 @@ func Build(cfg *config.Config, st Store, m *metrics.Metrics, log *slog.Logger) (
 		p.TLS, err = serverTLS(*t)
 		add("http.tls", err)
 	}
+	p.admin, err = newAdminGuard(cfg.HTTP)
+	add("http", err)
 	for i, a := range cfg.IMAP {
 		srcs, err := imapsource.NewAll(a, st, log)
 		add(fmt.Sprintf("imap[%d]", i), err)

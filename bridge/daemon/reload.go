@@ -38,6 +38,7 @@ func (d *daemon) reload(ctx context.Context) bool {
 	}
 	old := d.cfg.Swap(cfg)
 	d.rules.Store(rs)
+	d.admin.Store(parts.admin)
 	d.level.Set(parseLevel(cfg.Log.Level))
 	for _, w := range rs.Warnings() {
 		d.log.Warn("rules", "warning", w.String())
@@ -52,8 +53,11 @@ func (d *daemon) reload(ctx context.Context) bool {
 
 func restartNeeded(old, cur *config.Config) []string {
 	var out []string
+	// http.admin_auth is swapped on reload (a rotated admin secret).
+	oh, ch := old.HTTP, cur.HTTP
+	oh.AdminAuth, ch.AdminAuth = config.Auth{}, config.Auth{}
 	for name, pair := range map[string][2]any{
-		"rt": {old.RT, cur.RT}, "state": {old.State, cur.State}, "http": {old.HTTP, cur.HTTP},
+		"rt": {old.RT, cur.RT}, "state": {old.State, cur.State}, "http": {oh, ch},
 		"executor": {old.Executor, cur.Executor}, "log.format": {old.Log.Format, cur.Log.Format}, "imap": {old.IMAP, cur.IMAP},
 	} {
 		if !reflect.DeepEqual(pair[0], pair[1]) {
