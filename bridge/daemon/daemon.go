@@ -71,7 +71,10 @@ type daemon struct {
 	rtProbe *check      // RT reachable; shown in /status and rtbridge_rt_up
 	intake  atomic.Bool // webhooks and sources accept
 	admin   atomic.Pointer[adminGuard]
-	status  atomic.Pointer[Status]
+	// reloadNote is the last reload's outcome, kept in systemd's status
+	// line ("" before any reload).
+	reloadNote atomic.Value
+	status     atomic.Pointer[Status]
 
 	cfg     atomic.Pointer[config.Config]
 	rules   atomic.Pointer[rules.RuleSet]
@@ -334,13 +337,23 @@ func (d *daemon) tick(ctx context.Context, first bool) bool {
 	}
 	d.recordTokens()
 	if !first {
-		d.sd.Status(statusText(s.Queue, d.x.BreakerState()))
+		d.sd.Status(d.statusLine())
 	}
 	return true
 }
 
-// statusLine is systemd's status line from the last tick's counts.
+// statusLine is systemd's status line: countsLine, with the last reload's
+// outcome after a refused one.
 func (d *daemon) statusLine() string {
+	line := d.countsLine()
+	if note, _ := d.reloadNote.Load().(string); note != "" && note != notify.ReloadNote(nil) {
+		line += "; last " + note
+	}
+	return line
+}
+
+// countsLine sums up the last tick's counts and the breaker.
+func (d *daemon) countsLine() string {
 	s := d.status.Load()
 	if s == nil {
 		return "store unreadable"

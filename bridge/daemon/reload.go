@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rtbridge/rtbridge/bridge/config"
+	"github.com/rtbridge/rtbridge/bridge/notify"
 )
 
 // reload loads the config and builds every part from it as a start would
@@ -16,9 +17,16 @@ import (
 // and named in a warning.
 func (d *daemon) reload(ctx context.Context) bool {
 	d.sd.Reloading()
-	defer func() { d.sd.Ready(d.statusLine()) }()
+	var refused error
+	// systemd hears the outcome, and the status line keeps saying so until
+	// the next reload.
+	defer func() {
+		d.reloadNote.Store(notify.ReloadNote(refused))
+		d.sd.Reloaded(refused, d.countsLine())
+	}()
 	d.log.Info("reloading configuration", "file", d.path)
 	fail := func(stage string, err error) bool {
+		refused = err
 		d.log.Error("reload failed; keeping the running configuration", "stage", stage, "err", err)
 		d.m.ConfigLoaded(false, 0, time.Now())
 		return false
