@@ -137,7 +137,8 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	d.checks = d.readinessChecks(&d.intake)
-	d.rtProbe = &check{name: "rt", fn: func(ctx context.Context) error { return probeRT(ctx, parts.RTHTTP, cfg.RT.URL) }}
+	// RT's state for /status and rtbridge_rt_up, also while no event runs.
+	d.rtProbe = &check{name: "rt", ttl: rtProbeEvery, fn: func(ctx context.Context) error { return probeRT(ctx, parts.RTHTTP, cfg.RT.URL) }}
 
 	ln, err := listen("http.listen", cfg.HTTP.Listen, cfg.HTTP)
 	if err != nil {
@@ -234,6 +235,10 @@ func (d *daemon) serve(ctx context.Context, o Options, ln, aln net.Listener) err
 	d.log.Info("rtbridge stopped")
 	return err
 }
+
+// rtProbeEvery is how often RT's REST root is asked for /status and
+// rtbridge_rt_up (the tick's 5 s would be 17,000 requests a day).
+const rtProbeEvery = 15 * time.Second
 
 // startHTTP serves h on ln (with http.tls when set) until Shutdown; an
 // error other than the shutdown goes to fatal.

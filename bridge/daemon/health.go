@@ -31,13 +31,17 @@ func (c *check) run(ctx context.Context) error {
 	return c.last
 }
 
-// refresh runs the check unless a run is under way; the tick calls it in
-// the background, so a slow RT never delays the main loop.
+// refresh runs the check when its result is older than ttl, unless a run
+// is under way; the tick calls it in the background, so a slow RT never
+// delays the main loop.
 func (c *check) refresh(ctx context.Context) {
 	if !c.mu.TryLock() {
 		return
 	}
 	defer c.mu.Unlock()
+	if !c.at.IsZero() && time.Since(c.at) < c.ttl {
+		return
+	}
 	c.last = c.fn(ctx)
 	c.at = time.Now()
 }
