@@ -102,7 +102,19 @@ func safeAttr(a slog.Attr) slog.Attr {
 	return a
 }
 
-func hasControl(s string) bool { return strings.IndexFunc(s, unicode.IsControl) >= 0 }
+// hasControl reports whether s holds a control character (C0, DEL or C1,
+// as unicode.IsControl), scanning bytes: it runs on every log string.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c == 0x7f:
+			return true
+		case c == 0xc2 && i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9f: // U+0080–U+009F
+			return true
+		}
+	}
+	return false
+}
 
 // oneLine replaces line breaks ("\r\n", "\n", "\r") by "; " and other
 // control characters by a space.

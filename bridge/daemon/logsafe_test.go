@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -63,5 +64,28 @@ func TestLoggerReplacesControlCharacters(t *testing.T) {
 	NewLogger(&buf, config.Log{Level: "info"}, new(slog.LevelVar)).Info("event accepted", "source", "deploys", "bytes", 112)
 	if got := buf.String(); !strings.HasSuffix(got, `level=INFO msg="event accepted" source=deploys bytes=112`+"\n") {
 		t.Errorf("clean record changed: %q", got)
+	}
+}
+
+// BenchmarkLogger: the cost of the control-character guard on the accept
+// path's log line ("event accepted", clean) and on a record with an error.
+func BenchmarkLogger(b *testing.B) {
+	plain := slog.New(slog.NewTextHandler(io.Discard, nil))
+	safe := NewLogger(io.Discard, config.Log{Level: "info"}, new(slog.LevelVar))
+	err := errors.New("unauthorized\nbearer token missing")
+	for _, bc := range []struct {
+		name string
+		log  *slog.Logger
+	}{{"plain", plain}, {"safe", safe}} {
+		b.Run(bc.name+"/clean", func(b *testing.B) {
+			for b.Loop() {
+				bc.log.Info("event accepted", "source", "deploys", "event", "01M8T720WG2Z5D0ETY3PM3PG21", "bytes", 112, "duplicate_of", "")
+			}
+		})
+		b.Run(bc.name+"/error", func(b *testing.B) {
+			for b.Loop() {
+				bc.log.Warn("webhook request not authenticated", "remote", "127.0.0.1:4711", "err", err)
+			}
+		})
 	}
 }
