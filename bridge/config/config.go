@@ -108,7 +108,8 @@ type Log struct {
 	Format string `yaml:"format"` // text (default) or json
 }
 
-// HTTP is the one HTTP server: webhooks, /healthz, /readyz, /metrics, /status.
+// HTTP is the HTTP server: webhooks, and /healthz, /readyz, /metrics and
+// /status unless those have their own admin_listen (http_admin.go).
 type HTTP struct {
 	Listen string `yaml:"listen"` // host:port; default 127.0.0.1:8080
 	TLS    *TLS   `yaml:"tls"`    // absent: plain HTTP (put a TLS proxy in front)
@@ -119,6 +120,12 @@ type HTTP struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// Limits caps connections, concurrent bodies and replays (http_limits.go).
 	Limits HTTPLimits `yaml:"limits"`
+	// AdminListen (host:port) serves the admin endpoints on their own
+	// listener; empty: on Listen.
+	AdminListen string `yaml:"admin_listen"`
+	// AdminAuth guards the admin endpoints: bearer or basic; absent (or
+	// none): no credentials asked.
+	AdminAuth Auth `yaml:"admin_auth"`
 }
 
 // TLS names the server's certificate and key (PEM files).

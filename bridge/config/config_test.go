@@ -64,7 +64,7 @@ func TestLoadErrors(t *testing.T) {
 		file string
 		want []string
 	}{
-		{"unknown-key", []string{`testdata/unknown-key.yaml:6:3: http.lisen: unknown key "lisen" in http (known: listen, tls, max_body_bytes, shutdown_timeout, limits)`}},
+		{"unknown-key", []string{`testdata/unknown-key.yaml:6:3: http.lisen: unknown key "lisen" in http (known: listen, tls, max_body_bytes, shutdown_timeout, limits, admin_listen, admin_auth)`}},
 		{"unknown-top", []string{`testdata/unknown-top.yaml:2:1: webhook: unknown key "webhook" at the top level (known: rt, state, log, http, webhooks, executor, imap, mta, rules, templates, no_match)`}},
 		{"bad-duration", []string{`testdata/bad-duration.yaml:1:57: rt.timeout: invalid duration (use e.g. 500ms, 30s, 5m, 2h, 7d, 1w)`}},
 		{"no-auth", []string{`testdata/no-auth.yaml:3:5: webhooks[0].auth: required: one of bearer, basic, hmac (write "auth: none" to accept unauthenticated requests)`}},

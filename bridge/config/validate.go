@@ -40,6 +40,7 @@ func (d *decoder) resolve(c *Config) {
 	d.resolvePostgres(c)
 	d.secret(c, &c.RT.Password, &c.RT.PasswordFile, "rt", "password")
 	d.secret(c, &c.RT.Token, &c.RT.TokenFile, "rt", "token")
+	d.resolveAdmin(c)
 	for i := range c.Webhooks {
 		a := &c.Webhooks[i].Auth
 		p := fmt.Sprintf("webhooks[%d].auth", i)
@@ -93,6 +94,7 @@ func (d *decoder) validate(c *Config) {
 	if c.HTTP.MaxBodyBytes < 0 {
 		d.errorf(d.at("http.max_body_bytes"), "http.max_body_bytes", "must be positive")
 	}
+	d.validateAdmin(c)
 	d.validateWebhooks(c)
 	d.validateIMAP(c)
 	if c.MTA != nil {

@@ -20,15 +20,18 @@ import (
 	"github.com/rtbridge/rtbridge/rules"
 )
 
-// NewLogger builds the slog logger the config asks for; level is shared so
-// a reload can change it.
+// NewLogger builds the slog logger the config asks for, with every control
+// character in a record's text replaced; level is shared so a reload can
+// change it.
 func NewLogger(w io.Writer, c config.Log, level *slog.LevelVar) *slog.Logger {
 	level.Set(parseLevel(c.Level))
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if c.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	// No attribute can put a control character in the log (logsafe.go).
+	return slog.New(safeHandler{h})
 }
 
 func parseLevel(s string) slog.Level {

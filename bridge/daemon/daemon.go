@@ -52,6 +52,8 @@ type Options struct {
 	// Listening is called with the HTTP server's address once it accepts
 	// connections (tests use port 0).
 	Listening func(addr string)
+	// AdminListening is Listening for http.admin_listen, when it is set.
+	AdminListening func(addr string)
 }
 
 type daemon struct {
@@ -65,6 +67,14 @@ type daemon struct {
 	sd     *notify.Notifier
 	checks []*check
 	tls    *tls.Config // the HTTP server's; nil: plain HTTP
+
+	rtProbe *check      // RT reachable; shown in /status and rtbridge_rt_up
+	intake  atomic.Bool // webhooks and sources accept
+	admin   atomic.Pointer[adminGuard]
+	// reloadNote is the last reload's outcome, kept in systemd's status
+	// line ("" before any reload).
+	reloadNote atomic.Value
+	status     atomic.Pointer[Status]
 
 	cfg     atomic.Pointer[config.Config]
 	rules   atomic.Pointer[rules.RuleSet]
@@ -98,6 +108,7 @@ func Run(ctx context.Context, o Options) error {
 	d.rules.Store(parts.Rules)
 	d.m.ConfigLoaded(true, fileHash(o.ConfigPath), time.Now())
 	d.hooks, d.sources, d.tls = parts.Hooks, parts.Sources, parts.TLS
+	d.admin.Store(parts.admin)
 
 	d.st, err = OpenStore(ctx, cfg, d.log)
 	if err != nil {
@@ -128,44 +139,35 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	d.checks = []*check{
-		{name: "store", ttl: 5 * time.Second, fn: func(ctx context.Context) error {
-			return d.st.SetInfo(ctx, "heartbeat", time.Now().UTC().Format(time.RFC3339))
-		}},
-		{name: "rt", ttl: 5 * time.Second, fn: func(ctx context.Context) error {
-			if s := d.x.BreakerState(); s == executor.BreakerOpen {
-				return errors.New("circuit breaker open: RT calls are failing")
-			}
-			return probeRT(ctx, parts.RTHTTP, cfg.RT.URL)
-		}},
-		{name: "sources", ttl: time.Second, fn: d.sourcesHealth},
-	}
+	d.checks = d.readinessChecks(&d.intake)
+	// RT's state for /status and rtbridge_rt_up, also while no event runs.
+	d.rtProbe = &check{name: "rt", ttl: rtProbeEvery, fn: func(ctx context.Context) error { return probeRT(ctx, parts.RTHTTP, cfg.RT.URL) }}
 
-	ln, err := listen(cfg.HTTP)
+	ln, err := listen("http.listen", cfg.HTTP.Listen, cfg.HTTP)
 	if err != nil {
 		return err
 	}
-	return d.serve(ctx, o, ln)
+	var aln net.Listener
+	if a := cfg.HTTP.AdminListen; a != "" {
+		if aln, err = listen("http.admin_listen", a, cfg.HTTP); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	return d.serve(ctx, o, ln, aln)
 }
 
-// serve runs everything until ctx ends, then stops in reverse order.
-func (d *daemon) serve(ctx context.Context, o Options, ln net.Listener) error {
+// serve runs everything until ctx ends, then stops in reverse order; aln
+// is http.admin_listen's listener (nil: none).
+func (d *daemon) serve(ctx context.Context, o Options, ln, aln net.Listener) error {
 	cfg := d.cfg.Load()
-	srv := &http.Server{Handler: d.handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
-		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
-	fatal := make(chan error, 2)
-	go func() {
-		var err error
-		if d.tls != nil {
-			srv.TLSConfig = d.tls
-			err = srv.ServeTLS(ln, "", "")
-		} else {
-			err = srv.Serve(ln)
-		}
-		if !errors.Is(err, http.ErrServerClosed) {
-			fatal <- fmt.Errorf("http server: %w", err)
-		}
-	}()
+	fatal := make(chan error, 3)
+	d.intake.Store(true)
+	srv := d.startHTTP("http server", d.handler(), ln, fatal)
+	var admin *http.Server
+	if aln != nil {
+		admin = d.startHTTP("admin http server", d.adminHandler(), aln, fatal)
+	}
 	xctx, stopX := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopX()
 	xdone := make(chan error, 1)
@@ -188,12 +190,20 @@ func (d *daemon) serve(ctx context.Context, o Options, ln net.Listener) error {
 			}
 		}()
 	}
-	d.log.Info("rtbridge started", "listen", ln.Addr().String(), "state", cfg.State.Dir, "webhooks", len(cfg.Webhooks), "rules", d.rules.Load().Len(), "version", o.Version)
+	started := []any{"listen", ln.Addr().String(), "state", cfg.State.Dir, "webhooks", len(cfg.Webhooks), "rules", d.rules.Load().Len(), "version", o.Version}
+	if aln != nil {
+		started = append(started, "admin_listen", aln.Addr().String())
+	}
+	d.log.Info("rtbridge started", started...)
 	if o.Listening != nil {
 		o.Listening(ln.Addr().String())
 	}
+	if aln != nil && o.AdminListening != nil {
+		o.AdminListening(aln.Addr().String())
+	}
+	go d.rtProbe.refresh(ctx)
 	d.tick(ctx, true)
-	d.sd.Ready(d.statusLine(ctx))
+	d.sd.Ready(d.statusLine())
 
 	var err error
 	err = d.loop(ctx, o.Reload, fatal, xdone)
@@ -201,11 +211,15 @@ func (d *daemon) serve(ctx context.Context, o Options, ln net.Listener) error {
 	// Stop: intake first, then the work.
 	d.sd.Stopping()
 	d.log.Info("stopping: intake closed, finishing requests in flight")
+	d.intake.Store(false)
 	d.hooks.Stop()
 	stopSources()
 	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.HTTP.ShutdownTimeout)
 	if e := srv.Shutdown(shutCtx); e != nil {
 		d.log.Warn("http shutdown", "err", e)
+	}
+	if admin != nil {
+		admin.Shutdown(shutCtx)
 	}
 	cancel()
 	// Let steps in flight finish (an interrupted RT call must be reconciled
@@ -223,6 +237,30 @@ func (d *daemon) serve(ctx context.Context, o Options, ln net.Listener) error {
 	}
 	d.log.Info("rtbridge stopped")
 	return err
+}
+
+// rtProbeEvery is how often RT's REST root is asked for /status and
+// rtbridge_rt_up (the tick's 5 s would be 17,000 requests a day).
+const rtProbeEvery = 15 * time.Second
+
+// startHTTP serves h on ln (with http.tls when set) until Shutdown; an
+// error other than the shutdown goes to fatal.
+func (d *daemon) startHTTP(name string, h http.Handler, ln net.Listener, fatal chan<- error) *http.Server {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
+	go func() {
+		var err error
+		if d.tls != nil {
+			srv.TLSConfig = d.tls
+			err = srv.ServeTLS(ln, "", "")
+		} else {
+			err = srv.Serve(ln)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
+			fatal <- fmt.Errorf("%s: %w", name, err)
+		}
+	}()
+	return srv
 }
 
 // settleDelay is how long the executor waits before its first run when the
@@ -266,6 +304,7 @@ func (d *daemon) loop(ctx context.Context, reload <-chan os.Signal, fatal <-chan
 		case <-reload:
 			d.reload(ctx)
 		case <-t.C:
+			go d.rtProbe.refresh(ctx)
 			if d.tick(ctx, false) {
 				d.sd.Watchdog()
 			}
@@ -273,24 +312,25 @@ func (d *daemon) loop(ctx context.Context, reload <-chan os.Signal, fatal <-chan
 	}
 }
 
-// tick refreshes the queue gauges and systemd's status line; it reports
-// whether the daemon is healthy (the store answers), which gates the
-// watchdog ping.
+// tick refreshes the queue gauges, the cached /status and systemd's
+// status line; it reports whether the daemon is healthy (the store
+// answers), which gates the watchdog ping.
 func (d *daemon) tick(ctx context.Context, first bool) bool {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	stats, err := d.st.Stats(ctx)
+	s, err := ReadStatus(ctx, d.st)
 	if err != nil {
 		d.log.Error("store unreadable", "err", err)
 		return false
 	}
-	for state, n := range stats.ByState {
+	d.status.Store(&s)
+	for state, n := range s.Queue {
 		d.m.Queue.WithLabelValues(string(state)).Set(float64(n))
 	}
-	d.m.DeadLetters.Set(float64(stats.ByState[store.StateDead]))
+	d.m.DeadLetters.Set(float64(s.DeadLetters))
 	age := 0.0
-	if !stats.OldestPending.IsZero() {
-		age = time.Since(stats.OldestPending).Seconds()
+	if !s.OldestPending.IsZero() {
+		age = time.Since(s.OldestPending).Seconds()
 	}
 	d.m.OldestPending.Set(age)
 	if s, ok := d.st.(interface {
@@ -309,27 +349,38 @@ func (d *daemon) tick(ctx context.Context, first bool) bool {
 	}
 	d.recordTokens()
 	if !first {
-		d.sd.Status(statusText(stats, d.x.BreakerState()))
+		d.sd.Status(d.statusLine())
 	}
 	return true
 }
 
-func (d *daemon) statusLine(ctx context.Context) string {
-	stats, err := d.st.Stats(ctx)
-	if err != nil {
-		return "store unreadable: " + err.Error()
+// statusLine is systemd's status line: countsLine, with the last reload's
+// outcome after a refused one.
+func (d *daemon) statusLine() string {
+	line := d.countsLine()
+	if note, _ := d.reloadNote.Load().(string); note != "" && note != notify.ReloadNote(nil) {
+		line += "; last " + note
 	}
-	return statusText(stats, d.x.BreakerState())
+	return line
 }
 
-func statusText(s store.Stats, breaker string) string {
+// countsLine sums up the last tick's counts and the breaker.
+func (d *daemon) countsLine() string {
+	s := d.status.Load()
+	if s == nil {
+		return "store unreadable"
+	}
+	return statusText(s.Queue, d.x.BreakerState())
+}
+
+func statusText(byState map[store.State]int, breaker string) string {
 	pending := 0
-	for state, n := range s.ByState {
+	for state, n := range byState {
 		if !state.Final() {
 			pending += n
 		}
 	}
-	return fmt.Sprintf("%d pending, %d dead letters, RT breaker %s", pending, s.ByState[store.StateDead], breaker)
+	return fmt.Sprintf("%d pending, %d dead letters, RT breaker %s", pending, byState[store.StateDead], breaker)
 }
 
 func (d *daemon) finisher(name string) source.Finisher {
@@ -339,16 +390,6 @@ func (d *daemon) finisher(name string) source.Finisher {
 		}
 	}
 	return nil
-}
-
-func (d *daemon) sourcesHealth(context.Context) error {
-	var errs []error
-	for _, s := range d.sources {
-		if err := s.Health(); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", s.Name(), err))
-		}
-	}
-	return errors.Join(errs...)
 }
 
 func (d *daemon) sourceStates() map[string]string {

@@ -183,9 +183,13 @@ func TestDaemonEndToEnd(t *testing.T) {
 	if code, body := r.get(t, "/healthz"); code != 200 {
 		t.Errorf("healthz %d %s", code, body)
 	}
-	if code, body := r.get(t, "/readyz"); code != 200 || !strings.Contains(body, `"rt": "ok"`) {
+	if code, body := r.get(t, "/readyz"); code != 200 || !strings.Contains(body, `"store": "ok"`) || !strings.Contains(body, `"intake": "ok"`) {
 		t.Errorf("readyz %d %s", code, body)
 	}
+	waitFor(t, "RT up in /status", r, func() bool {
+		_, body := r.get(t, "/status")
+		return strings.Contains(body, `"up": true`)
+	})
 	_, metrics := r.get(t, "/metrics")
 	for _, want := range []string{`rtbridge_events_accepted_total{source="deploys"} 1`,
 		`rtbridge_events_finished_total{outcome="done",rule="deploy tickets",source="deploys"} 1`,

@@ -16,7 +16,7 @@ import (
 // key of the config structs.
 func TestConfigExample(t *testing.T) {
 	creds := t.TempDir()
-	for _, n := range []string{"rt-token", "webhook-token", "alertmanager-password", "grafana-hmac", "imap-password"} {
+	for _, n := range []string{"rt-token", "webhook-token", "alertmanager-password", "grafana-hmac", "imap-password", "admin-token"} {
 		os.WriteFile(filepath.Join(creds, n), []byte("x-"+n+"\n"), 0o600)
 	}
 	t.Setenv("CREDENTIALS_DIRECTORY", creds)

@@ -12,7 +12,8 @@ import (
 
 // The daemon speaks the notify protocol as a Type=notify unit expects:
 // READY after start, RELOADING (with MONOTONIC_USEC) then READY around a
-// reload, watchdog pings while healthy, STOPPING on stop.
+// reload with its outcome in STATUS, watchdog pings while healthy,
+// STOPPING on stop.
 func TestSystemdNotifySequence(t *testing.T) {
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "notify")
@@ -69,7 +70,31 @@ rules:
 	if m := expect("RELOADING=1"); !strings.Contains(m, "\nMONOTONIC_USEC=") {
 		t.Errorf("reloading: %q", m)
 	}
-	expect("READY=1")
+	if m := expect("READY=1"); m != "READY=1\nSTATUS=reloaded; 0 pending, 0 dead letters, RT breaker closed" {
+		t.Errorf("ready after a reload: %q", m)
+	}
+	// A refused reload says so, and the status line keeps saying it until
+	// a reload succeeds.
+	good, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, append(good, "surprise: 1\n"...), 0o600)
+	r.reload <- nil
+	expect("RELOADING=1")
+	want := "STATUS=reload refused, previous configuration kept: " + cfg + ":8:1: surprise: unknown key"
+	if m := expect("READY=1"); !strings.Contains(m, want) || strings.Count(m, "\n") != 1 {
+		t.Errorf("ready after a refused reload: %q, want %q", m, want)
+	}
+	if m := expect("STATUS="); !strings.HasPrefix(m, "STATUS=0 pending, 0 dead letters, RT breaker closed; last reload refused, previous configuration kept: "+cfg+":8:1:") {
+		t.Errorf("status after a refused reload: %q", m)
+	}
+	os.WriteFile(cfg, good, 0o600)
+	r.reload <- nil
+	expect("RELOADING=1")
+	if m := expect("READY=1"); !strings.HasPrefix(m, "READY=1\nSTATUS=reloaded;") {
+		t.Errorf("ready after the fix: %q", m)
+	}
+	if m := expect("STATUS="); m != "STATUS=0 pending, 0 dead letters, RT breaker closed" {
+		t.Errorf("status after the fix: %q", m)
+	}
 	r.stop(t)
 	expect("STOPPING=1")
 }

@@ -112,6 +112,17 @@ func metricValue(m, prefix string) float64 {
 	return sum
 }
 
+func getBody(t *testing.T, addr, path string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
 func readyz(t *testing.T, addr string) (int, string) {
 	t.Helper()
 	resp, err := http.Get("http://" + addr + "/readyz")
@@ -123,8 +134,9 @@ func readyz(t *testing.T, addr string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-// RT outage: events keep being accepted (202), the breaker keeps the
-// retries few, /readyz says RT is the problem, and every event is
+// RT outage: events keep being accepted (202) and /readyz stays 200 (the
+// intake is what it gates), rtbridge_rt_up and /status show RT down and
+// the breaker open, the breaker keeps the retries few, and every event is
 // delivered once RT is back.
 func TestRTOutage(t *testing.T) {
 	rt := testenv.RequireRT(t)
@@ -178,19 +190,30 @@ func TestRTOutage(t *testing.T) {
 	for i := 1; i <= during; i++ {
 		post(i) // accepted although RT is down
 	}
-	deadline := time.Now().Add(15 * time.Second)
+	// Intake stays ready: /readyz is 200 while RT is down, and RT's state
+	// shows in rtbridge_rt_up (the failing requests set it) instead.
+	deadline := time.Now().Add(8 * time.Second)
 	for {
 		code, body := readyz(t, addr)
-		if code == 503 && strings.Contains(body, `"rt": "`) && !strings.Contains(body, `"rt": "ok"`) && strings.Contains(body, `"store": "ok"`) {
+		if code != 200 || !strings.Contains(body, `"store": "ok"`) || !strings.Contains(body, `"intake": "ok"`) || strings.Contains(body, `"rt"`) {
+			t.Fatalf("readyz during the outage: %d %s", code, body)
+		}
+		if metricValue(metricsOf(t, addr), "rtbridge_rt_up") == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("readyz during the outage: %d %s", code, body)
+			t.Fatal("rtbridge_rt_up not 0 during the outage")
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 	time.Sleep(time.Until(outageStart.Add(8 * time.Second)))
+	if code, body := readyz(t, addr); code != 200 {
+		t.Fatalf("readyz with the breaker open: %d %s", code, body)
+	}
 	m := metricsOf(t, addr)
+	if metricValue(m, "rtbridge_rt_breaker_open") != 1 || metricValue(m, "rtbridge_rt_up") != 0 || !strings.Contains(getBody(t, addr, "/status"), `"breaker": "open"`) {
+		t.Errorf("breaker not open or RT up in metrics and /status after 8s of outage:\n%s", getBody(t, addr, "/status"))
+	}
 	requests := metricValue(m, `rtbridge_rt_request_duration_seconds_count{code="error",endpoint="rest1 ticket/new"}`) - before
 	attempts := metricValue(m, `rtbridge_executor_retries_total{class="transient"}`) - retriesBefore
 	elapsed := time.Since(outageStart).Seconds()
@@ -205,13 +228,23 @@ func TestRTOutage(t *testing.T) {
 	if metricValue(m, `rtbridge_queue_events{state="done"}`) != 1 {
 		t.Errorf("done during the outage: %v", metricValue(m, `rtbridge_queue_events{state="done"}`))
 	}
+	// The RT probe (every 15 s) puts RT's state in /status.
+	for deadline := time.Now().Add(25 * time.Second); ; time.Sleep(300 * time.Millisecond) {
+		status := getBody(t, addr, "/status")
+		if strings.Contains(status, `"up": false`) && strings.Contains(status, "RT unreachable") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/status does not show RT down:\n%s", status)
+		}
+	}
 
 	proxy.restore(t)
 	waitAll(1 + during)
-	deadline = time.Now().Add(15 * time.Second)
-	for code, body := readyz(t, addr); code != 200; code, body = readyz(t, addr) {
+	deadline = time.Now().Add(30 * time.Second)
+	for metricValue(metricsOf(t, addr), "rtbridge_rt_up") != 1 || !strings.Contains(getBody(t, addr, "/status"), `"up": true`) {
 		if time.Now().After(deadline) {
-			t.Fatalf("readyz after the outage: %d %s", code, body)
+			t.Fatalf("RT not up again in metrics and /status after the outage:\n%s", getBody(t, addr, "/status"))
 		}
 		time.Sleep(300 * time.Millisecond)
 	}

@@ -33,6 +33,7 @@ type Parts struct {
 	Sources  []source.Source  // one per IMAP folder
 	Hooks    *webhook.Server
 	TLS      *tls.Config // the HTTP server's; nil: plain HTTP
+	admin    *adminGuard // http.admin_auth; nil: no credentials asked
 }
 
 // PartsStore is what the parts are wired to: sources keep cursors in it
@@ -69,6 +70,8 @@ func Build(cfg *config.Config, st PartsStore, m *metrics.Metrics, log *slog.Logg
 		p.TLS, err = serverTLS(*t)
 		add("http.tls", err)
 	}
+	p.admin, err = newAdminGuard(cfg.HTTP)
+	add("http", err)
 	for i, a := range cfg.IMAP {
 		srcs, err := imapsource.NewAll(a, st, log)
 		add(fmt.Sprintf("imap[%d]", i), err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rtbridge/rtbridge/bridge/config"
+	"github.com/rtbridge/rtbridge/bridge/notify"
 )
 
 // reload loads the config and builds every part from it as a start would
@@ -16,9 +17,16 @@ import (
 // and named in a warning.
 func (d *daemon) reload(ctx context.Context) bool {
 	d.sd.Reloading()
-	defer func() { d.sd.Ready(d.statusLine(ctx)) }()
+	var refused error
+	// systemd hears the outcome, and the status line keeps saying so until
+	// the next reload.
+	defer func() {
+		d.reloadNote.Store(notify.ReloadNote(refused))
+		d.sd.Reloaded(refused, d.countsLine())
+	}()
 	d.log.Info("reloading configuration", "file", d.path)
 	fail := func(stage string, err error) bool {
+		refused = err
 		d.log.Error("reload failed; keeping the running configuration", "stage", stage, "err", err)
 		d.m.ConfigLoaded(false, 0, time.Now())
 		return false
@@ -38,6 +46,7 @@ func (d *daemon) reload(ctx context.Context) bool {
 	}
 	old := d.cfg.Swap(cfg)
 	d.rules.Store(rs)
+	d.admin.Store(parts.admin)
 	d.level.Set(parseLevel(cfg.Log.Level))
 	for _, w := range rs.Warnings() {
 		d.log.Warn("rules", "warning", w.String())
@@ -52,8 +61,11 @@ func (d *daemon) reload(ctx context.Context) bool {
 
 func restartNeeded(old, cur *config.Config) []string {
 	var out []string
+	// http.admin_auth is swapped on reload (a rotated admin secret).
+	oh, ch := old.HTTP, cur.HTTP
+	oh.AdminAuth, ch.AdminAuth = config.Auth{}, config.Auth{}
 	for name, pair := range map[string][2]any{
-		"rt": {old.RT, cur.RT}, "state": {old.State, cur.State}, "http": {old.HTTP, cur.HTTP},
+		"rt": {old.RT, cur.RT}, "state": {old.State, cur.State}, "http": {oh, ch},
 		"executor": {old.Executor, cur.Executor}, "log.format": {old.Log.Format, cur.Log.Format}, "imap": {old.IMAP, cur.IMAP},
 		"mta": {old.MTA, cur.MTA},
 	} {

@@ -72,7 +72,12 @@ rules:
 	if !strings.Contains(r.log.String(), "reload failed; keeping the running configuration") {
 		t.Error("failed reload not logged")
 	}
-	if code, body := r.get(t, "/readyz"); code != 503 || !strings.Contains(body, `"rt": "RT unreachable`) {
+	// RT is unreachable: intake is still ready; /status says RT is down.
+	if code, body := r.get(t, "/readyz"); code != 200 {
 		t.Errorf("readyz with RT unreachable: %d %s", code, body)
 	}
+	waitFor(t, "RT down in /status", r, func() bool {
+		_, body := r.get(t, "/status")
+		return strings.Contains(body, `"up": false`) && strings.Contains(body, "RT unreachable")
+	})
 }

@@ -17,7 +17,9 @@ type Status struct {
 	DeadLetters   int                 `json:"dead_letters"`
 	Breaker       string              `json:"breaker"` // closed, open, half-open; "unknown" before the daemon recorded it
 	BreakerSince  time.Time           `json:"breaker_since,omitzero"`
-	Sources       map[string]string   `json:"sources,omitempty"` // name → "ok" or the problem (daemon only)
+	// RT is the daemon's last probe of RT (daemon only).
+	RT      *RTState          `json:"rt,omitempty"`
+	Sources map[string]string `json:"sources,omitempty"` // name → "ok" or the problem (daemon only)
 	// OAuth2 is the token state of each IMAP source with auth: oauth2
 	// (daemon only); never a token.
 	OAuth2  map[string]imapsource.TokenStatus `json:"oauth2,omitempty"`
@@ -52,6 +54,30 @@ func ReadStatus(ctx context.Context, st StatusStore) (Status, error) {
 		return s, err
 	}
 	return s, nil
+}
+
+// liveStatus is GET /status: the counts of the last tick (every 5 s; no
+// COUNT per request) with the daemon's live breaker, RT, source and token
+// states.
+func (d *daemon) liveStatus(ctx context.Context) (Status, error) {
+	var rep Status
+	if c := d.status.Load(); c != nil {
+		rep = *c
+	} else {
+		var err error
+		if rep, err = ReadStatus(ctx, d.st); err != nil {
+			return rep, err
+		}
+	}
+	if !rep.OldestPending.IsZero() {
+		rep.OldestAge = time.Since(rep.OldestPending).Round(time.Second).String()
+	}
+	rep.Breaker = d.x.BreakerState()
+	rep.RT = d.rtState()
+	rep.Sources = d.sourceStates()
+	rep.OAuth2 = d.oauth2States()
+	rep.Daemon = true
+	return rep, nil
 }
 
 // tokenSource is a source that gets OAuth2 tokens (imapsource).

@@ -4,9 +4,11 @@
 package notify
 
 import (
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/coreos/go-systemd/v22/daemon"
 )
@@ -24,9 +26,15 @@ func New(log *slog.Logger) *Notifier {
 }
 
 func (n *Notifier) notify(lines ...string) {
-	// Newlines in a STATUS value would start a new assignment: flatten them.
+	// A newline in a STATUS value would start a new assignment: control
+	// characters become spaces.
 	for i, l := range lines {
-		lines[i] = strings.ReplaceAll(l, "\n", " ")
+		lines[i] = strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) {
+				return ' '
+			}
+			return r
+		}, l)
 	}
 	if _, err := n.send(false, strings.Join(lines, "\n")); err != nil {
 		n.log.Warn("systemd notify failed", "err", err)
@@ -39,6 +47,25 @@ func (n *Notifier) Ready(status string) { n.notify(daemon.SdNotifyReady, "STATUS
 // Reloading says a reload began; systemd (253+) waits for Ready.
 func (n *Notifier) Reloading() {
 	n.notify(daemon.SdNotifyReloading, daemon.SdNotifyMonotonicUsec(), "STATUS=reloading configuration")
+}
+
+// Reloaded ends a reload begun with Reloading: READY=1, with a STATUS
+// that says whether the new configuration was taken ("reload refused: …"
+// means the previous one keeps running), then status.
+func (n *Notifier) Reloaded(refused error, status string) {
+	n.Ready(ReloadNote(refused) + "; " + status)
+}
+
+// ReloadNote is the outcome of a reload in a status line.
+func ReloadNote(refused error) string {
+	if refused == nil {
+		return "reloaded"
+	}
+	msg := refused.Error()
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = fmt.Sprintf("%s (and %d more)", msg[:i], strings.Count(msg, "\n"))
+	}
+	return "reload refused, previous configuration kept: " + msg
 }
 
 // Stopping says shutdown began.

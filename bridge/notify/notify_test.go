@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"errors"
 	"log/slog"
 	"net"
 	"path/filepath"
@@ -36,6 +37,14 @@ func TestNotifySocket(t *testing.T) {
 	got := read()
 	if !strings.HasPrefix(got, "RELOADING=1\nMONOTONIC_USEC=") || !strings.HasSuffix(got, "\nSTATUS=reloading configuration") {
 		t.Errorf("reloading: %q", got)
+	}
+	n.Reloaded(nil, "queue 0")
+	if got := read(); got != "READY=1\nSTATUS=reloaded; queue 0" {
+		t.Errorf("reloaded: %q", got)
+	}
+	n.Reloaded(errors.Join(errors.New("c.yaml:3:1: bad\rkey"), errors.New("c.yaml:4:1: worse")), "queue 0")
+	if got := read(); got != "READY=1\nSTATUS=reload refused, previous configuration kept: c.yaml:3:1: bad key (and 1 more); queue 0" {
+		t.Errorf("reload refused: %q", got)
 	}
 	n.Stopping()
 	if got := read(); got != "STOPPING=1\nSTATUS=stopping" {

@@ -104,3 +104,14 @@ func challenge(a config.Auth) string {
 	}
 	return ""
 }
+
+// HeaderAuth builds the verifier of a bearer or basic config and the
+// WWW-Authenticate challenge its 401 carries; the daemon's admin
+// endpoints use it, so they check credentials as the webhooks do.
+func HeaderAuth(a config.Auth) (Verifier, string, error) {
+	if a.Bearer == nil && a.Basic == nil {
+		return nil, "", errors.New("needs bearer or basic")
+	}
+	v, err := verifierFor(a, nil)
+	return v, challenge(a), err
+}

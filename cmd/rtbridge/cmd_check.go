@@ -21,12 +21,8 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	file := fs.String("config", defaultConfig, "config file to check")
 	verbose := fs.Bool("v", false, "print a one-line summary of every rule")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object on stdout")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "rtbridge check: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if _, code, ok := parseFlagsMax(fs, args, 0); !ok {
+		return code
 	}
 	cfg, parts, err := daemon.Check(*file)
 	r := checkReport{File: *file, OK: err == nil, Errors: problemsOf(err), Warnings: []checkProblem{}, Sources: []string{}}
@@ -50,9 +46,9 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		r.print(stdout, stderr)
 	}
 	if !r.OK {
-		return 1
+		return exitFailure
 	}
-	return 0
+	return exitOK
 }
 
 // checkReport is what check found; --json prints it as is.

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"mime"
 	"net/url"
@@ -69,8 +70,8 @@ RTBRIDGE_RT_URL, RTBRIDGE_RT_USER, RTBRIDGE_RT_PASSWORD_FILE,
 RTBRIDGE_RT_TOKEN_FILE, RTBRIDGE_RT_AUTH, RTBRIDGE_RT_API, then the flags. Secrets are only
 read from files, never from the command line.
 
-Exit status: 0 success, 1 RT refused or could not be reached, 2 usage or
-configuration error.
+Exit status: 0 success, 1 RT refused or could not be reached, or the
+config or a secret file could not be read, 2 usage.
 
 Examples:
   rtbridge rt --config /etc/rtbridge/config.yaml get user/rtbridge
@@ -110,6 +111,7 @@ func (o *rtOptions) flags(name string, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&o.timeout, "timeout", 0, "per-request timeout (default: config, else 30s)")
 	fs.BoolVar(&o.verbose, "v", false, "debug log of every request to stderr (no secrets)")
 	fs.StringVar(&o.api, "api", "", "`API`: rest1 (REST/1.0/, the default) or rest2 (REST/2.0/, raw JSON)")
+	fs.Bool("json", true, "print JSON (the output always is)")
 	if name == "post" || name == "put" {
 		fs.StringVar(&o.data, "data", "", "rest2: JSON body from `FILE` (- for stdin)")
 	}
@@ -121,22 +123,6 @@ func (o *rtOptions) flags(name string, stderr io.Writer) *flag.FlagSet {
 		fs.Var(&o.files, "a", "attach `FILE` (repeatable)")
 	}
 	return fs
-}
-
-// parseInterspersed parses flags before and after the positional arguments.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
 
 func cmdRT(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -152,12 +138,9 @@ func cmdRT(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	o := &rtOptions{}
 	fs := o.flags(args[0], stderr)
-	pos, err := parseInterspersed(fs, args[1:])
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		return 2
+	pos, code, ok := parseFlags(fs, args[1:])
+	if !ok {
+		return code
 	}
 	if len(pos) != 1 {
 		fmt.Fprintf(stderr, "rtbridge rt %s: need exactly one PATH (got %d)\n", args[0], len(pos))
@@ -166,7 +149,7 @@ func cmdRT(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c, log, err := o.rtConfig(stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "rtbridge rt: %v\n", err)
-		return 2
+		return rtConfigExit(err)
 	}
 	if c.API == "rest2" {
 		return o.rest2(ctx, c, log, args[0], pos[0], stdout, stderr)
@@ -205,6 +188,17 @@ func cmdRT(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	resp, err = client.Post(ctx, path, f, atts)
 	return writeRTResult(stdout, stderr, resp, err)
+}
+
+// rtConfigExit is the exit code of an rtConfig error: 1 when a file (the
+// config, a secret) could not be read or loaded, 2 for a usage error.
+func rtConfigExit(err error) int {
+	var ce *config.Error
+	var pe *fs.PathError
+	if errors.As(err, &ce) || errors.As(err, &pe) {
+		return exitFailure
+	}
+	return exitUsage
 }
 
 // rtConfig builds the RT connection from config file, environment and flags.

@@ -19,8 +19,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", defaultConfig, "config file")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if _, code, ok := parseFlagsMax(fs, args, 0); !ok {
+		return code
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -28,7 +28,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	err := daemon.Run(ctx, daemon.Options{ConfigPath: *cfgPath, Reload: hup, LogOutput: stderr, Version: version.Version})
 	if err != nil {
 		fmt.Fprintf(stderr, "rtbridge run: %v\n", err)
-		return 1
+		return exitFailure
 	}
-	return 0
+	return exitOK
 }

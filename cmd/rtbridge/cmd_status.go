@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"maps"
 	"net"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -25,6 +27,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", defaultConfig, "config file")
 	asJSON := fs.Bool("json", false, "print JSON")
+	adminSecret := fs.String("admin-secret-file", "", "read the bearer token or Basic password of http.admin_auth from `FILE` (default: the config's token_file or password_file)")
 	if _, code, ok := parseFlagsMax(fs, args, 0); !ok {
 		return code
 	}
@@ -38,8 +41,11 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "rtbridge status: %v\n", err)
 		return 1
 	}
-	if live, ok := fetchLive(ctx, cfg); ok {
-		s.Breaker, s.Sources, s.OAuth2, s.Daemon = live.Breaker, live.Sources, live.OAuth2, true
+	live, err := fetchLive(ctx, cfg, *adminSecret)
+	if err == nil {
+		s.Breaker, s.RT, s.Sources, s.OAuth2, s.Daemon = live.Breaker, live.RT, live.Sources, live.OAuth2, true
+	} else if errors.Is(err, errAdminAuth) {
+		fmt.Fprintf(stderr, "rtbridge status: %v\n", err)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -68,8 +74,15 @@ func printStatus(w io.Writer, s daemon.Status) {
 		fmt.Fprintf(w, " (recorded %s)", s.BreakerSince.Format(time.RFC3339))
 	}
 	fmt.Fprintln(w)
+	if s.RT != nil {
+		state := "up"
+		if !s.RT.Up {
+			state = "down: " + clean(s.RT.Error, 0)
+		}
+		fmt.Fprintf(w, "RT:             %s (checked %s)\n", state, s.RT.CheckedAt.Format(time.RFC3339))
+	}
 	if !s.Daemon {
-		fmt.Fprintln(w, "daemon:         not reachable on http.listen (state read from the store only)")
+		fmt.Fprintln(w, "daemon:         not reachable (state read from the store only)")
 	}
 	for _, n := range slices.Sorted(maps.Keys(s.Sources)) {
 		fmt.Fprintf(w, "source %-20s %s\n", n, s.Sources[n])
@@ -87,12 +100,22 @@ func printStatus(w io.Writer, s daemon.Status) {
 	}
 }
 
-// fetchLive asks the running daemon's /status (loopback-only listeners
-// and TLS are both tried as configured).
-func fetchLive(ctx context.Context, cfg *config.Config) (daemon.Status, bool) {
-	host, port, err := net.SplitHostPort(cfg.HTTP.Listen)
+// errAdminAuth marks a /status the daemon refused, or could not be asked
+// for, for want of http.admin_auth's credentials.
+var errAdminAuth = errors.New("admin credentials")
+
+// fetchLive asks the running daemon's /status: on http.admin_listen when
+// set, else http.listen (a wildcard address is asked on loopback), over
+// TLS when http.tls is set, with http.admin_auth's credentials (read from
+// secretFile, else from the config's file).
+func fetchLive(ctx context.Context, cfg *config.Config, secretFile string) (daemon.Status, error) {
+	addr := cfg.HTTP.Listen
+	if cfg.HTTP.AdminListen != "" {
+		addr = cfg.HTTP.AdminListen
+	}
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return daemon.Status{}, false
+		return daemon.Status{}, err
 	}
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
@@ -103,17 +126,70 @@ func fetchLive(ctx context.Context, cfg *config.Config) (daemon.Status, bool) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", scheme+"://"+net.JoinHostPort(host, port)+"/status", nil)
+	req, err := http.NewRequestWithContext(ctx, "GET", scheme+"://"+net.JoinHostPort(host, port)+"/status", nil)
+	if err != nil {
+		return daemon.Status{}, err
+	}
+	if err := adminCredentials(req, cfg, secretFile); err != nil {
+		return daemon.Status{}, err
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return daemon.Status{}, false
+		return daemon.Status{}, err
 	}
 	defer resp.Body.Close()
-	var s daemon.Status
-	if resp.StatusCode != 200 || json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&s) != nil {
-		return daemon.Status{}, false
+	if resp.StatusCode == http.StatusUnauthorized {
+		return daemon.Status{}, fmt.Errorf("%w: the daemon on %s refused them (401)", errAdminAuth, addr)
 	}
-	return s, true
+	var s daemon.Status
+	if resp.StatusCode != 200 {
+		return s, fmt.Errorf("%s answered HTTP %d", addr, resp.StatusCode)
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&s); err != nil {
+		return s, fmt.Errorf("%s: %w", addr, err)
+	}
+	return s, nil
+}
+
+// adminCredentials adds http.admin_auth's credentials to req. The config
+// was loaded without secrets, so the file is read here.
+func adminCredentials(req *http.Request, cfg *config.Config, secretFile string) error {
+	a := cfg.HTTP.AdminAuth
+	if !cfg.HTTP.AdminGuarded() {
+		return nil
+	}
+	file := secretFile
+	if file == "" {
+		if a.Bearer != nil {
+			file = a.Bearer.TokenFile
+		} else {
+			file = a.Basic.PasswordFile
+		}
+		if file != "" && !filepath.IsAbs(file) {
+			file = filepath.Join(cfg.Dir(), file)
+		}
+	}
+	var secret string
+	switch {
+	case file != "":
+		s, err := config.ReadSecretFile(file)
+		if err != nil {
+			return fmt.Errorf("%w: %v (give --admin-secret-file)", errAdminAuth, err)
+		}
+		secret = string(s)
+	case a.Bearer != nil && a.Bearer.Token != "":
+		secret = string(a.Bearer.Token)
+	case a.Basic != nil && a.Basic.Password != "":
+		secret = string(a.Basic.Password)
+	default:
+		return fmt.Errorf("%w: http.admin_auth asks for them and its file is not readable here (give --admin-secret-file)", errAdminAuth)
+	}
+	if a.Bearer != nil {
+		req.Header.Set("Authorization", "Bearer "+secret)
+	} else {
+		req.SetBasicAuth(a.Basic.Username, secret)
+	}
+	return nil
 }
 
 // openStore loads the config without secrets and opens its store:

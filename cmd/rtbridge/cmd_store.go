@@ -28,16 +28,13 @@ func cmdStore(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cfgPath := fs.String("config", defaultConfig, "config file naming the stores when --from or --to is left out")
 	from := fs.String("from", "", "source store: sqlite:DIR")
 	to := fs.String("to", "", "destination store: postgres:DSN")
-	migrate := len(args) > 0 && args[0] == "migrate"
-	if migrate {
-		args = args[1:]
+	pos, code, ok := parseFlagsMax(fs, args, 1)
+	if !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if !migrate || fs.NArg() > 0 {
+	if len(pos) != 1 || pos[0] != "migrate" {
 		fs.Usage()
-		return 2
+		return exitUsage
 	}
 	dir, _ := strings.CutPrefix(*from, "sqlite:")
 	dsn := ""
@@ -56,7 +53,7 @@ func cmdStore(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		cfg, err := config.LoadForOps(*cfgPath)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
-			return 2
+			return exitFailure
 		}
 		if dir == "" {
 			dir = cfg.State.Dir

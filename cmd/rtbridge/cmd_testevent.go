@@ -29,35 +29,39 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	source := fs.String("source", "test", "source name the events pretend to come from (a mailbox's ACCOUNT/FOLDER applies its mail policy)")
 	kind := fs.String("kind", "", "event kind: mail, alertmanager, grafana or json (default: detected)")
 	format := fs.String("format", "json", "output: json or text")
+	asJSON := fs.Bool("json", false, "print JSON (the same as --format json)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: rtbridge test --config FILE [--source NAME] [--kind K] [--format json|text] EVENT_FILE…")
+		fmt.Fprintln(stderr, "usage: rtbridge test [--config FILE] [--source NAME] [--kind K] [--json | --format json|text] EVENT_FILE…")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	files, code, ok := parseFlags(fs, args)
+	if !ok {
+		return code
 	}
-	if fs.NArg() == 0 || (*format != "json" && *format != "text") {
+	if *asJSON {
+		*format = "json"
+	}
+	if len(files) == 0 || (*format != "json" && *format != "text") {
 		fs.Usage()
-		return 2
+		return exitUsage
 	}
 	rs, policies, err := planners(*file)
 	if err != nil {
 		printErrors(stderr, err)
-		return 1
+		return exitFailure
 	}
-	code := 0
-	for _, path := range fs.Args() {
+	for _, path := range files {
 		ev, err := loadEvent(path, *source, event.Kind(*kind))
 		if err != nil {
 			fmt.Fprintf(stderr, "rtbridge test: %s: %v\n", path, err)
-			code = 1
+			code = exitFailure
 			continue
 		}
 		// With an empty ledger: `rtbridge test` shows what a first event does.
 		p, err := mailflow.Planner(rs, policies, ev.Kind).Evaluate(ev, plan.Facts{})
 		if err != nil {
 			fmt.Fprintf(stderr, "rtbridge test: %s: %v\n", path, err)
-			code = 1
+			code = exitFailure
 			continue
 		}
 		if *format == "text" {
@@ -71,7 +75,7 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}{path, ev.Kind, p}, "", "  ")
 		if err != nil {
 			fmt.Fprintf(stderr, "rtbridge test: %s: %v\n", path, err)
-			code = 1
+			code = exitFailure
 			continue
 		}
 		fmt.Fprintf(stdout, "%s\n", out)
