@@ -18,7 +18,8 @@ type fakeRules struct {
 }
 
 func (f *fakeRules) Keys(*event.Event) ([]string, error)        { return []string{"k"}, nil }
-func (f *fakeRules) NeedStatus(*event.Event, plan.Ledger) []int { return nil }
+func (f *fakeRules) NeedStatus(*event.Event, plan.Ledger) []int   { return nil }
+func (f *fakeRules) NeedWatchers(*event.Event, plan.Ledger) []int { return nil }
 func (f *fakeRules) Evaluate(*event.Event, plan.Facts) (*plan.Plan, error) {
 	f.calls++
 	p := f.plan
