@@ -178,3 +178,51 @@ func TestRepliesWithinSendersRights(t *testing.T) {
 		t.Errorf("comment does not name the sender: %q", comments[0])
 	}
 }
+
+// TestReplyWaitsForWatchers: while RT cannot be read, a tagged reply is
+// not planned (no guess about its sender): it waits, and once RT answers
+// the requestor's reply lands on the ticket.
+func TestReplyWaitsForWatchers(t *testing.T) {
+	rt := testenv.RequireRT(t)
+	box := newMailbox(t)
+	in := box.folder("in")
+	src := "rw/" + in
+	g := newGate(t, rt.URL)
+	g.open.Store(true)
+	br := startBridge(t, g.URL, rt.Token, box.imapYAML("rw", []string{in}, "    rt_names: [example.com]\n"),
+		"rules:\n  - name: open\n    do: [ { create: { queue: General } } ]\n")
+	c := rtClient(t, rt)
+	m := fmt.Sprintf("RW%d", time.Now().UnixNano())
+	box.append(in, crlf("From: frank@example.com\nTo: support@example.com\nSubject: printer "+m+"\nMessage-ID: <a-"+m+"@x>\n\nA\n"))
+	n := ticketOf(t, br.waitFinal(src, 1, 60*time.Second)[0])
+
+	g.open.Store(false)
+	box.append(in, crlf(fmt.Sprintf("From: frank@example.com\nTo: support@example.com\nSubject: Re: [example.com #%d] printer\nMessage-ID: <b-%s@x>\n\nB: waits\n", n, m)))
+	deadline := time.Now().Add(20 * time.Second)
+	for len(br.events(src)) < 2 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(3 * time.Second)
+	evs := br.events(src)
+	if len(evs) != 2 || evs[1].State.Final() || evs[1].Plan != nil {
+		t.Fatalf("with RT unreadable the reply must wait unplanned: %+v", evs[len(evs)-1])
+	}
+	g.open.Store(true)
+	ev := br.waitFinal(src, 2, 60*time.Second)[1]
+	if ev.State != "done" || ev.Rule != "rt subject tag" || ticketOf(t, ev) != n {
+		t.Fatalf("reply after RT came back: %s %q %s", ev.State, ev.Rule, ev.Reason)
+	}
+	hist, err := c.History(context.Background(), n, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var corr []string
+	for _, h := range hist {
+		if h.Type == "Correspond" {
+			corr = append(corr, h.Content)
+		}
+	}
+	if len(corr) != 1 || !strings.HasPrefix(corr[0], "From: frank@example.com\n\nB: waits") {
+		t.Errorf("ticket %d: correspondences %q", n, corr)
+	}
+}
