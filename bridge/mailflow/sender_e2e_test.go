@@ -226,3 +226,63 @@ func TestReplyWaitsForWatchers(t *testing.T) {
 		t.Errorf("ticket %d: correspondences %q", n, corr)
 	}
 }
+
+// TestHostileCommentCc: a comment's Cc taken from a hostile From reaches
+// RT as nobody (RT records a comment's Cc as its RT-Send-CC header); the
+// plain one as exactly itself. REST 1.0 only: the REST2 backend refuses a
+// one-shot Cc outright.
+func TestHostileCommentCc(t *testing.T) {
+	rt := testenv.RequireRT(t)
+	for _, api := range []string{"rest1"} {
+		t.Run(api, func(t *testing.T) {
+			box := newMailbox(t)
+			in := box.folder("in")
+			src := "hc/" + in
+			rules := `rules:
+  - name: thread by marker
+    when: { subject: '~(?P<m>CCK\d+)' }
+    key: 'cck:{{ .Match.m }}'
+    if_missing: [ { create: { queue: General, requestor: frank@example.com } } ]
+    if_exists: [ { comment: { cc: '{{ .From }}' } } ]
+`
+			br := startBridgeAPI(t, api, rt.URL, rt.Token, box.imapYAML("hc", []string{in}, ""), rules)
+			c := rtClient(t, rt)
+			ctx := context.Background()
+			m := fmt.Sprintf("CCK%d", time.Now().UnixNano())
+			mail := func(from string, i int) []byte {
+				return crlf(fmt.Sprintf("From: %s\nTo: support@example.com\nSubject: thread %s\nMessage-ID: <hc-%s-%d@x>\n\ncomment %d\n", from, m, m, i, i))
+			}
+			box.append(in, mail("frank@example.com", 0))
+			n := ticketOf(t, br.waitFinal(src, 1, 60*time.Second)[0])
+			hostile := []string{`"victim@target.example,x"@attacker.example`, `"g:victim@target.example;x"@attacker.example`, `"group:Staff;x"@attacker.example`}
+			for i, f := range hostile {
+				box.append(in, mail(f, i+1))
+			}
+			box.append(in, mail("alice@example.com", 9))
+			for _, ev := range br.waitFinal(src, len(hostile)+2, 90*time.Second)[1:] {
+				if ev.State != "done" || ticketOf(t, ev) != n {
+					t.Fatalf("comment: %s %s, ticket %d", ev.State, ev.Reason, ticketOf(t, ev))
+				}
+			}
+			atts, err := c.Attachments(ctx, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sendCc []string
+			for _, a := range atts {
+				info, err := c.Attachment(ctx, n, a.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for line := range strings.SplitSeq(info.Headers, "\n") {
+					if k, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(strings.TrimSpace(k), "RT-Send-CC") && strings.TrimSpace(v) != "" {
+						sendCc = append(sendCc, strings.TrimSpace(v))
+					}
+				}
+			}
+			if strings.Join(sendCc, "|") != "alice@example.com" {
+				t.Errorf("ticket %d: comments' RT-Send-CC %q, want only alice@example.com", n, sendCc)
+			}
+		})
+	}
+}
