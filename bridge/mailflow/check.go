@@ -60,9 +60,18 @@ func checkPeople(p *plan.Plan, ev *event.Event) {
 			keep("bcc", &s.Message.Bcc)
 			text, ctype = &s.Message.Text, &s.Message.ContentType
 		case s.Edit != nil:
-			keep("requestor", s.Edit.Requestors)
-			keep("cc", s.Edit.Cc)
-			keep("admin_cc", s.Edit.AdminCc)
+			e := s.Edit
+			for _, f := range []struct {
+				name string
+				list **[]string
+			}{{"requestor", &e.Requestors}, {"cc", &e.Cc}, {"admin_cc", &e.AdminCc}} {
+				before := len(dropped)
+				keep(f.name, *f.list)
+				// A set replaced by nothing but dropped values stays as it is.
+				if *f.list != nil && len(**f.list) == 0 && len(dropped) > before {
+					*f.list = nil
+				}
+			}
 		}
 		if len(dropped) == 0 {
 			continue

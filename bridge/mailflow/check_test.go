@@ -40,6 +40,14 @@ func TestCheckPeople(t *testing.T) {
 	if len(p.Notes) != 3 || !strings.Contains(p.Notes[2], `step 3 (edit): dropped admin_cc "root"`) {
 		t.Errorf("notes %q", p.Notes)
 	}
+	// An edit whose new set holds only dropped values leaves the set alone.
+	bad := []string{"group:Staff"}
+	f.plan.Steps = []plan.Step{{Action: plan.ActionEdit, Edit: &plan.Edit{Requestors: &bad, Cc: &[]string{}}}}
+	p, _ = Planner(f, nil, event.KindMail).Evaluate(ev, plan.Facts{})
+	if e := p.Steps[0].Edit; e.Requestors != nil || e.Cc == nil {
+		t.Errorf("edit: requestors %v (want unchanged), cc %v (want emptied)", e.Requestors, e.Cc)
+	}
+	f.plan.Steps = []plan.Step{{Action: plan.ActionCreate, Create: &plan.Create{Queue: "General"}}}
 	// Alerts pass the same check.
 	f.plan.Steps[0].Create.Requestors = []string{"group:Staff"}
 	p, _ = Planner(f, nil, event.KindAlertmanager).Evaluate(&event.Event{Kind: event.KindAlertmanager}, plan.Facts{})
