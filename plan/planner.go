@@ -19,6 +19,10 @@ type Planner interface {
 	// resolution or reopening: humans change statuses the ledger never
 	// sees). It is empty for most events, so most plans cost no RT read.
 	NeedStatus(ev *event.Event, l Ledger) []int
+	// NeedWatchers names the tickets whose watchers (requestors, Cc,
+	// AdminCc) the plan depends on: a reply to RT is applied only when its
+	// sender is one (bridge/mailflow). Empty for most events.
+	NeedWatchers(ev *event.Event, l Ledger) []int
 	// Evaluate decides what to do with ev from f alone.
 	Evaluate(ev *event.Event, f Facts) (*Plan, error)
 }
@@ -30,6 +34,11 @@ type Facts struct {
 	// Status is RT's current status of the tickets NeedStatus named; a
 	// ticket missing from it is judged by its ledger status.
 	Status map[int]string
+	// Watchers is every watcher address (requestors, Cc, AdminCc, lower
+	// case) of the tickets NeedWatchers named; a ticket RT does not have
+	// maps to none. A ticket missing from it has unknown watchers (as in
+	// `rtbridge test`), and a planner treats its sender as a stranger.
+	Watchers map[int][]string
 }
 
 // Ledger is the ledger's entries of an event's keys; a key without an

@@ -2,9 +2,11 @@ package rules
 
 import (
 	"net/mail"
+	"strings"
 	"time"
 
 	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/plan"
 )
 
 // Data is what templates see: plain strings, lists and maps copied from the
@@ -125,7 +127,7 @@ func newData(ev *event.Event) *Data {
 	d := &Data{ID: ev.ID, Source: ev.Source, Kind: string(ev.Kind), ReceivedAt: ev.ReceivedAt}
 	if m := ev.Mail; m != nil {
 		if len(m.From) > 0 {
-			d.From, d.FromName, d.FromFull = m.From[0].Address, m.From[0].Name, m.From[0].Address
+			d.From, d.FromName, d.FromFull = addrText(m.From[0].Address), m.From[0].Name, addrText(m.From[0].Address)
 			if m.From[0].Name != "" {
 				d.FromFull = (&mail.Address{Name: m.From[0].Name, Address: m.From[0].Address}).String()
 			}
@@ -187,7 +189,22 @@ func bare(list []event.Address) []string {
 	}
 	out := make([]string, len(list))
 	for i, a := range list {
-		out[i] = a.Address
+		out[i] = addrText(a.Address)
 	}
 	return out
+}
+
+// addrText is an address as the mail wrote it: a local part that is no
+// dot-atom ("a,b"@x, the parser's a,b@x) is quoted again, so a template
+// list never splits it into two people and the people check refuses it
+// whole.
+func addrText(addr string) string {
+	if addr == "" || plan.PlainAddress(addr) {
+		return addr
+	}
+	local, domain := addr, ""
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		local, domain = addr[:i], addr[i:]
+	}
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(local) + `"` + domain
 }

@@ -154,6 +154,10 @@ func linkTargetKey(s *stepSpec) *tmpl {
 
 var _ plan.Planner = (*RuleSet)(nil)
 
+// NeedWatchers implements plan.Planner: no rule decides by a ticket's
+// watchers (the mail guard does, for replies to RT).
+func (*RuleSet) NeedWatchers(*event.Event, plan.Ledger) []int { return nil }
+
 // Evaluate decides what to do with ev from the facts alone (plan.Planner);
 // it does no I/O. Errors wrap ErrRender (a template failed on this event)
 // or ErrNoTicket.

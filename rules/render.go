@@ -34,7 +34,10 @@ func (r *renderer) text(t *tmpl) string {
 }
 
 // list renders address-like lists: each template may yield several
-// comma-separated values; empties are dropped and duplicates removed.
+// comma-separated values (a comma inside double quotes separates nothing,
+// so a quoted local part stays one value); empties are dropped and
+// duplicates removed. Values that are no plain address are dropped later,
+// with a note, by the people check (bridge/mailflow).
 func (r *renderer) list(ts []*tmpl) []string {
 	var out []string
 	seen := map[string]bool{}
@@ -43,7 +46,7 @@ func (r *renderer) list(ts []*tmpl) []string {
 		if err != nil && r.err == nil {
 			r.err = err
 		}
-		for _, part := range strings.Split(s, ",") {
+		for _, part := range splitList(s) {
 			part = truncateRunes(foldLine(part), maxLine)
 			if part != "" && !seen[strings.ToLower(part)] {
 				seen[strings.ToLower(part)] = true
@@ -52,6 +55,27 @@ func (r *renderer) list(ts []*tmpl) []string {
 		}
 	}
 	return out
+}
+
+// splitList splits s at the commas outside double quotes (a backslash
+// escapes the next character inside them).
+func splitList(s string) []string {
+	var out []string
+	quoted, esc, start := false, false, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case esc:
+			esc = false
+		case quoted && c == '\\':
+			esc = true
+		case c == '"':
+			quoted = !quoted
+		case c == ',' && !quoted:
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, s[start:])
 }
 
 func (r *renderer) cfs(specs []cfSpec) map[string][]string {

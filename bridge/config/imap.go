@@ -100,6 +100,17 @@ type IMAP struct {
 	// RTOrganization is RT's $Organization, the domain of the Message-IDs
 	// RT sends (<rt-…-TICKET-…@ORG>, <RT-Ticket-N@ORG>). Default: rt_names.
 	RTOrganization string `yaml:"rt_organization"`
+	// ReplySenders may reply to any ticket by subject tag or RT
+	// Message-ID, watcher or not: addresses or patterns ("*@example.com"),
+	// or a bare domain ("example.com"), case ignored. Anyone else must be a
+	// requestor, Cc or AdminCc of the ticket, as RT's own mail gateway
+	// requires of a sender without rights.
+	ReplySenders []string `yaml:"reply_senders"`
+	// StrangerReply is what a reply from anyone else becomes: new_ticket
+	// (default: a ticket of its own, through the rules, saying which
+	// ticket it claimed to answer) or dead_letter. Never a comment or
+	// correspondence on the claimed ticket.
+	StrangerReply string `yaml:"stranger_reply"`
 }
 
 // IMAP defaults.
@@ -139,6 +150,7 @@ func (m *IMAP) applyDefaults() {
 	setDefault(&m.EmptySubject, DefaultEmptySubject)
 	setDefault(&m.Requestor, "reply-to")
 	setDefault(&m.TaggedReply, "correspond")
+	setDefault(&m.StrangerReply, "new_ticket")
 	m.applyAuthDefaults()
 	if len(m.Folders) == 0 {
 		m.Folders = []string{"INBOX"}
@@ -237,6 +249,16 @@ func (d *decoder) checkMailPeople(m *IMAP, p string) {
 	default:
 		d.errorf(d.at(p+".tagged_reply"), p+".tagged_reply", "must be correspond or comment; got %q", m.TaggedReply)
 	}
+	for j, a := range m.ReplySenders {
+		if !replySender(a) {
+			d.errorf(d.at(fmt.Sprintf("%s.reply_senders[%d]", p, j)), p+".reply_senders", "%q is not an address, pattern or domain", a)
+		}
+	}
+	switch m.StrangerReply {
+	case "new_ticket", "dead_letter":
+	default:
+		d.errorf(d.at(p+".stranger_reply"), p+".stranger_reply", "must be new_ticket or dead_letter; got %q", m.StrangerReply)
+	}
 	if m.SubjectTagRegex != "" {
 		if _, err := regexp.Compile(m.SubjectTagRegex); err != nil {
 			d.errorf(d.at(p+".subject_tag_regex"), p+".subject_tag_regex", "%v", err)
@@ -245,4 +267,14 @@ func (d *decoder) checkMailPeople(m *IMAP, p string) {
 	if m.SubjectTags != nil && *m.SubjectTags && len(m.RTNames) == 0 && m.SubjectTagRegex == "" {
 		d.errorf(d.at(p+".subject_tags"), p+".subject_tags", "needs rt_names or subject_tag_regex to know RT's tags")
 	}
+}
+
+// replySender reports whether a is a usable reply_senders entry: a
+// path.Match pattern without spaces or commas.
+func replySender(a string) bool {
+	if a == "" || strings.ContainsAny(a, " \t\r\n,;<>\"") {
+		return false
+	}
+	_, err := path.Match(strings.ToLower(a), "")
+	return err == nil
 }

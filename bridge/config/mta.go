@@ -117,7 +117,8 @@ func (l LMTPListener) UnixPath() string {
 func (m MTA) PolicyIMAP() IMAP {
 	return IMAP{Name: m.Name, RTNames: m.RTNames, AutoReply: m.AutoReply, HTML: m.HTML, EmptySubject: m.EmptySubject,
 		Requestor: m.Requestor, Cc: m.Cc, IgnoreAddresses: m.IgnoreAddresses, SubjectTags: m.SubjectTags,
-		SubjectTagRegex: m.SubjectTagRegex, RTOrganization: m.RTOrganization, TaggedReply: "correspond"}
+		SubjectTagRegex: m.SubjectTagRegex, RTOrganization: m.RTOrganization, TaggedReply: "correspond",
+		StrangerReply: "new_ticket"}
 }
 
 func (d *decoder) completeMTA(c *Config, m *MTA) {

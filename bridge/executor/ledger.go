@@ -37,7 +37,10 @@ func (x *Executor) facts(ctx context.Context, planner plan.Planner, ev *event.Ev
 		}
 		f.Ledger[key] = e
 	}
-	f.Status, err = x.ticketStatuses(ctx, planner.NeedStatus(ev, f.Ledger))
+	if f.Status, err = x.ticketStatuses(ctx, planner.NeedStatus(ev, f.Ledger)); err != nil {
+		return f, err
+	}
+	f.Watchers, err = x.ticketWatchers(ctx, planner.NeedWatchers(ev, f.Ledger))
 	return f, err
 }
 

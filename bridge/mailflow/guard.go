@@ -19,6 +19,7 @@ package mailflow
 import (
 	"fmt"
 	"html"
+	"slices"
 	"strings"
 
 	"github.com/rtbridge/rtbridge/bridge/config"
@@ -50,6 +51,11 @@ type Policy struct {
 	Tags        *mailparse.SubjectTags
 	Orgs        []string // lower-case $Organization(s) of RT's Message-IDs
 	TaggedReply string   // correspond, comment
+	// ReplySenders (lower case) may answer any ticket; anyone else must
+	// watch it. StrangerReply (new_ticket, dead_letter) says what an
+	// other reply becomes.
+	ReplySenders  []string
+	StrangerReply string
 	// mailgate is the built-in rt-mailgate default for mail the MTA handed
 	// over that no rule matches (MTAPolicy; mta.go).
 	mailgate *rules.RuleSet
@@ -59,7 +65,10 @@ type Policy struct {
 // PolicyOf returns the policy an IMAP account configures.
 func PolicyOf(m config.IMAP) (Policy, error) {
 	p := Policy{RTNames: m.RTNames, AutoReply: m.AutoReply, HTML: m.HTML, EmptySubject: m.EmptySubject,
-		Requestor: m.Requestor, Cc: m.Cc, TaggedReply: m.TaggedReply}
+		Requestor: m.Requestor, Cc: m.Cc, TaggedReply: m.TaggedReply, StrangerReply: m.StrangerReply}
+	for _, a := range m.ReplySenders {
+		p.ReplySenders = append(p.ReplySenders, strings.ToLower(strings.TrimSpace(a)))
+	}
 	for _, a := range m.IgnoreAddresses {
 		p.Ignore = append(p.Ignore, strings.ToLower(strings.TrimSpace(a)))
 	}
@@ -104,12 +113,12 @@ func Policies(accounts []config.IMAP) (map[string]Policy, error) {
 
 // Planner returns the planner of an event kind: mail goes through the
 // mailboxes' policies, every other kind straight to the rules, so an alert
-// never meets the mail guard.
+// never meets the mail guard. Every plan's people fields are checked last.
 func Planner(rules plan.Planner, policies map[string]Policy, kind event.Kind) plan.Planner {
 	if kind != event.KindMail {
-		return rules
+		return checked{rules}
 	}
-	return Guard{Rules: rules, Policies: policies}
+	return checked{Guard{Rules: rules, Policies: policies}}
 }
 
 // Guard wraps the rules with the policies. Mail from a source without a
@@ -130,7 +139,12 @@ func (g Guard) Keys(ev *event.Event) ([]string, error) {
 		return nil, nil
 	}
 	if _, rule := p.rtReply(ev.Mail); rule != "" {
-		return replyKeys(ev.Mail), nil
+		// A stranger's reply goes to the rules: lock their keys too.
+		keys, err := g.Rules.Keys(ev)
+		if err != nil {
+			return replyKeys(ev.Mail), nil // the rules fail on it: a stranger's reply is a dead letter
+		}
+		return union(keys, replyKeys(ev.Mail)), nil
 	}
 	keys, err := g.Rules.Keys(ev)
 	if err != nil {
@@ -141,6 +155,28 @@ func (g Guard) Keys(ev *event.Event) ([]string, error) {
 
 // NeedStatus is the rules' (a mail's plan reads no status today).
 func (g Guard) NeedStatus(ev *event.Event, l plan.Ledger) []int { return g.Rules.NeedStatus(ev, l) }
+
+// NeedWatchers names the ticket a reply to RT answers, unless its sender
+// is in reply_senders: the reply is applied only if the sender watches it.
+func (g Guard) NeedWatchers(ev *event.Event, l plan.Ledger) []int {
+	p, ok := g.policy(ev)
+	if !ok {
+		return g.Rules.NeedWatchers(ev, l)
+	}
+	p.prepare(ev.Mail)
+	loop, auto, _ := mailparse.Classify(ev.Mail, p.RTNames)
+	if loop || auto && p.AutoReply == "ignore" {
+		return nil
+	}
+	ticket, rule := p.rtReply(ev.Mail)
+	if rule == "" {
+		return g.Rules.NeedWatchers(ev, l)
+	}
+	if s := sender(ev.Mail); s == "" || p.replySender(s) {
+		return nil
+	}
+	return []int{ticket}
+}
 
 // Evaluate plans ev under its source's policy.
 func (g Guard) Evaluate(ev *event.Event, f plan.Facts) (*plan.Plan, error) {
@@ -158,14 +194,29 @@ func (g Guard) Evaluate(ev *event.Event, f plan.Facts) (*plan.Plan, error) {
 		return ignore(RuleAutoReply, "automatic mail ignored ("+why+")"), nil
 	}
 	if ticket, rule := p.rtReply(ev.Mail); rule != "" {
+		who, ok := p.mayReply(ev.Mail, ticket, f)
+		if !ok {
+			return g.stranger(ev, f, p, ticket, rule, who)
+		}
 		plan := p.replyPlan(ev.Mail, ev.ID, ticket, rule, auto)
 		plan = p.deliveryReply(ev, plan, auto)
+		plan.Notes = append(plan.Notes, who)
 		if auto {
 			plan.Notes = append(plan.Notes, "automatic mail: "+why)
 		}
+		noteSender(plan, ev)
 		noteProblems(plan, ev.Mail.ParseProblems)
 		return plan, nil
 	}
+	return g.viaRules(ev, f, p)
+}
+
+// viaRules plans a mail that answers no ticket of ours (or whose sender
+// may not answer it) with the rules, then applies the people defaults and
+// the automatic-mail policy.
+func (g Guard) viaRules(ev *event.Event, f plan.Facts, p Policy) (*plan.Plan, error) {
+	_, auto, reasons := mailparse.Classify(ev.Mail, p.RTNames)
+	why := strings.Join(reasons, ", ")
 	plan, err := g.Rules.Evaluate(ev, f)
 	plan, err = p.mailgateDefault(ev, f, plan, err, auto)
 	if err != nil || plan == nil || plan.Ignore != nil {
@@ -203,6 +254,13 @@ func (p Policy) prepare(m *event.Mail) {
 
 func ignore(rule, reason string) *plan.Plan {
 	return &plan.Plan{Version: plan.Version, Rule: rule, Ignore: &plan.Ignore{Rule: rule, Reason: reason}}
+}
+
+// union returns the sorted keys of a and b without repeats.
+func union(a, b []string) []string {
+	out := append(slices.Clone(a), b...)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func creates(p *plan.Plan) bool {

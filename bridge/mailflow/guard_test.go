@@ -17,8 +17,9 @@ type fakeRules struct {
 	calls int
 }
 
-func (f *fakeRules) Keys(*event.Event) ([]string, error)        { return []string{"k"}, nil }
-func (f *fakeRules) NeedStatus(*event.Event, plan.Ledger) []int { return nil }
+func (f *fakeRules) Keys(*event.Event) ([]string, error)          { return []string{"k"}, nil }
+func (f *fakeRules) NeedStatus(*event.Event, plan.Ledger) []int   { return nil }
+func (f *fakeRules) NeedWatchers(*event.Event, plan.Ledger) []int { return nil }
 func (f *fakeRules) Evaluate(*event.Event, plan.Facts) (*plan.Plan, error) {
 	f.calls++
 	p := f.plan

@@ -163,6 +163,12 @@ type bridge struct {
 // section against rtURL.
 func startBridge(t testing.TB, rtURL, rtToken, imapEntries, rules string) *bridge {
 	t.Helper()
+	return startBridgeAPI(t, "rest1", rtURL, rtToken, imapEntries, rules)
+}
+
+// startBridgeAPI is startBridge talking to RT through api (rest1, rest2).
+func startBridgeAPI(t testing.TB, api, rtURL, rtToken, imapEntries, rules string) *bridge {
+	t.Helper()
 	dir := t.TempDir()
 	tok := filepath.Join(dir, "rt-token")
 	if err := os.WriteFile(tok, []byte(rtToken+"\n"), 0o600); err != nil {
@@ -170,6 +176,7 @@ func startBridge(t testing.TB, rtURL, rtToken, imapEntries, rules string) *bridg
 	}
 	cfg := filepath.Join(dir, "rtbridge.yaml")
 	body := fmt.Sprintf(`rt:
+  api: %s
   url: %s
   auth: token
   token_file: %s
@@ -185,7 +192,7 @@ imap:
   workers: 4
   backoff: {initial: 200ms, max: 1s}
   breaker: {failures: 3, open_for: 1s}
-%s`, rtURL, tok, filepath.Join(dir, "state"), imapEntries, rules)
+%s`, api, rtURL, tok, filepath.Join(dir, "state"), imapEntries, rules)
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -181,7 +181,7 @@ func chain(pl *plan.Plan, d *event.Delivery, m *event.Mail) {
 // nothing to change.
 func chainEdit(pl *plan.Plan, st *plan.Step, d *event.Delivery, m *event.Mail) bool {
 	if hasAction(d.Action, "take") {
-		if owner := sender(m); owner != "" {
+		if owner := mailAuthor(m); owner != "" {
 			st.Edit.Fields["Owner"] = owner
 		} else {
 			pl.Notes = append(pl.Notes, "take: the mail has no sender address")
@@ -194,12 +194,16 @@ func chainEdit(pl *plan.Plan, st *plan.Step, d *event.Delivery, m *event.Mail) b
 	return len(st.Edit.Fields) > 0
 }
 
-// sender is the mail's author as RT's Auth::MailFrom picks it: Reply-To,
-// then From.
-func sender(m *event.Mail) string {
+// mailAuthor is the mail's author as RT's Auth::MailFrom picks it:
+// Reply-To, then From; "" when that is no plain address (it must not name
+// an RT user or group as owner).
+func mailAuthor(m *event.Mail) string {
 	for _, list := range [][]event.Address{m.ReplyTo, m.From} {
 		if len(list) > 0 && list[0].Address != "" {
-			return list[0].Address
+			if a := list[0].Address; plan.PlainAddress(a) {
+				return a
+			}
+			return ""
 		}
 	}
 	return ""

@@ -44,7 +44,7 @@ func TestMailgateDefault(t *testing.T) {
 		if _, err := g.Keys(ev); err != nil {
 			t.Fatal(err)
 		}
-		p, err := g.Evaluate(ev, plan.Facts{})
+		p, err := g.Evaluate(ev, aliceWatches)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +122,7 @@ func TestMailgateDefaultGateway(t *testing.T) {
 	g := Guard{Rules: none, Policies: map[string]Policy{"mta": pol}}
 	planOf := func(ev *event.Event) *plan.Plan {
 		t.Helper()
-		p, err := g.Evaluate(ev, plan.Facts{})
+		p, err := g.Evaluate(ev, aliceWatches)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,3 +148,7 @@ func showPlan(p *plan.Plan) string {
 	b, _ := json.MarshalIndent(p, "", "  ")
 	return string(b)
 }
+
+// aliceWatches: the sender of these mails watches the tickets they answer,
+// so her replies may land there (a stranger's would open a new ticket).
+var aliceWatches = plan.Facts{Watchers: map[int][]string{5: {"alice@example.org"}, 9: {"alice@example.org"}}}

@@ -32,19 +32,26 @@ func (p Policy) people(plan *plan.Plan, m *event.Mail) {
 
 // requestors returns the first usable address of the preferred header,
 // else of the other one; none when both hold only ignored addresses.
+// Addresses passed over for not being plain come first: the people check
+// drops them with a note and names the sender in the text.
 func (p Policy) requestors(m *event.Mail) []string {
 	order := [][]event.Address{m.ReplyTo, m.From}
 	if p.Requestor == "from" {
 		order[0], order[1] = order[1], order[0]
 	}
+	var out []string
 	for _, list := range order {
 		for _, a := range list {
-			if p.usable(a.Address) {
-				return []string{a.Address}
+			if !p.usable(a.Address) {
+				continue
+			}
+			out = append(out, a.Address)
+			if plan.PlainAddress(a.Address) {
+				return out
 			}
 		}
 	}
-	return nil
+	return out
 }
 
 // cc returns the addresses of the configured headers in order, without
@@ -71,11 +78,10 @@ func (p Policy) cc(m *event.Mail, requestors []string) []string {
 	return out
 }
 
-// usable reports whether addr is an address that is not ignored. Control
-// characters and commas cannot occur in a parsed address; a value holding
-// them is refused all the same, so no header can add a second person.
+// usable reports whether addr may be proposed: not empty, not ignored.
+// Whether it reaches RT is the people check's decision (checkPeople).
 func (p Policy) usable(addr string) bool {
-	if addr == "" || !strings.Contains(addr, "@") || strings.ContainsAny(addr, ", \t\r\n<>") {
+	if strings.TrimSpace(addr) == "" {
 		return false
 	}
 	low := strings.ToLower(addr)

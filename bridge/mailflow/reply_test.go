@@ -77,28 +77,32 @@ func TestGuardRTReply(t *testing.T) {
 	pol := map[string]Policy{"box/INBOX": policy(t, config.IMAP{RTNames: []string{"example.com"}})}
 	g := Guard{Rules: f, Policies: pol}
 
-	ev := mailEvent(map[string]string{})
+	ev := fromAlice(mailEvent(map[string]string{}))
 	ev.Mail.Subject = "Re: [example.com #77] printer"
 	ev.Mail.MessageID = "reply-1@x"
 	ev.Mail.TextBody = "thanks\r\nline 2\x00\x1b"
-	p, err := g.Evaluate(ev, plan.Facts{})
+	watch := plan.Facts{Watchers: map[int][]string{77: {"bob@example.com", "alice@example.com"}, 4: {"alice@example.com"}}}
+	if w := g.NeedWatchers(ev, nil); len(w) != 1 || w[0] != 77 {
+		t.Errorf("NeedWatchers %v, want [77]", w)
+	}
+	p, err := g.Evaluate(ev, watch)
 	if err != nil || f.calls != 0 {
 		t.Fatalf("err %v, rules called %d times", err, f.calls)
 	}
 	s := p.Steps[0]
 	if p.Rule != RuleSubjectTag || len(p.Steps) != 1 || s.Action != plan.ActionCorrespond || s.Ticket.ID != 77 ||
-		s.Message.Text != "thanks\nline 2" || !s.Attachments.All || s.Record[0] != "msgid:reply-1@x" {
+		s.Message.Text != "From: Alice <alice@example.com>\n\nthanks\nline 2" || !s.Attachments.All || s.Record[0] != "msgid:reply-1@x" {
 		t.Errorf("tagged reply plan: %+v step %+v %+v", p, s, s.Message)
 	}
-	if k, _ := g.Keys(ev); len(k) != 1 || k[0] != "msgid:reply-1@x" || strings.Join(p.Keys, ",") != k[0] {
+	if k, _ := g.Keys(ev); strings.Join(k, ",") != "k,msgid:reply-1@x" || strings.Join(p.Keys, ",") != "msgid:reply-1@x" {
 		t.Errorf("keys %v, plan keys %v", k, p.Keys)
 	}
 
 	// An auto-reply threads as a comment; parse problems attach the
 	// original with a note.
-	auto := mailEvent(map[string]string{"Auto-Submitted": "auto-replied"}, "bad charset")
+	auto := fromAlice(mailEvent(map[string]string{"Auto-Submitted": "auto-replied"}, "bad charset"))
 	auto.Mail.InReplyTo = []string{rtID}
-	p, _ = g.Evaluate(auto, plan.Facts{})
+	p, _ = g.Evaluate(auto, watch)
 	s = p.Steps[0]
 	if p.Rule != RuleRTMessageID || s.Action != plan.ActionComment || s.Ticket.ID != 4 || !s.Attachments.Original ||
 		s.Message.ContentType != "text/html" || !strings.Contains(s.Message.Text, "could not be fully parsed") {
@@ -107,7 +111,7 @@ func TestGuardRTReply(t *testing.T) {
 
 	// tagged_reply: comment.
 	g.Policies = map[string]Policy{"box/INBOX": policy(t, config.IMAP{RTNames: []string{"example.com"}, TaggedReply: "comment"})}
-	if p, _ := g.Evaluate(ev, plan.Facts{}); p.Steps[0].Action != plan.ActionComment {
+	if p, _ := g.Evaluate(ev, watch); p.Steps[0].Action != plan.ActionComment {
 		t.Errorf("tagged_reply comment: %+v", p.Steps[0])
 	}
 	// A loop stays a loop even when tagged.
@@ -119,7 +123,7 @@ func TestGuardRTReply(t *testing.T) {
 	// subject_tags: false: the rules decide.
 	off := false
 	g.Policies = map[string]Policy{"box/INBOX": policy(t, config.IMAP{RTNames: []string{"example.com"}, SubjectTags: &off})}
-	if p, _ := g.Evaluate(ev, plan.Facts{}); p.Rule != "r" || f.calls != 1 {
+	if p, _ := g.Evaluate(ev, watch); p.Rule != "r" || f.calls != 1 {
 		t.Errorf("subject_tags false: %+v", p)
 	}
 }
@@ -130,4 +134,11 @@ func TestCleanTextCut(t *testing.T) {
 	if !strings.HasSuffix(got, "[… truncated by rtbridge]") || strings.ContainsRune(got, '\uFFFD') || len(got) > maxText+64 {
 		t.Errorf("cut: len %d, tail %q", len(got), got[len(got)-40:])
 	}
+}
+
+// fromAlice gives a test mail its sender.
+func fromAlice(ev *event.Event) *event.Event {
+	ev.Mail.Header.Set("From", "Alice <alice@example.com>")
+	ev.Mail.From = []event.Address{{Name: "Alice", Address: "alice@example.com"}}
+	return ev
 }

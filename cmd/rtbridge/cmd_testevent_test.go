@@ -103,6 +103,14 @@ imap:
     username: bridge
     password: not-used
     rt_names: [example.com]
+  - name: trusted
+    address: 127.0.0.1:1143
+    tls: none
+    allow_plaintext: true
+    username: bridge
+    password: not-used
+    rt_names: [example.com]
+    reply_senders: [example.org]
 rules:
   - name: everything opens a ticket
     do:
@@ -131,9 +139,15 @@ rules:
 	if p := plan("support/INBOX", loop); p.Ignore == nil || len(p.Steps) != 0 {
 		t.Fatalf("looped mail through the mailbox policy: want ignored, got %+v", p)
 	}
+	// The test knows no watchers: the sender counts as a stranger, and the
+	// plan says so; a sender in reply_senders needs none.
 	p := plan("support/INBOX", reply)
+	if len(p.Steps) != 1 || p.Steps[0].Action != "create" || !strings.Contains(strings.Join(p.Notes, " "), "watchers of ticket 42 are not known") {
+		t.Fatalf("tagged reply through the mailbox policy, watchers unknown: want a new ticket with a note, got %+v", p)
+	}
+	p = plan("trusted/INBOX", reply)
 	if len(p.Steps) != 1 || p.Steps[0].Action != "correspond" || p.Steps[0].Ticket.ID != 42 {
-		t.Fatalf("tagged reply through the mailbox policy: want correspond on 42, got %+v", p)
+		t.Fatalf("tagged reply from a reply_senders address: want correspond on 42, got %+v", p)
 	}
 	// Another source has no mail policy: the rules alone decide.
 	if p := plan("elsewhere", reply); len(p.Steps) != 1 || p.Steps[0].Action != "create" {
