@@ -1,6 +1,6 @@
 // Package imapsource feeds mail from IMAP folders into the store: one Source
 // per folder, IDLE where the server offers it and polling otherwise,
-// reconnecting with backoff after any error.
+// reconnecting after any error (see backoff.go).
 //
 // Progress is a cursor (UIDVALIDITY, last UID accepted) kept in the store,
 // never the \Seen flag, so a human reading the mailbox changes nothing. A
@@ -178,16 +178,14 @@ func (s *Source) fail(err error, retryAt time.Time) {
 	})
 }
 
-// Run reads the folder until ctx ends. Connection and server errors are
-// retried with exponential backoff (1 s doubling to 5 min) and shown by
-// Health; Run returns nil when ctx ends.
+// Run reads the folder until ctx ends. Failures are retried after a delay
+// (see retryDelay) and shown by Health; Run returns nil when ctx ends.
 func (s *Source) Run(ctx context.Context, sink source.Sink) error {
 	defer s.fin.close()
-	const minBackoff, maxBackoff = time.Second, 5 * time.Minute
-	backoff := minBackoff
+	var b backoff
 	for {
 		start := time.Now()
-		err := s.session(ctx, sink)
+		selected, err := s.session(ctx, sink)
 		if ctx.Err() != nil {
 			s.update(func(st *Status) { st.Connected, st.Idling = false, false })
 			return nil
@@ -209,18 +207,17 @@ func (s *Source) Run(ctx context.Context, sink source.Sink) error {
 		if err == nil {
 			err = errors.New("connection ended")
 		}
-		if time.Since(start) > 2*maxBackoff {
-			backoff = minBackoff // it worked for a while: start over
+		if selected {
+			b.reset() // the session worked: a new failure starts over
 		}
-		retry := time.Now().Add(backoff)
-		s.fail(err, retry)
-		s.log.Warn("imap session failed; reconnecting", "err", err, "retry_in", backoff)
+		wait := b.next(err)
+		s.fail(err, time.Now().Add(wait))
+		s.log.Warn("imap session failed; reconnecting", "err", err, "retry_in", wait)
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(backoff):
+		case <-time.After(wait):
 		}
-		backoff = min(backoff*2, maxBackoff)
 		s.update(func(st *Status) { st.Reconnects++ })
 	}
 }
