@@ -66,6 +66,8 @@ type daemon struct {
 	checks []*check
 	tls    *tls.Config // the HTTP server's; nil: plain HTTP
 
+	sink source.Sink // the store, counted (Parts.Sink)
+
 	cfg     atomic.Pointer[config.Config]
 	rules   atomic.Pointer[rules.RuleSet]
 	sources []source.Source
@@ -97,7 +99,11 @@ func Run(ctx context.Context, o Options) error {
 	d.cfg.Store(cfg)
 	d.rules.Store(parts.Rules)
 	d.m.ConfigLoaded(true, fileHash(o.ConfigPath), time.Now())
-	d.hooks, d.sources, d.tls = parts.Hooks, parts.Sources, parts.TLS
+	d.hooks, d.sources, d.tls, d.sink = parts.Hooks, parts.Sources, parts.TLS, parts.Sink
+	d.m.IMAP(d.imapStates)
+	for _, s := range d.sources {
+		d.m.InitSource(s.Name())
+	}
 
 	if err := os.MkdirAll(cfg.State.Dir, 0o700); err != nil {
 		return fmt.Errorf("state.dir: %w", err)
@@ -180,7 +186,7 @@ func (d *daemon) serve(ctx context.Context, o Options, ln net.Listener) error {
 	defer stopSources()
 	for _, s := range d.sources {
 		go func() {
-			if err := s.Run(sctx, d.st); err != nil {
+			if err := s.Run(sctx, d.sink); err != nil {
 				fatal <- fmt.Errorf("source %s: %w", s.Name(), err)
 			}
 		}()
@@ -299,6 +305,7 @@ func (d *daemon) tick(ctx context.Context, first bool) bool {
 			up = 0
 		}
 		d.m.SourceUp.WithLabelValues(s.Name()).Set(up)
+		d.m.Degraded(s.Name(), degraded(s) != nil)
 	}
 	d.recordTokens()
 	if !first {
@@ -353,6 +360,8 @@ func (d *daemon) sourceStates() map[string]string {
 		out[s.Name()] = "ok"
 		if err := s.Health(); err != nil {
 			out[s.Name()] = err.Error()
+		} else if err := degraded(s); err != nil {
+			out[s.Name()] = "degraded: " + err.Error()
 		}
 	}
 	return out

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -89,10 +90,13 @@ func (m *mailbox) appendMail(raw []byte) (uint32, imap.UID) {
 	return d.UIDValidity, d.UID
 }
 
-// count is the number of messages in folder.
+// count is the number of messages in folder (0 when it does not exist).
 func (m *mailbox) count(folder string) int {
 	m.t.Helper()
 	d, err := m.admin.Status(folder, &imap.StatusOptions{NumMessages: true}).Wait()
+	if err != nil && strings.Contains(err.Error(), "doesn't exist") {
+		return 0 // not created yet
+	}
 	if err != nil {
 		m.t.Fatalf("status %s: %v", folder, err)
 	}
@@ -254,4 +258,88 @@ func grepLog(s string, words ...string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// A move to a folder that does not exist leaves the mail in the inbox and
+// shows the source degraded in /status and the metrics; the mail counts as
+// accepted all the same. With create_folders the next start creates the
+// folder and the disposition goes through.
+func TestIMAPMissingFolderDegradedThenCreated(t *testing.T) {
+	t.Parallel()
+	rt := testenv.RequireRT(t)
+	m := newMailbox(t)
+	if err := m.admin.Delete(m.processed).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	name := "mail/" + m.inbox
+	subject := fmt.Sprintf("rtbridge missing folder %d", time.Now().UnixNano())
+	m.appendMail(imapMail(subject, fmt.Sprintf("missing-%d@example.org", time.Now().UnixNano())))
+	cfgPath := testConfig(t, dir, rt.URL, rt.Token, mailRules)
+	appendConfig(t, cfgPath, m.config(dir, ""))
+	r := start(t, cfgPath)
+	waitTickets(t, rtClient(t, rt), subject, 1, 30*time.Second)
+
+	state := func() string {
+		var st Status
+		_, body := r.get(t, "/status")
+		if err := json.Unmarshal([]byte(body), &st); err != nil {
+			t.Fatalf("/status: %v\n%s", err, body)
+		}
+		return st.Sources[name]
+	}
+	for deadline := time.Now().Add(15 * time.Second); !strings.HasPrefix(state(), "degraded: "); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("/status shows the source %q, want degraded", state())
+		}
+	}
+	t.Logf("/status: %s", state())
+	if !strings.Contains(state(), m.processed) {
+		t.Errorf("the degraded state does not name the folder: %s", state())
+	}
+	if n := m.count(m.inbox); n != 1 {
+		t.Errorf("%d messages in the inbox, want the one left there", n)
+	}
+	wantMetrics(t, r, 10*time.Second,
+		fmt.Sprintf(`rtbridge_source_degraded{source=%q} 1`, name),
+		fmt.Sprintf(`rtbridge_source_up{source=%q} 1`, name),
+		fmt.Sprintf(`rtbridge_events_accepted_total{source=%q} 1`, name),
+		fmt.Sprintf(`rtbridge_imap_messages_fetched_total{source=%q} 1`, name),
+		fmt.Sprintf(`rtbridge_imap_idle{source=%q} 1`, name),
+		`rtbridge_events_accepted_total{source="deploys"} 0`)
+	_, metrics := r.get(t, "/metrics")
+	for _, series := range []string{"rtbridge_source_last_accept_timestamp_seconds", "rtbridge_imap_last_success_timestamp_seconds"} {
+		if line := grepLines(metrics, fmt.Sprintf("%s{source=%q}", series, name)); line == "" || strings.HasSuffix(line, " 0") {
+			t.Errorf("%s: %q, want a time", series, line)
+		}
+	}
+	r.stop(t)
+
+	testConfig(t, dir, rt.URL, rt.Token, mailRules)
+	appendConfig(t, cfgPath, m.config(dir, "    create_folders: true\n"))
+	r = start(t, cfgPath)
+	m.waitIn(m.processed, 30*time.Second)
+	for deadline := time.Now().Add(10 * time.Second); state() != "ok"; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after create_folders the source is %q, want ok", state())
+		}
+	}
+	wantMetrics(t, r, 10*time.Second, fmt.Sprintf(`rtbridge_source_degraded{source=%q} 0`, name))
+	waitLog(t, r, "folder created (create_folders)", time.Second)
+}
+
+func wantMetrics(t *testing.T, r *running, within time.Duration, lines ...string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		_, body := r.get(t, "/metrics")
+		missing := slices.DeleteFunc(slices.Clone(lines), func(l string) bool { return strings.Contains(body, l+"\n") })
+		if len(missing) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics lack %q:\n%s", missing, grepLines(body, "rtbridge_"))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

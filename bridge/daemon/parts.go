@@ -32,6 +32,9 @@ type Parts struct {
 	Sources  []source.Source // one per IMAP folder
 	Hooks    *webhook.Server
 	TLS      *tls.Config // the HTTP server's; nil: plain HTTP
+	// Sink is the store as every source accepts into it: counted in the
+	// metrics whatever the source.
+	Sink source.Sink
 }
 
 // Store is what the parts are wired to: sources keep cursors in it and
@@ -46,7 +49,7 @@ type Store interface {
 // writes nothing. All problems are returned at once, each positioned in
 // the config file (*config.Error, or *rules.CompileError for the rules).
 func Build(cfg *config.Config, st Store, m *metrics.Metrics, log *slog.Logger) (*Parts, error) {
-	p := &Parts{}
+	p := &Parts{Sink: m.Sink(st)}
 	var errs []error
 	add := func(section string, err error) {
 		if err != nil {
@@ -77,7 +80,7 @@ func Build(cfg *config.Config, st Store, m *metrics.Metrics, log *slog.Logger) (
 	}
 	p.Policies, err = mailflow.Policies(cfg.IMAP)
 	add("imap", err)
-	p.Hooks, err = webhook.New(cfg.Webhooks, webhook.Options{Sink: st, Metrics: m, Logger: log,
+	p.Hooks, err = webhook.New(cfg.Webhooks, webhook.Options{Sink: p.Sink, Metrics: m, Logger: log,
 		Kinds: webhook.AlertKinds(), HMAC: webhook.HMAC, Limits: cfg.HTTP.Limits})
 	add("webhooks", err)
 	if len(errs) > 0 {

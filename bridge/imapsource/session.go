@@ -109,6 +109,9 @@ func (s *Source) session(ctx context.Context, sink source.Sink) (selected bool, 
 	stopWatch := s.guard(ctx, c, 1<<62)
 	defer stopWatch()
 
+	if s.cfg.CreateFolders {
+		s.createFolders(ctx, c)
+	}
 	stop := s.guard(ctx, c, commandTimeout)
 	sel, err := c.Select(s.folder, nil).Wait()
 	stop()

@@ -45,8 +45,9 @@ type Source struct {
 	tls     *tls.Config
 	tok     *tokens // auth: oauth2; shared by the folders of the account
 
-	mu sync.Mutex
-	st Status
+	mu      sync.Mutex
+	st      Status
+	failing map[string]string // disposition target → its latest error
 
 	fin finisher
 }
@@ -64,6 +65,7 @@ type Status struct {
 	LastAccept  time.Time    `json:"last_accept"` // last message committed
 	Accepted    int64        `json:"accepted"`
 	Reconnects  int64        `json:"reconnects"`
+	Errors      int64        `json:"errors"` // sessions that failed
 	Logins      int64        `json:"logins"`
 	Auth        string       `json:"auth"`                // password or oauth2
 	Mechanism   string       `json:"mechanism,omitempty"` // SASL mechanism of the last OAuth2 login
@@ -71,7 +73,11 @@ type Status struct {
 	LastError   string       `json:"last_error,omitempty"`
 	LastErrorAt time.Time    `json:"last_error_at,omitzero"`
 	RetryAt     time.Time    `json:"retry_at,omitzero"`
-	err         error
+	// Degraded names the dispositions that keep failing (mail left where
+	// it is), e.g. a move to a folder that does not exist.
+	Degraded      string    `json:"degraded,omitempty"`
+	DegradedSince time.Time `json:"degraded_since,omitzero"`
+	err           error
 }
 
 // NewAll returns one Source per folder of the account. cursors is the
@@ -171,6 +177,7 @@ func (s *Source) update(f func(st *Status)) {
 func (s *Source) fail(err error, retryAt time.Time) {
 	s.update(func(st *Status) {
 		st.err = err
+		st.Errors++
 		st.LastError = err.Error()
 		st.LastErrorAt = time.Now()
 		st.RetryAt = retryAt

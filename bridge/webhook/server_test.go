@@ -37,7 +37,7 @@ func hooks() []config.Webhook {
 func newServer(t testing.TB, st *store.Store) (*Server, *httptest.Server, *metrics.Metrics) {
 	t.Helper()
 	m := metrics.New()
-	s, err := New(hooks(), Options{Sink: st, Metrics: m})
+	s, err := New(hooks(), Options{Sink: m.Sink(st), Metrics: m})
 	if err != nil {
 		t.Fatal(err)
 	}
