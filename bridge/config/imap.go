@@ -52,6 +52,10 @@ type IMAP struct {
 	TrashFolder string `yaml:"trash_folder"`
 	// FailureFolder receives dead-lettered mail; empty leaves it in place.
 	FailureFolder string `yaml:"failure_folder"`
+	// CreateFolders creates the move, failure and trash folders that do not
+	// exist yet when the source connects (default false: a missing folder
+	// makes the source degraded until someone creates it).
+	CreateFolders bool `yaml:"create_folders"`
 
 	// The mail policy applied before the rules (bridge/mailflow).
 

@@ -97,3 +97,17 @@ func TestIMAPSourcesErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestIMAPCreateFolders(t *testing.T) {
+	list, err := loadIMAP(t, "  - address: h:993\n    username: u\n    password: p\n    create_folders: true\n")
+	if err != nil || !list[0].CreateFolders {
+		t.Fatalf("create_folders: true: %+v %v", list, err)
+	}
+	if list, _ := loadIMAP(t, "  - address: h:993\n    username: u\n    password: p\n"); list[0].CreateFolders {
+		t.Error("create_folders defaults to true")
+	}
+	_, err = loadIMAP(t, "  - address: h:993\n    username: u\n    password: p\n    create_folders: sometimes\n")
+	if err == nil || !strings.Contains(err.Error(), "c.yaml:9:21") {
+		t.Errorf("create_folders: sometimes: %v, want an error at c.yaml:9:21", err)
+	}
+}

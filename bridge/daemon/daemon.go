@@ -75,6 +75,7 @@ type daemon struct {
 	// line ("" before any reload).
 	reloadNote atomic.Value
 	status     atomic.Pointer[Status]
+	sink       source.Sink // the store, counted (Parts.Sink)
 
 	cfg     atomic.Pointer[config.Config]
 	rules   atomic.Pointer[rules.RuleSet]
@@ -107,8 +108,12 @@ func Run(ctx context.Context, o Options) error {
 	d.cfg.Store(cfg)
 	d.rules.Store(parts.Rules)
 	d.m.ConfigLoaded(true, fileHash(o.ConfigPath), time.Now())
-	d.hooks, d.sources, d.tls = parts.Hooks, parts.Sources, parts.TLS
+	d.hooks, d.sources, d.tls, d.sink = parts.Hooks, parts.Sources, parts.TLS, parts.Sink
 	d.admin.Store(parts.admin)
+	d.m.IMAP(d.imapStates)
+	for _, s := range d.sources {
+		d.m.InitSource(s.Name())
+	}
 
 	d.st, err = OpenStore(ctx, cfg, d.log)
 	if err != nil {
@@ -185,7 +190,7 @@ func (d *daemon) serve(ctx context.Context, o Options, ln, aln net.Listener) err
 	defer stopSources()
 	for _, s := range d.sources {
 		go func() {
-			if err := s.Run(sctx, d.st); err != nil {
+			if err := s.Run(sctx, d.sink); err != nil {
 				fatal <- fmt.Errorf("source %s: %w", s.Name(), err)
 			}
 		}()
@@ -346,6 +351,7 @@ func (d *daemon) tick(ctx context.Context, first bool) bool {
 			up = 0
 		}
 		d.m.SourceUp.WithLabelValues(s.Name()).Set(up)
+		d.m.Degraded(s.Name(), degraded(s) != nil)
 	}
 	d.recordTokens()
 	if !first {
@@ -401,6 +407,8 @@ func (d *daemon) sourceStates() map[string]string {
 		out[s.Name()] = "ok"
 		if err := s.Health(); err != nil {
 			out[s.Name()] = err.Error()
+		} else if err := degraded(s); err != nil {
+			out[s.Name()] = "degraded: " + err.Error()
 		}
 	}
 	return out

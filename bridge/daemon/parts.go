@@ -34,6 +34,9 @@ type Parts struct {
 	Hooks    *webhook.Server
 	TLS      *tls.Config // the HTTP server's; nil: plain HTTP
 	admin    *adminGuard // http.admin_auth; nil: no credentials asked
+	// Sink is the store as every source accepts into it: counted in the
+	// metrics whatever the source.
+	Sink source.Sink
 }
 
 // PartsStore is what the parts are wired to: sources keep cursors in it
@@ -48,7 +51,7 @@ type PartsStore interface {
 // writes nothing. All problems are returned at once, each positioned in
 // the config file (*config.Error, or *rules.CompileError for the rules).
 func Build(cfg *config.Config, st PartsStore, m *metrics.Metrics, log *slog.Logger) (*Parts, error) {
-	p := &Parts{}
+	p := &Parts{Sink: m.Sink(st)}
 	var errs []error
 	add := func(section string, err error) {
 		if err != nil {
@@ -84,7 +87,7 @@ func Build(cfg *config.Config, st PartsStore, m *metrics.Metrics, log *slog.Logg
 	add("mta", addMTAPolicy(cfg, p.Policies))
 	p.Gateway, err = mtaGateway(cfg, m, log)
 	add("mta", err)
-	p.Hooks, err = webhook.New(cfg.Webhooks, webhook.Options{Sink: st, Metrics: m, Logger: log,
+	p.Hooks, err = webhook.New(cfg.Webhooks, webhook.Options{Sink: p.Sink, Metrics: m, Logger: log,
 		Kinds: webhook.AlertKinds(), HMAC: webhook.HMAC, Limits: cfg.HTTP.Limits})
 	add("webhooks", err)
 	if len(errs) > 0 {

@@ -47,5 +47,7 @@
 // the second is planned only after the first finished.
 //
 // After done, ignored, dead (and for duplicates) the source's Finisher runs;
-// the store remembers that it ran, so a crash in between repeats only it.
+// the store remembers that it ran, so a crash in between repeats only it. A
+// duplicate's runs once the event it duplicates is final, with that
+// outcome (dead: the failure folder).
 package executor

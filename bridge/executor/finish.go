@@ -2,6 +2,8 @@ package executor
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/rtbridge/rtbridge/bridge/source"
@@ -50,11 +52,15 @@ func (x *Executor) finishPending(ctx context.Context, failing map[string]time.Ti
 			continue
 		}
 		if f := x.o.Finisher(e.Source); f != nil {
-			reason := e.Reason
+			state, reason := source.State(e.State), e.Reason
 			if e.State == store.StateDuplicate {
 				reason = "duplicate of " + e.DuplicateOf
+				if state, err = x.duplicateOutcome(ctx, e); err != nil {
+					x.log.Warn("read the original of a duplicate; will retry", "event", e.ID, "original", e.DuplicateOf, "err", err)
+					continue
+				}
 			}
-			err := f.Finish(ctx, source.Final{EventID: e.ID, State: source.State(e.State), Reason: reason, Origin: e.Origin, At: e.UpdatedAt})
+			err := f.Finish(ctx, source.Final{EventID: e.ID, State: state, Reason: reason, Origin: e.Origin, At: e.UpdatedAt})
 			if err != nil {
 				x.log.Warn("source disposition failed; will retry", "event", e.ID, "source", e.Source, "err", err)
 				failing[e.ID] = now.Add(time.Minute)
@@ -69,4 +75,26 @@ func (x *Executor) finishPending(ctx context.Context, failing map[string]time.Ti
 			x.log.Error("record disposition", "event", e.ID, "err", err)
 		}
 	}
+}
+
+// duplicateOutcome is the state a duplicate's disposition follows: that of
+// the event it duplicates (the store lists a duplicate only once that one
+// is final). A dead-lettered original sends the duplicate to the failure
+// folder as well; one no longer stored was final long ago.
+func (x *Executor) duplicateOutcome(ctx context.Context, e *store.Event) (source.State, error) {
+	if e.DuplicateOf == "" {
+		return source.Duplicate, nil
+	}
+	o, err := x.o.Store.Event(ctx, e.DuplicateOf)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return source.Duplicate, nil
+	case err != nil:
+		return "", err
+	case o.State == store.StateDead || o.State == store.StateDropped:
+		return source.Dead, nil
+	case !o.State.Final():
+		return "", fmt.Errorf("original %s is still %s", o.ID, o.State)
+	}
+	return source.Duplicate, nil
 }

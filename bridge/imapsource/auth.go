@@ -73,5 +73,5 @@ func (s *Source) loginError(err error, how string) error {
 	if errors.As(err, &ie) {
 		return fmt.Errorf("%w: user %q on %s%s: %s", ErrAuth, s.cfg.Username, s.cfg.Address, how, ie.Text)
 	}
-	return fmt.Errorf("imap login on %s%s: %w", s.cfg.Address, how, err)
+	return markUnreachable(fmt.Errorf("imap login on %s%s: %w", s.cfg.Address, how, err))
 }

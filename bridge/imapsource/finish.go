@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -100,6 +101,7 @@ func (s *Source) Finish(ctx context.Context, fin source.Final) error {
 		s.fin.timer.Reset(finisherIdle)
 	}
 	err := s.dispose(ctx, uint32(uv), imap.UID(uid), mode, folder)
+	s.dispositionResult(strings.TrimSpace(mode+" "+folder), err)
 	if err != nil {
 		s.fin.drop() // start clean next time
 		return fmt.Errorf("imapsource %s: %s uid %d of event %s: %w", s.name, mode, uid, fin.EventID, err)

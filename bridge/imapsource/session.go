@@ -64,7 +64,7 @@ func (s *Source) dial(ctx context.Context, wake chan<- struct{}) (c *imapclient.
 		c, err = imapclient.DialTLS(s.cfg.Address, opts)
 	}
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("imap connect %s (%s): %w", s.cfg.Address, s.cfg.TLS, err)
+		return nil, time.Time{}, markUnreachable(fmt.Errorf("imap connect %s (%s): %w", s.cfg.Address, s.cfg.TLS, err))
 	}
 	stop := s.guard(ctx, c, commandTimeout)
 	defer stop()
@@ -95,12 +95,13 @@ func (s *Source) guard(ctx context.Context, c *imapclient.Client, d time.Duratio
 }
 
 // session runs one connection: select, catch up, then wait (IDLE or poll)
-// and catch up again, until an error or ctx ends.
-func (s *Source) session(ctx context.Context, sink source.Sink) error {
+// and catch up again, until an error or ctx ends. selected reports that it
+// got as far as selecting the folder.
+func (s *Source) session(ctx context.Context, sink source.Sink) (selected bool, err error) {
 	wake := make(chan struct{}, 1)
 	c, until, err := s.dial(ctx, wake)
 	if err != nil {
-		return err
+		return false, err
 	}
 	s.update(func(st *Status) { st.Logins++ })
 	defer c.Close()
@@ -108,11 +109,14 @@ func (s *Source) session(ctx context.Context, sink source.Sink) error {
 	stopWatch := s.guard(ctx, c, 1<<62)
 	defer stopWatch()
 
+	if s.cfg.CreateFolders {
+		s.createFolders(ctx, c)
+	}
 	stop := s.guard(ctx, c, commandTimeout)
 	sel, err := c.Select(s.folder, nil).Wait()
 	stop()
 	if err != nil {
-		return fmt.Errorf("imap select %q: %w", s.folder, err)
+		return false, fmt.Errorf("imap select %q: %w", s.folder, err)
 	}
 	s.update(func(st *Status) {
 		st.Connected, st.UIDValidity, st.RetryAt = true, sel.UIDValidity, time.Time{}
@@ -121,7 +125,7 @@ func (s *Source) session(ctx context.Context, sink source.Sink) error {
 		"idle", s.cfg.UseIdle() && c.Caps().Has(imap.CapIdle))
 	for {
 		if err := s.catchUp(ctx, c, sel.UIDValidity, sink); err != nil {
-			return err
+			return true, err
 		}
 		if err := s.wait(ctx, c, wake, until); err != nil {
 			if errors.Is(err, errRelogin) {
@@ -129,7 +133,7 @@ func (s *Source) session(ctx context.Context, sink source.Sink) error {
 				c.Logout().Wait() // a clean end; the next session logs in anew
 				stop()
 			}
-			return err
+			return true, err
 		}
 	}
 }

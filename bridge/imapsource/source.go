@@ -1,6 +1,6 @@
 // Package imapsource feeds mail from IMAP folders into the store: one Source
 // per folder, IDLE where the server offers it and polling otherwise,
-// reconnecting with backoff after any error.
+// reconnecting after any error (see backoff.go).
 //
 // Progress is a cursor (UIDVALIDITY, last UID accepted) kept in the store,
 // never the \Seen flag, so a human reading the mailbox changes nothing. A
@@ -45,8 +45,9 @@ type Source struct {
 	tls     *tls.Config
 	tok     *tokens // auth: oauth2; shared by the folders of the account
 
-	mu sync.Mutex
-	st Status
+	mu      sync.Mutex
+	st      Status
+	failing map[string]string // disposition target → its latest error
 
 	fin finisher
 }
@@ -64,6 +65,7 @@ type Status struct {
 	LastAccept  time.Time    `json:"last_accept"` // last message committed
 	Accepted    int64        `json:"accepted"`
 	Reconnects  int64        `json:"reconnects"`
+	Errors      int64        `json:"errors"` // sessions that failed
 	Logins      int64        `json:"logins"`
 	Auth        string       `json:"auth"`                // password or oauth2
 	Mechanism   string       `json:"mechanism,omitempty"` // SASL mechanism of the last OAuth2 login
@@ -71,7 +73,11 @@ type Status struct {
 	LastError   string       `json:"last_error,omitempty"`
 	LastErrorAt time.Time    `json:"last_error_at,omitzero"`
 	RetryAt     time.Time    `json:"retry_at,omitzero"`
-	err         error
+	// Degraded names the dispositions that keep failing (mail left where
+	// it is), e.g. a move to a folder that does not exist.
+	Degraded      string    `json:"degraded,omitempty"`
+	DegradedSince time.Time `json:"degraded_since,omitzero"`
+	err           error
 }
 
 // NewAll returns one Source per folder of the account. cursors is the
@@ -171,6 +177,7 @@ func (s *Source) update(f func(st *Status)) {
 func (s *Source) fail(err error, retryAt time.Time) {
 	s.update(func(st *Status) {
 		st.err = err
+		st.Errors++
 		st.LastError = err.Error()
 		st.LastErrorAt = time.Now()
 		st.RetryAt = retryAt
@@ -178,16 +185,14 @@ func (s *Source) fail(err error, retryAt time.Time) {
 	})
 }
 
-// Run reads the folder until ctx ends. Connection and server errors are
-// retried with exponential backoff (1 s doubling to 5 min) and shown by
-// Health; Run returns nil when ctx ends.
+// Run reads the folder until ctx ends. Failures are retried after a delay
+// (see retryDelay) and shown by Health; Run returns nil when ctx ends.
 func (s *Source) Run(ctx context.Context, sink source.Sink) error {
 	defer s.fin.close()
-	const minBackoff, maxBackoff = time.Second, 5 * time.Minute
-	backoff := minBackoff
+	var b backoff
 	for {
 		start := time.Now()
-		err := s.session(ctx, sink)
+		selected, err := s.session(ctx, sink)
 		if ctx.Err() != nil {
 			s.update(func(st *Status) { st.Connected, st.Idling = false, false })
 			return nil
@@ -209,18 +214,17 @@ func (s *Source) Run(ctx context.Context, sink source.Sink) error {
 		if err == nil {
 			err = errors.New("connection ended")
 		}
-		if time.Since(start) > 2*maxBackoff {
-			backoff = minBackoff // it worked for a while: start over
+		if selected {
+			b.reset() // the session worked: a new failure starts over
 		}
-		retry := time.Now().Add(backoff)
-		s.fail(err, retry)
-		s.log.Warn("imap session failed; reconnecting", "err", err, "retry_in", backoff)
+		wait := b.next(err)
+		s.fail(err, time.Now().Add(wait))
+		s.log.Warn("imap session failed; reconnecting", "err", err, "retry_in", wait)
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(backoff):
+		case <-time.After(wait):
 		}
-		backoff = min(backoff*2, maxBackoff)
 		s.update(func(st *Status) { st.Reconnects++ })
 	}
 }

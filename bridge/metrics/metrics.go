@@ -60,6 +60,8 @@ type Metrics struct {
 	LastReloadSuccess  prometheus.Gauge
 	LastReloadSuccTime prometheus.Gauge
 	ConfigHash         prometheus.Gauge
+
+	sourceMetrics
 }
 
 // New registers every metric on a fresh registry.
@@ -118,11 +120,12 @@ func New() *Metrics {
 			Help: "When the configuration was last loaded successfully (Unix time)."}),
 		ConfigHash: prometheus.NewGauge(prometheus.GaugeOpts{Name: "rtbridge_config_hash",
 			Help: "A hash of the loaded configuration file (changes when it does)."}),
+		sourceMetrics: newSourceMetrics(),
 	}
 	for _, c := range []prometheus.Collector{m.WebhookRequests, m.EventsAccepted, m.EventsFinished, m.Retries, m.AmbiguousRetries, m.StormDiversions,
 		m.RTDuration, m.RTUp, m.Queue, m.OldestPending, m.StoreBytes, m.DeadLetters, m.BreakerOpen, m.SourceUp,
 		m.OAuth2TokenOK, m.OAuth2TokenExpiry, m.Reloads,
-		m.LastReloadSuccess, m.LastReloadSuccTime, m.ConfigHash} {
+		m.LastReloadSuccess, m.LastReloadSuccTime, m.ConfigHash, m.LastAccept, m.SourceDegraded} {
 		f(c)
 	}
 	for _, r := range []string{"success", "failure"} {
@@ -139,6 +142,8 @@ func New() *Metrics {
 func (m *Metrics) InitSource(name string) {
 	m.EventsAccepted.WithLabelValues(name)
 	m.SourceUp.WithLabelValues(name).Set(1)
+	m.SourceDegraded.WithLabelValues(name)
+	m.LastAccept.WithLabelValues(name)
 	for _, o := range Outcomes {
 		m.EventsFinished.WithLabelValues(name, "", o)
 	}

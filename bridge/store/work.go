@@ -361,9 +361,13 @@ func (s *Store) Done(ctx context.Context, id string) error {
 }
 
 // Unfinished returns final events whose source disposition has not run yet,
-// oldest first.
+// oldest first. A duplicate is listed only once the event it duplicates is
+// final too: its disposition follows that outcome (a mail accepted again
+// after a crash must not be moved before RT has the original).
 func (s *Store) Unfinished(ctx context.Context, limit int) ([]*Event, error) {
-	return s.list(ctx, `WHERE finished = 0 AND state IN ('done', 'ignored', 'dead', 'duplicate') ORDER BY id LIMIT ?`, limit)
+	return s.list(ctx, `WHERE finished = 0 AND state IN ('done', 'ignored', 'dead', 'duplicate')
+		AND NOT (state = 'duplicate' AND EXISTS (SELECT 1 FROM events o WHERE o.id = events.duplicate_of AND o.state IN `+nonFinal+`))
+		ORDER BY id LIMIT ?`, limit)
 }
 
 // MarkFinished records that the source's disposition ran for the event.

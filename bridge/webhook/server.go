@@ -213,9 +213,6 @@ func (s *Server) serveBody(w http.ResponseWriter, r *http.Request, ep *endpoint,
 		w.Header().Set("Retry-After", "5")
 		return http.StatusServiceUnavailable, reply{Error: "the event could not be stored; retry later"}
 	}
-	if s.opts.Metrics != nil && !acc.Duplicate {
-		s.opts.Metrics.EventsAccepted.WithLabelValues(ep.cfg.Name).Inc()
-	}
 	log.Info("event accepted", "event", acc.ID, "bytes", len(body), "duplicate_of", acc.DuplicateOf)
 	return http.StatusAccepted, reply{ID: acc.ID, Duplicate: acc.Duplicate, DuplicateOf: acc.DuplicateOf}
 }

@@ -38,7 +38,7 @@ func hooks() []config.Webhook {
 func newServer(t testing.TB, st source.Sink) (*Server, *httptest.Server, *metrics.Metrics) {
 	t.Helper()
 	m := metrics.New()
-	s, err := New(hooks(), Options{Sink: st, Metrics: m})
+	s, err := New(hooks(), Options{Sink: m.Sink(st), Metrics: m})
 	if err != nil {
 		t.Fatal(err)
 	}

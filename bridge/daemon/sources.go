@@ -1,0 +1,33 @@
+package daemon
+
+import (
+	"github.com/rtbridge/rtbridge/bridge/imapsource"
+	"github.com/rtbridge/rtbridge/bridge/metrics"
+	"github.com/rtbridge/rtbridge/bridge/source"
+)
+
+// degradedSource is a source that can work and yet not finish what it
+// read (imapsource: a disposition that keeps failing).
+type degradedSource interface{ Degraded() error }
+
+func degraded(s source.Source) error {
+	if d, ok := s.(degradedSource); ok {
+		return d.Degraded()
+	}
+	return nil
+}
+
+// imapStates reads the IMAP sources' counts for the metrics.
+func (d *daemon) imapStates() []metrics.IMAPState {
+	var out []metrics.IMAPState
+	for _, s := range d.sources {
+		is, ok := s.(*imapsource.Source)
+		if !ok {
+			continue
+		}
+		st := is.Status()
+		out = append(out, metrics.IMAPState{Source: st.Name, Fetched: st.Accepted, Errors: st.Errors,
+			Reconnects: st.Reconnects, Idle: st.Idling, LastSuccess: st.LastCheck})
+	}
+	return out
+}
