@@ -16,7 +16,7 @@ import (
 // "…" (RT would reject or silently cut them); message text longer than
 // maxText is cut with truncMarker.
 const (
-	maxSubject  = 200 // RT's Tickets.Subject column
+	maxSubject  = 200 // bytes: RT's Tickets.Subject column (and the other ticket fields an edit sets)
 	maxLine     = 255 // queue, owner, status, addresses, CF values, keys
 	maxText     = 1 << 20
 	truncMarker = "\n\n[… truncated by rtbridge]"
@@ -156,6 +156,16 @@ func (t *tmpl) line(data any, n int) (string, error) {
 		return "", err
 	}
 	return truncateRunes(foldLine(s), n), nil
+}
+
+// lineBytes is line cut to n bytes (truncateBytes), for RT columns that
+// count bytes.
+func (t *tmpl) lineBytes(data any, n int) (string, error) {
+	s, _, err := t.render(data, n+64)
+	if err != nil {
+		return "", err
+	}
+	return truncateBytes(foldLine(s), n), nil
 }
 
 // text renders a multi-line field: CRLF becomes LF, other control
