@@ -45,7 +45,7 @@ func (x *Executor) load(ctx context.Context, id string) (*event.Event, *store.Ev
 		}
 		return rawReader{rc}, nil
 	}
-	ev, err := decode.Event(decode.Stored{ID: se.ID, Source: se.Source, Kind: event.Kind(se.Kind), ReceivedAt: se.ReceivedAt, Meta: se.Meta, Open: open})
+	ev, err := decodeSafely(decode.Stored{ID: se.ID, Source: se.Source, Kind: event.Kind(se.Kind), ReceivedAt: se.ReceivedAt, Meta: se.Meta, Open: open})
 	var re *rawError
 	switch {
 	case errors.As(err, &re):
@@ -113,6 +113,7 @@ func (x *Executor) work(ctx context.Context, id string, pre *loaded, probe bool)
 	var pe *parseError
 	switch {
 	case errors.As(err, &pe):
+		logPanic(log, err)
 		x.dead(ctx, log, se, -1, ClassParse, err.Error())
 		return
 	case err != nil:
@@ -144,17 +145,17 @@ func (x *Executor) plan(ctx context.Context, log *slog.Logger, ev *event.Event, 
 		}
 		return &p, true
 	}
-	planner := x.o.Rules(ev.Kind)
-	f, err := x.facts(ctx, planner, ev)
+	p, err := x.evaluate(ctx, x.o.Rules(ev.Kind), ev)
 	if err == nil {
-		var p *plan.Plan
-		if p, err = planner.Evaluate(ev, f); err == nil {
-			return x.planned(ctx, log, se, p)
-		}
-		err = planError(err.Error()) // the rules fail on this event
+		return x.planned(ctx, log, se, p)
 	}
 	var pe planError
+	var pp *panicError
 	switch {
+	case errors.As(err, &pp):
+		logPanic(log, err)
+		x.dead(ctx, log, se, -1, ClassPlan, err.Error())
+		return nil, false
 	case ctx.Err() != nil:
 		return nil, false
 	case errors.As(err, &pe), errors.Is(err, errTicketStatus) && rtapi.KindOf(err) == rtapi.Permanent:
