@@ -147,6 +147,7 @@ func (x *Executor) plan(ctx context.Context, log *slog.Logger, ev *event.Event, 
 	}
 	p, err := x.evaluate(ctx, x.o.Rules(ev.Kind), ev)
 	if err == nil {
+		x.countCapped(ev, se)
 		return x.planned(ctx, log, se, p)
 	}
 	var pe planError
@@ -154,11 +155,13 @@ func (x *Executor) plan(ctx context.Context, log *slog.Logger, ev *event.Event, 
 	switch {
 	case errors.As(err, &pp):
 		logPanic(log, err)
+		x.countCapped(ev, se)
 		x.dead(ctx, log, se, -1, ClassPlan, err.Error())
 		return nil, false
 	case ctx.Err() != nil:
 		return nil, false
 	case errors.As(err, &pe), errors.Is(err, errTicketStatus) && rtapi.KindOf(err) == rtapi.Permanent:
+		x.countCapped(ev, se)
 		x.dead(ctx, log, se, -1, ClassPlan, err.Error())
 		return nil, false
 	}
@@ -172,6 +175,18 @@ func (x *Executor) plan(ctx context.Context, log *slog.Logger, ev *event.Event, 
 	x.o.Store.Defer(context.WithoutCancel(ctx), se.ID, next)
 	log.Warn("planning needs the ledger or RT; will retry", "err", err, "retry_at", next)
 	return nil, false
+}
+
+// countCapped counts the parser caps a mail went over, when its planning
+// is decided (planned, or dead-lettered by the rules): once per mail, not
+// per decoding, and not again when an operator's retry plans it anew.
+func (x *Executor) countCapped(ev *event.Event, se *store.Event) {
+	if ev.Mail == nil || se.Replan {
+		return
+	}
+	for _, c := range ev.Mail.Capped {
+		x.m.Capped(c)
+	}
 }
 
 // planned records a new plan: an ignore finishes the event, steps are
