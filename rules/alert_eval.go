@@ -316,7 +316,7 @@ func (e *evaluation) storm(r *rule, part alertPart, d *Data, c *plan.Create, v l
 		}
 	} else {
 		cp := *c
-		cp.Subject = truncateRunes(fmt.Sprintf("Alert storm (rule %s)", r.name), maxSubject)
+		cp.Subject = truncateBytes(fmt.Sprintf("Alert storm (rule %s)", r.name), maxSubject)
 		uc = &cp
 	}
 	if r.alert.stormCreate == nil || r.alert.stormCreate.text == nil {

@@ -172,6 +172,7 @@ func (c *compiler) compileTemplates(n *yaml.Node) {
 			}
 		}
 		c.namedSrc[p.key] = resolve(p.v)
+		insertTicks(t.Tree.Root, true)
 	}
 }
 

@@ -188,6 +188,24 @@ func sortedKeys(m map[string]string) []string {
 	return slices.Sorted(maps.Keys(m))
 }
 
+// truncateBytes cuts s on a UTF-8 boundary to at most n bytes, "…" (3
+// bytes) included, when it is longer: RT's columns (Tickets.Subject is 200)
+// count bytes, and RT would cut a longer value itself, dropping the marker.
+func truncateBytes(s string, n int) string {
+	const mark = "…"
+	if len(s) <= n {
+		return s
+	}
+	if n < len(mark) {
+		return ""
+	}
+	i := n - len(mark)
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + mark
+}
+
 // truncateRunes cuts s to at most n runes, ending with "…" when cut.
 func truncateRunes(s string, n int) string {
 	if n <= 0 {

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/plan"
@@ -107,8 +108,8 @@ func TestHostileInputs(t *testing.T) {
 	}
 	p = eval(t, rs, hostileMail(big, "", big), nil)
 	c := p.Steps[0].Create
-	if n := len([]rune(c.Subject)); n != maxSubject || !strings.HasSuffix(c.Subject, "…") {
-		t.Fatalf("subject of %d runes %q…", n, c.Subject[:20])
+	if n := len(c.Subject); n != maxSubject || !strings.HasSuffix(c.Subject, "…") {
+		t.Fatalf("subject of %d bytes %q…", n, c.Subject[:20])
 	}
 	if len(c.Text) != len(big) {
 		t.Fatalf("a 100 KB text must pass whole, got %d bytes", len(c.Text))
@@ -159,4 +160,28 @@ func FuzzCompile(f *testing.F) {
 			_, _ = rs.Evaluate(ev, plan.Facts{Ledger: memLedger{}}) // must not panic
 		}
 	})
+}
+
+// A subject is cut to RT's 200 bytes on a character boundary, the marker
+// kept: RT would otherwise cut a CJK subject itself, marker and all.
+func TestSubjectCutOnBytes(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int // bytes
+	}{
+		{strings.Repeat("漢", 100), 198},      // 3 bytes each: 65 + "…"
+		{strings.Repeat("é", 150), 199},      // 2 bytes each: 98 + "…" = 199
+		{strings.Repeat("a", 200), 200},      // fits: not cut
+		{"a" + strings.Repeat("😀", 60), 200}, // 4 bytes each: 1 + 49*4 + 3
+	} {
+		got := truncateBytes(c.in, maxSubject)
+		if len(got) != c.want || !utf8.ValidString(got) || len(c.in) > maxSubject && !strings.HasSuffix(got, "…") {
+			t.Errorf("truncateBytes(%d bytes) = %d bytes %q", len(c.in), len(got), got)
+		}
+	}
+	rs := mustCompile(t, "rules:\n  - name: r\n    do: [ { create: { queue: Q, subject: '{{ .Subject }}' } } ]\n")
+	p := eval(t, rs, hostileMail(strings.Repeat("障害", 150), "", "x"), nil)
+	if s := p.Steps[0].Create.Subject; len(s) > maxSubject || !strings.HasSuffix(s, "…") || utf8.RuneCountInString(s) != 66 {
+		t.Fatalf("CJK subject: %d bytes, %d runes: %q", len(s), utf8.RuneCountInString(s), s)
+	}
 }

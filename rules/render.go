@@ -24,6 +24,16 @@ func (r *renderer) line(t *tmpl, n int) string {
 	return s
 }
 
+// subject renders a field RT keeps in a 200-byte column.
+func (r *renderer) subject(t *tmpl) string {
+	if r.err != nil || t == nil {
+		return ""
+	}
+	s, err := t.lineBytes(r.d, maxSubject)
+	r.err = err
+	return s
+}
+
 func (r *renderer) text(t *tmpl) string {
 	if r.err != nil || t == nil {
 		return ""
@@ -170,7 +180,7 @@ func (r *renderer) when(t *tmpl) time.Time {
 func (r *renderer) create(cs *createSpec, defaults *defaults) *plan.Create {
 	c := &plan.Create{
 		Queue:           r.line(cs.queue, maxLine),
-		Subject:         r.line(cs.subject, maxSubject),
+		Subject:         r.subject(cs.subject),
 		Requestors:      r.list(cs.requestors),
 		Cc:              r.list(cs.cc),
 		AdminCc:         r.list(cs.adminCc),
@@ -192,7 +202,7 @@ func (r *renderer) create(cs *createSpec, defaults *defaults) *plan.Create {
 		r.fail(cs.queue, "queue rendered empty")
 	}
 	if cs.subject == nil {
-		c.Subject = r.line(defaults.subject, maxSubject)
+		c.Subject = r.subject(defaults.subject)
 	}
 	if cs.text == nil {
 		c.Text = r.text(defaults.text)
@@ -235,7 +245,7 @@ func (r *renderer) edit(es *editSpec) *plan.Edit {
 	if len(es.fields) > 0 {
 		e.Fields = make(map[string]string, len(es.fields))
 		for _, f := range es.fields {
-			e.Fields[foldLine(f.name)] = r.line(f.val, maxSubject)
+			e.Fields[foldLine(f.name)] = r.subject(f.val)
 		}
 	}
 	if es.setReq {

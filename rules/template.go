@@ -16,7 +16,7 @@ import (
 // "…" (RT would reject or silently cut them); message text longer than
 // maxText is cut with truncMarker.
 const (
-	maxSubject  = 200 // RT's Tickets.Subject column
+	maxSubject  = 200 // bytes: RT's Tickets.Subject column (and the other ticket fields an edit sets)
 	maxLine     = 255 // queue, owner, status, addresses, CF values, keys
 	maxText     = 1 << 20
 	truncMarker = "\n\n[… truncated by rtbridge]"
@@ -63,6 +63,7 @@ func (c *compiler) compileTmpl(n *yaml.Node, what string) *tmpl {
 	}
 	c.checkFields(resolve(n), src, pt.Tree, c.kinds, what)
 	t.t, t.fast = pt, compileFast(pt.Tree)
+	insertTicks(pt.Tree.Root, false)
 	return t
 }
 
@@ -108,12 +109,16 @@ func templateRefs(n parse.Node) []string {
 var errLimit = errors.New("output limit reached")
 
 type limitWriter struct {
-	b     strings.Builder
-	limit int
-	hit   bool
+	b      strings.Builder
+	limit  int
+	hit    bool
+	budget budget
 }
 
 func (w *limitWriter) Write(p []byte) (int, error) {
+	if len(p) == 0 { // a tick (budget.go)
+		return 0, w.budget.tick()
+	}
 	room := w.limit - w.b.Len()
 	if len(p) > room {
 		w.b.Write(p[:max(room, 0)])
@@ -142,6 +147,9 @@ func (t *tmpl) render(data any, limit int) (s string, truncated bool, err error)
 	}
 	w := &limitWriter{limit: limit}
 	if err := t.t.Execute(w, data); err != nil && !w.hit {
+		if errors.Is(err, errBudget) {
+			return "", false, fmt.Errorf("%w: %s: %w: %s", ErrRender, t.pos, errBudget, w.budget.over)
+		}
 		return "", false, fmt.Errorf("%w: %s: %s", ErrRender, t.pos, cleanTmplErr(err, t.t.Name()))
 	}
 	return w.b.String(), w.hit, nil
@@ -156,6 +164,16 @@ func (t *tmpl) line(data any, n int) (string, error) {
 		return "", err
 	}
 	return truncateRunes(foldLine(s), n), nil
+}
+
+// lineBytes is line cut to n bytes (truncateBytes), for RT columns that
+// count bytes.
+func (t *tmpl) lineBytes(data any, n int) (string, error) {
+	s, _, err := t.render(data, n+64)
+	if err != nil {
+		return "", err
+	}
+	return truncateBytes(foldLine(s), n), nil
 }
 
 // text renders a multi-line field: CRLF becomes LF, other control

@@ -84,6 +84,9 @@ type RT struct {
 	Timeout            time.Duration `yaml:"timeout"` // per request; default 30s
 	CAFile             string        `yaml:"ca_file"`
 	InsecureSkipVerify bool          `yaml:"insecure_skip_verify"`
+	// AllowPlaintext accepts an http:// URL to a host other than loopback
+	// with a password or token (rtplain.go).
+	AllowPlaintext bool `yaml:"allow_plaintext"`
 	// IdempotencyField names a ticket custom field in which every created
 	// ticket records its event key, so an ambiguous create is reconciled by
 	// searching RT instead of creating a second ticket.

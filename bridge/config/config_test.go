@@ -192,7 +192,7 @@ func TestLoadForOps(t *testing.T) {
 // REST2 has no login form: its default login is basic, not cookie.
 func TestRest2DefaultAuth(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.yaml")
-	os.WriteFile(path, []byte("rt: { url: 'http://rt/', api: rest2, user: u, password: p }\n"), 0o600)
+	os.WriteFile(path, []byte("rt: { url: 'https://rt/', api: rest2, user: u, password: p }\n"), 0o600)
 	c, err := load(path, testEnv, false)
 	if err != nil || c.RT.Auth != "basic" {
 		t.Fatalf("auth %q, %v", c.RT.Auth, err)

@@ -143,6 +143,7 @@ func (d *decoder) validateRT(c *Config) {
 	if err := r.CheckAPIAuth(); err != nil && slices.Contains([]string{"query", "cookie"}, r.Auth) {
 		d.errorf(d.at("rt.auth"), "rt.auth", "%v", err)
 	}
+	d.checkPlaintext(r)
 	if r.MaxConcurrency < 1 {
 		d.errorf(d.at("rt.max_concurrency"), "rt.max_concurrency", "must be at least 1")
 	}

@@ -105,6 +105,9 @@ func Run(ctx context.Context, o Options) error {
 	for _, w := range parts.Rules.Warnings() {
 		d.log.Warn("rules", "warning", w.String())
 	}
+	for _, w := range cfg.RT.Warnings() {
+		d.log.Warn("rt", "warning", w)
+	}
 	d.cfg.Store(cfg)
 	d.rules.Store(parts.Rules)
 	d.m.ConfigLoaded(true, fileHash(o.ConfigPath), time.Now())

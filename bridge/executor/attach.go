@@ -29,24 +29,37 @@ func (r *run) attachments(ctx context.Context, sel plan.Attachments) []rtapi.Att
 	}
 	if sel.Original {
 		id, st := r.se.ID, r.x.o.Store
-		out = append(out, rtapi.Attachment{Name: "original.eml", ContentType: "message/rfc822", Open: func() (io.ReadCloser, error) {
+		open := func() (io.ReadCloser, error) {
 			rc, err := st.Raw(context.WithoutCancel(ctx), id)
 			if err != nil {
 				return io.NopCloser(bytes.NewReader(nil)), err
 			}
 			return rc, nil
-		}})
+		}
+		out = append(out, rtapi.Attachment{Name: "original.eml", ContentType: sendType("message/rfc822", open), Open: open})
 	}
 	return out
 }
 
-// sendType is the type a part goes to RT with. RT stores text/* parts as
-// text, converting their charset, so a part declared text but holding
-// binary bytes (NUL and other control bytes: a GIF sent as text/plain)
-// would come back altered; it goes as application/octet-stream, which RT
-// keeps byte for byte.
+// octetStream is the type RT stores byte for byte.
+const octetStream = "application/octet-stream"
+
+// sendType is the type a part (or the raw mail) goes to RT with: its own
+// when RT keeps its bytes under it, else application/octet-stream. RT
+// converts text/plain, text/html and message/* parts to UTF-8 from a
+// charset it guesses (RT::I18N::IsTextualContentType; a part goes without
+// a charset), and /content converts back to the guess. Text without
+// control bytes survives that (valid UTF-8 is guessed as UTF-8, other
+// bytes as ISO-8859-1, which maps every byte back); control bytes (a GIF
+// sent as text/plain) do not. A message/* part's charset is guessed from
+// its MIME header, not its body, so any 8-bit byte in a forwarded .eml
+// or the raw mail is mangled (2,006 bytes came back as 5,010): only a
+// 7-bit message keeps its type. The whole content is scanned, as one
+// byte at the end is enough to alter it.
 func sendType(ctype string, open func() (io.ReadCloser, error)) string {
-	if !strings.HasPrefix(ctype, "text/") {
+	mt := strings.ToLower(ctype)
+	message := strings.HasPrefix(mt, "message/")
+	if !message && !strings.HasPrefix(mt, "text/") {
 		return ctype
 	}
 	rc, err := open()
@@ -54,14 +67,28 @@ func sendType(ctype string, open func() (io.ReadCloser, error)) string {
 		return ctype // the send reports the error
 	}
 	defer rc.Close()
-	head := make([]byte, 8<<10)
-	n, _ := io.ReadFull(rc, head)
-	for _, b := range head[:n] {
-		if b < 0x20 && b != '\t' && b != '\n' && b != '\r' && b != '\f' && b != 0x1b {
-			return "application/octet-stream"
-		}
+	if altered(rc, message) {
+		return octetStream
 	}
 	return ctype
+}
+
+// altered reports whether r holds bytes RT would not give back under a
+// textual type: control bytes, or (sevenBit) any byte above 0x7f. A read
+// error ends the scan; the send reports it.
+func altered(r io.Reader, sevenBit bool) bool {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		for _, b := range buf[:n] {
+			if b < 0x20 && b != '\t' && b != '\n' && b != '\r' && b != '\f' && b != 0x1b || sevenBit && b >= 0x80 {
+				return true
+			}
+		}
+		if err != nil {
+			return false
+		}
+	}
 }
 
 func selected(sel plan.Attachments, name, ctype string) bool {

@@ -295,7 +295,7 @@ func (x *Executor) prepare(ctx context.Context, work []store.Work) map[string]*l
 		l.ev, l.se, l.err = x.load(ctx, id)
 		var keys []string
 		if l.err == nil {
-			keys, _ = x.o.Rules(l.ev.Kind).Keys(l.ev) // an error shows again when planning
+			keys, _ = keysSafely(x.o.Rules(l.ev.Kind), l.ev) // an error (or panic) shows again when planning
 		}
 		var pe *parseError
 		if l.err == nil || errors.As(l.err, &pe) { // a storage failure is tried again

@@ -71,6 +71,9 @@ type Metrics interface {
 	StormDiverted(rule string, keys int)
 	// Breaker reports the RT circuit breaker opening (true) or closing.
 	Breaker(open bool)
+	// Capped counts a mail, once when first planned, per parser cap it
+	// went over (event.Mail.Capped).
+	Capped(cap string)
 }
 
 type nopMetrics struct{}
@@ -80,3 +83,4 @@ func (nopMetrics) Retry(string)                    {}
 func (nopMetrics) AmbiguousRetry()                 {}
 func (nopMetrics) StormDiverted(string, int)       {}
 func (nopMetrics) Breaker(bool)                    {}
+func (nopMetrics) Capped(string)                   {}

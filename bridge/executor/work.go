@@ -45,7 +45,7 @@ func (x *Executor) load(ctx context.Context, id string) (*event.Event, *store.Ev
 		}
 		return rawReader{rc}, nil
 	}
-	ev, err := decode.Event(decode.Stored{ID: se.ID, Source: se.Source, Kind: event.Kind(se.Kind), ReceivedAt: se.ReceivedAt, Meta: se.Meta, Open: open})
+	ev, err := decodeSafely(decode.Stored{ID: se.ID, Source: se.Source, Kind: event.Kind(se.Kind), ReceivedAt: se.ReceivedAt, Meta: se.Meta, Open: open})
 	var re *rawError
 	switch {
 	case errors.As(err, &re):
@@ -113,6 +113,7 @@ func (x *Executor) work(ctx context.Context, id string, pre *loaded, probe bool)
 	var pe *parseError
 	switch {
 	case errors.As(err, &pe):
+		logPanic(log, err)
 		x.dead(ctx, log, se, -1, ClassParse, err.Error())
 		return
 	case err != nil:
@@ -144,20 +145,23 @@ func (x *Executor) plan(ctx context.Context, log *slog.Logger, ev *event.Event, 
 		}
 		return &p, true
 	}
-	planner := x.o.Rules(ev.Kind)
-	f, err := x.facts(ctx, planner, ev)
+	p, err := x.evaluate(ctx, x.o.Rules(ev.Kind), ev)
 	if err == nil {
-		var p *plan.Plan
-		if p, err = planner.Evaluate(ev, f); err == nil {
-			return x.planned(ctx, log, se, p)
-		}
-		err = planError(err.Error()) // the rules fail on this event
+		x.countCapped(ev, se)
+		return x.planned(ctx, log, se, p)
 	}
 	var pe planError
+	var pp *panicError
 	switch {
+	case errors.As(err, &pp):
+		logPanic(log, err)
+		x.countCapped(ev, se)
+		x.dead(ctx, log, se, -1, ClassPlan, err.Error())
+		return nil, false
 	case ctx.Err() != nil:
 		return nil, false
 	case errors.As(err, &pe), errors.Is(err, errTicketStatus) && rtapi.KindOf(err) == rtapi.Permanent:
+		x.countCapped(ev, se)
 		x.dead(ctx, log, se, -1, ClassPlan, err.Error())
 		return nil, false
 	}
@@ -171,6 +175,18 @@ func (x *Executor) plan(ctx context.Context, log *slog.Logger, ev *event.Event, 
 	x.o.Store.Defer(context.WithoutCancel(ctx), se.ID, next)
 	log.Warn("planning needs the ledger or RT; will retry", "err", err, "retry_at", next)
 	return nil, false
+}
+
+// countCapped counts the parser caps a mail went over, when its planning
+// is decided (planned, or dead-lettered by the rules): once per mail, not
+// per decoding, and not again when an operator's retry plans it anew.
+func (x *Executor) countCapped(ev *event.Event, se *store.Event) {
+	if ev.Mail == nil || se.Replan {
+		return
+	}
+	for _, c := range ev.Mail.Capped {
+		x.m.Capped(c)
+	}
 }
 
 // planned records a new plan: an ignore finishes the event, steps are

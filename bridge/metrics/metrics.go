@@ -6,16 +6,22 @@ package metrics
 
 import (
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rtbridge/rtbridge/bridge/mailparse"
 )
 
 // Outcomes of an event (label "outcome").
 var Outcomes = []string{"done", "ignored", "dead", "duplicate"}
+
+// MailCaps are the parser's caps (label "cap"), as event.Mail.Capped names
+// them; any other name counts as "other".
+var MailCaps = []string{mailparse.CapHeaderBytes, mailparse.CapDepth, mailparse.CapParts, mailparse.CapAttachments, mailparse.CapTextBytes}
 
 // Metrics holds every metric of the daemon.
 type Metrics struct {
@@ -35,6 +41,9 @@ type Metrics struct {
 	// rule: configured alert rule names. Keys the storm guard sent to an
 	// umbrella ticket instead of their own.
 	StormDiversions *prometheus.CounterVec
+	// cap: MailCaps, or other. Mails planned that went over a parser cap
+	// (the rest is only in the raw message attached to the ticket).
+	MailCapped *prometheus.CounterVec
 	// endpoint: the REST path with ids, names and unknown words replaced
 	// (ticket/:id/comment, queue/:name); code: the HTTP status, or "error"
 	// when no answer came.
@@ -89,6 +98,8 @@ func New() *Metrics {
 			Help: "Ambiguous creates retried without rt.idempotency_field (may have made a duplicate ticket)."}),
 		StormDiversions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtbridge_alert_storm_diverted_total",
 			Help: "Alert keys an alert rule's storm_limit sent to its umbrella ticket instead of a ticket of their own, by rule."}, []string{"rule"}),
+		MailCapped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rtbridge_mail_capped_total",
+			Help: "Mails planned that went over a parser cap (header_bytes, depth, parts, attachments, text_bytes), by cap; counted once per mail."}, []string{"cap"}),
 		RTDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "rtbridge_rt_request_duration_seconds",
 			Help:    "RT HTTP requests by endpoint and HTTP status code (\"error\": no answer).",
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}, []string{"endpoint", "code"}),
@@ -122,7 +133,7 @@ func New() *Metrics {
 			Help: "A hash of the loaded configuration file (changes when it does)."}),
 		sourceMetrics: newSourceMetrics(),
 	}
-	for _, c := range []prometheus.Collector{m.WebhookRequests, m.EventsAccepted, m.EventsFinished, m.Retries, m.AmbiguousRetries, m.StormDiversions,
+	for _, c := range []prometheus.Collector{m.WebhookRequests, m.EventsAccepted, m.EventsFinished, m.Retries, m.AmbiguousRetries, m.StormDiversions, m.MailCapped,
 		m.RTDuration, m.RTUp, m.Queue, m.OldestPending, m.StoreBytes, m.DeadLetters, m.BreakerOpen, m.SourceUp,
 		m.OAuth2TokenOK, m.OAuth2TokenExpiry, m.Reloads,
 		m.LastReloadSuccess, m.LastReloadSuccTime, m.ConfigHash, m.LastAccept, m.SourceDegraded} {
@@ -133,6 +144,9 @@ func New() *Metrics {
 	}
 	for _, c := range []string{"transient", "ambiguous", "auth"} {
 		m.Retries.WithLabelValues(c)
+	}
+	for _, c := range MailCaps {
+		m.MailCapped.WithLabelValues(c)
 	}
 	return m
 }
@@ -198,6 +212,14 @@ func (m *Metrics) AmbiguousRetry() { m.AmbiguousRetries.Inc() }
 // ticket.
 func (m *Metrics) StormDiverted(rule string, keys int) {
 	m.StormDiversions.WithLabelValues(rule).Add(float64(keys))
+}
+
+// Capped counts a planned mail that went over the parser's cap c.
+func (m *Metrics) Capped(c string) {
+	if !slices.Contains(MailCaps, c) {
+		c = "other"
+	}
+	m.MailCapped.WithLabelValues(c).Inc()
 }
 
 // Breaker records the RT circuit breaker opening (true) or closing.
