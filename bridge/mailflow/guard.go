@@ -172,7 +172,7 @@ func (g Guard) NeedWatchers(ev *event.Event, l plan.Ledger) []int {
 	if rule == "" {
 		return g.Rules.NeedWatchers(ev, l)
 	}
-	if s := sender(ev.Mail); s == "" || p.replySender(s) {
+	if s := sender(ev.Mail); s == "" || p.replySender(s) || p.gateway {
 		return nil
 	}
 	return []int{ticket}
@@ -194,7 +194,12 @@ func (g Guard) Evaluate(ev *event.Event, f plan.Facts) (*plan.Plan, error) {
 		return ignore(RuleAutoReply, "automatic mail ignored ("+why+")"), nil
 	}
 	if ticket, rule := p.rtReply(ev.Mail); rule != "" {
-		who, ok := p.mayReply(ev.Mail, ticket, f)
+		// Through RT's mail gateway RT itself checks the sender's rights
+		// (the sender is the actor); on the REST path the bridge does.
+		who, ok := "sender's rights checked by RT's mail gateway", true
+		if !p.gateway {
+			who, ok = p.mayReply(ev.Mail, ticket, f)
+		}
 		if !ok {
 			return g.stranger(ev, f, p, ticket, rule, who)
 		}
