@@ -93,6 +93,8 @@ type RT struct {
 // State is where the durable store lives.
 type State struct {
 	Dir string `yaml:"dir"` // default /var/lib/rtbridge
+	// Retention is how long finished events are kept (retention.go).
+	Retention Retention `yaml:"retention"`
 }
 
 // Log configures log/slog output.

@@ -178,6 +178,7 @@ func (d *daemon) serve(ctx context.Context, o Options, ln net.Listener) error {
 	}()
 	sctx, stopSources := context.WithCancel(ctx)
 	defer stopSources()
+	go d.pruneLoop(sctx)
 	for _, s := range d.sources {
 		go func() {
 			if err := s.Run(sctx, d.st); err != nil {

@@ -15,7 +15,8 @@ type Status struct {
 	OldestAge     string              `json:"oldest_pending_age,omitempty"`
 	NextAttempt   time.Time           `json:"next_attempt,omitzero"`
 	DeadLetters   int                 `json:"dead_letters"`
-	Breaker       string              `json:"breaker"` // closed, open, half-open; "unknown" before the daemon recorded it
+	StoreBytes    int64               `json:"store_bytes"` // database, WAL and payload files on disk
+	Breaker       string              `json:"breaker"`     // closed, open, half-open; "unknown" before the daemon recorded it
 	BreakerSince  time.Time           `json:"breaker_since,omitzero"`
 	Sources       map[string]string   `json:"sources,omitempty"` // name → "ok" or the problem (daemon only)
 	// OAuth2 is the token state of each IMAP source with auth: oauth2
@@ -36,6 +37,9 @@ func ReadStatus(ctx context.Context, st *store.Store) (Status, error) {
 		DeadLetters: stats.ByState[store.StateDead], Breaker: "unknown"}
 	if !stats.OldestPending.IsZero() {
 		s.OldestAge = time.Since(stats.OldestPending).Round(time.Second).String()
+	}
+	if s.StoreBytes, err = st.SizeBytes(ctx); err != nil {
+		return s, err
 	}
 	infos, err := st.Infos(ctx)
 	if err != nil {

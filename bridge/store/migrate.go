@@ -107,6 +107,13 @@ INSERT INTO event_keys (event_id, key) SELECT id, corr_key FROM events WHERE cor
 ALTER TABLE steps ADD COLUMN idem TEXT NOT NULL DEFAULT '';
 ALTER TABLE steps ADD COLUMN reconciles INTEGER NOT NULL DEFAULT 0;
 `,
+	// 5: retention finds the events final for longest without scanning
+	// the young ones (updated_at is when an event became final).
+	// The orphaned payload check looks files up by name.
+	`
+CREATE INDEX events_prune ON events (state, finished, updated_at);
+CREATE INDEX events_raw_file ON events (raw_file) WHERE raw_file <> '';
+`,
 }
 
 // SchemaVersion is the version this build migrates to.

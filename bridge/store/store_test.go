@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -417,47 +416,6 @@ func TestRecoverRunning(t *testing.T) {
 	held, _ := s.HeldKeys(ctx)
 	if held["k"] != acc.ID {
 		t.Fatalf("held keys %v", held)
-	}
-}
-
-func TestPrune(t *testing.T) {
-	dir := t.TempDir()
-	s := open(t, dir)
-	defer s.Close()
-	ctx := context.Background()
-	var ids []string
-	for i := range 5 {
-		acc, _ := s.Accept(ctx, incoming("hook", fmt.Sprint(i), strings.Repeat("z", 2000)))
-		s.Done(ctx, acc.ID)
-		s.MarkFinished(ctx, acc.ID)
-		ids = append(ids, acc.ID)
-	}
-	orphan := filepath.Join(dir, RawDir, "deadbeef.raw")
-	os.WriteFile(orphan, []byte("left by a crash"), 0o600)
-	old := time.Now().Add(-2 * time.Hour)
-	os.Chtimes(orphan, old, old)
-	n, err := s.Prune(ctx, Retention{KeepFinal: 2})
-	if err != nil || n != 3 {
-		t.Fatalf("pruned %d, %v", n, err)
-	}
-	rec, _ := s.Recent(ctx, 10)
-	got := []string{rec[0].ID, rec[1].ID}
-	sort.Strings(got)
-	if len(rec) != 2 || got[0] != ids[3] || got[1] != ids[4] {
-		t.Fatalf("recent after prune %v", got)
-	}
-	files, _ := os.ReadDir(filepath.Join(dir, RawDir))
-	if len(files) != 2 {
-		t.Fatalf("%d payload files left, want 2", len(files))
-	}
-	if _, err := s.Prune(ctx, Retention{RawAge: time.Nanosecond}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Raw(ctx, ids[4]); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("pruned raw: %v", err)
-	}
-	if files, _ := os.ReadDir(filepath.Join(dir, RawDir)); len(files) != 0 {
-		t.Fatalf("%d files after raw prune", len(files))
 	}
 }
 
