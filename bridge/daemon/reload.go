@@ -10,10 +10,11 @@ import (
 )
 
 // reload loads the config and builds every part from it as a start would
-// (Build), then swaps in the rules, webhooks and log level; on any failure
-// the old ones stay. Plans already stored keep their rules.
-// Sections that need a restart (rt, state, http, executor) are compared
-// and named in a warning.
+// (Build), then swaps in the rules, webhooks, log level, retention and the
+// credentials (RT client, IMAP passwords: applySecrets); on any failure
+// the old ones stay. Plans already stored keep their rules. Settings that
+// need a restart (rt and imap other than their secrets, state.dir, http,
+// executor) are compared and named in a warning.
 func (d *daemon) reload(ctx context.Context) bool {
 	d.sd.Reloading()
 	defer func() { d.sd.Ready(d.statusLine(ctx)) }()
@@ -37,6 +38,7 @@ func (d *daemon) reload(ctx context.Context) bool {
 		return fail("webhooks", err)
 	}
 	old := d.cfg.Swap(cfg)
+	d.applySecrets(old, cfg, parts)
 	d.rules.Store(rs)
 	d.level.Set(parseLevel(cfg.Log.Level))
 	for _, w := range rs.Warnings() {
@@ -53,8 +55,8 @@ func (d *daemon) reload(ctx context.Context) bool {
 func restartNeeded(old, cur *config.Config) []string {
 	var out []string
 	for name, pair := range map[string][2]any{
-		"rt": {old.RT, cur.RT}, "state": {old.State, cur.State}, "http": {old.HTTP, cur.HTTP},
-		"executor": {old.Executor, cur.Executor}, "log.format": {old.Log.Format, cur.Log.Format}, "imap": {old.IMAP, cur.IMAP},
+		"rt": {rtSettings(old.RT), rtSettings(cur.RT)}, "state.dir": {old.State.Dir, cur.State.Dir}, "http": {old.HTTP, cur.HTTP},
+		"executor": {old.Executor, cur.Executor}, "log.format": {old.Log.Format, cur.Log.Format}, "imap": {imapSettings(old.IMAP), imapSettings(cur.IMAP)},
 	} {
 		if !reflect.DeepEqual(pair[0], pair[1]) {
 			out = append(out, name)

@@ -56,7 +56,8 @@ type Executor struct {
 	log     *slog.Logger
 	m       Metrics
 	br      *breaker
-	brDirty atomic.Bool // breaker state changed since last written to the store
+	brDirty atomic.Bool           // breaker state changed since last written to the store
+	rtc     atomic.Pointer[rtBox] // Options.RT, or the latest SetRT
 
 	mu         sync.Mutex
 	inflight   map[string][]string // event id → keys it holds
@@ -104,6 +105,7 @@ func New(o Options) (*Executor, error) {
 		finishKick: make(chan struct{}, 1),
 		doneCh:     make(chan string, o.Workers),
 	}
+	x.rtc.Store(&rtBox{o.RT})
 	x.br = newBreaker(o.Breaker, func(s string) {
 		x.m.Breaker(s == BreakerOpen)
 		x.brDirty.Store(true)
