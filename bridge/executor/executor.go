@@ -57,7 +57,7 @@ type Executor struct {
 	m       Metrics
 	br      *breaker
 	brDirty atomic.Bool           // breaker state changed since last written to the store
-	rtc     atomic.Pointer[rtBox] // Options.RT, or the latest SetRT
+	rtc     atomic.Pointer[rtBox] // the latest SetRT; nil: Options.RT
 
 	mu         sync.Mutex
 	inflight   map[string][]string // event id → keys it holds
@@ -105,7 +105,6 @@ func New(o Options) (*Executor, error) {
 		finishKick: make(chan struct{}, 1),
 		doneCh:     make(chan string, o.Workers),
 	}
-	x.rtc.Store(&rtBox{o.RT})
 	x.br = newBreaker(o.Breaker, func(s string) {
 		x.m.Breaker(s == BreakerOpen)
 		x.brDirty.Store(true)

@@ -13,4 +13,9 @@ func (x *Executor) SetRT(rt RT) {
 }
 
 // rt is the RT client to use for the next request.
-func (x *Executor) rt() RT { return x.rtc.Load().RT }
+func (x *Executor) rt() RT {
+	if b := x.rtc.Load(); b != nil {
+		return b.RT
+	}
+	return x.o.RT
+}
