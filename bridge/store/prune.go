@@ -61,35 +61,35 @@ func (s *Store) Prune(ctx context.Context, r Retention) (events int, err error) 
 
 // pruneBatch deletes up to limit events of state final before cut.
 func (s *Store) pruneBatch(ctx context.Context, state State, cut int64, limit int) (int, error) {
-	var files []string
-	var ids []string
+	type victim struct{ id, source, dedup, file string }
+	var vs []victim
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, raw_file FROM events
+		rows, err := tx.QueryContext(ctx, `SELECT id, source, dedup_key, raw_file FROM events
 			WHERE state = ? AND finished = 1 AND updated_at < ? ORDER BY updated_at LIMIT ?`, state, cut, limit)
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
-			var id, f string
-			if err := rows.Scan(&id, &f); err != nil {
+			var v victim
+			if err := rows.Scan(&v.id, &v.source, &v.dedup, &v.file); err != nil {
 				rows.Close()
 				return err
 			}
-			ids = append(ids, id)
-			if f != "" {
-				files = append(files, f)
-			}
+			vs = append(vs, v)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		for _, id := range ids {
-			// Steps and keys go with the row (ON DELETE CASCADE).
-			if _, err := tx.ExecContext(ctx, `DELETE FROM dedup WHERE event_id = ?`, id); err != nil {
-				return err
+		for _, v := range vs {
+			// The dedup entry by its key (the primary key; a duplicate
+			// owns none); steps and keys go with the row (ON DELETE CASCADE).
+			if v.dedup != "" {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM dedup WHERE source = ? AND dedup_key = ? AND event_id = ?`, v.source, v.dedup, v.id); err != nil {
+					return err
+				}
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id = ?`, id); err != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id = ?`, v.id); err != nil {
 				return err
 			}
 		}
@@ -98,10 +98,12 @@ func (s *Store) pruneBatch(ctx context.Context, state State, cut int64, limit in
 	if err != nil {
 		return 0, err
 	}
-	for _, f := range files {
-		s.removeRaw(f)
+	for _, v := range vs {
+		if v.file != "" {
+			s.removeRaw(v.file)
+		}
 	}
-	return len(ids), nil
+	return len(vs), nil
 }
 
 func (s *Store) removeOrphans(ctx context.Context, before time.Time) error {
