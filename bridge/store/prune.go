@@ -14,7 +14,13 @@ import (
 // DefaultPruneBatch is how many events one prune transaction deletes: a
 // few milliseconds of writing, so that accepts waiting for the one writer
 // connection are held up no longer than by a group commit.
-const DefaultPruneBatch = 256
+const DefaultPruneBatch = 64
+
+// prunePause is the least rest between two prune transactions; the pass
+// rests at least as long as its last transaction took, so it never holds
+// the one writer more than half the time and accepts and the executor's
+// writes keep their pace.
+const prunePause = 5 * time.Millisecond
 
 // Retention says what Prune deletes.
 type Retention struct {
@@ -46,6 +52,7 @@ func (s *Store) Prune(ctx context.Context, r Retention) (events int, err error) 
 		}
 		cut := ms(now.Add(-keep))
 		for {
+			t0 := time.Now()
 			n, err := s.pruneBatch(ctx, state, cut, r.Batch)
 			events += n
 			if err != nil {
@@ -53,6 +60,11 @@ func (s *Store) Prune(ctx context.Context, r Retention) (events int, err error) 
 			}
 			if n < r.Batch {
 				break
+			}
+			select {
+			case <-ctx.Done():
+				return events, ctx.Err()
+			case <-time.After(max(prunePause, time.Since(t0))):
 			}
 		}
 	}
