@@ -103,6 +103,8 @@ type State struct {
 	Dir string `yaml:"dir"` // default /var/lib/rtbridge
 	// Postgres, when set, puts the store in PostgreSQL (see postgres.go).
 	Postgres *Postgres `yaml:"postgres"`
+	// Retention is how long finished events are kept (retention.go).
+	Retention Retention `yaml:"retention"`
 }
 
 // Log configures log/slog output.

@@ -29,6 +29,7 @@ func setDefault[T comparable](v *T, def T) {
 func (c *Config) applyDefaults() {
 	c.RT.ApplyDefaults()
 	setDefault(&c.State.Dir, DefaultStateDir)
+	c.State.Retention.applyDefaults()
 	setDefault(&c.Log.Level, "info")
 	setDefault(&c.Log.Format, "text")
 	setDefault(&c.HTTP.Listen, DefaultListen)

@@ -112,7 +112,7 @@ func (p *proc) kill() {
 }
 
 // term stops the daemon with SIGTERM and reports whether it exited 0.
-func (p *proc) term(t *testing.T) {
+func (p *proc) term(t testing.TB) {
 	t.Helper()
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {

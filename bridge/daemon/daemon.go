@@ -179,18 +179,13 @@ func (d *daemon) serve(ctx context.Context, o Options, ln, aln net.Listener) err
 	xctx, stopX := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopX()
 	xdone := make(chan error, 1)
-	settle := d.settleDelay(ctx)
-	go func() {
-		select {
-		case <-time.After(settle):
-		case <-xctx.Done():
-			xdone <- nil
-			return
-		}
-		xdone <- d.x.Run(xctx)
-	}()
+	// No pause after a crash: only a step whose attempt the killed process
+	// left in flight waits for it to settle (executor Options.Settle);
+	// every other event runs at once.
+	go func() { xdone <- d.x.Run(xctx) }()
 	sctx, stopSources := context.WithCancel(ctx)
 	defer stopSources()
+	go d.pruneLoop(sctx)
 	for _, s := range d.sources {
 		go func() {
 			if err := s.Run(sctx, d.sink); err != nil {
@@ -269,23 +264,6 @@ func (d *daemon) startHTTP(name string, h http.Handler, ln net.Listener, fatal c
 		}
 	}()
 	return srv
-}
-
-// settleDelay is how long the executor waits before its first run when the
-// previous process ended with events running: RT keeps processing a
-// request after its client died, so a create the killed process sent may
-// commit only after we start. Reconciling before it did would find nothing
-// and create a second ticket; after rt.timeout it has finished or failed.
-// Intake (webhooks, sources) runs meanwhile.
-func (d *daemon) settleDelay(ctx context.Context) time.Duration {
-	stats, err := d.st.Stats(ctx)
-	if err != nil || stats.ByState[store.StateRunning] == 0 {
-		return 0
-	}
-	wait := d.cfg.Load().RT.Timeout
-	d.log.Info("events were running when the previous process ended; waiting for RT requests it may have left in flight before reconciling",
-		"events", stats.ByState[store.StateRunning], "wait", wait)
-	return wait
 }
 
 // loop is the main loop: reloads, periodic metrics/status, watchdog.

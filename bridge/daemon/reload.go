@@ -11,10 +11,11 @@ import (
 )
 
 // reload loads the config and builds every part from it as a start would
-// (Build), then swaps in the rules, webhooks and log level; on any failure
-// the old ones stay. Plans already stored keep their rules.
-// Sections that need a restart (rt, state, http, executor) are compared
-// and named in a warning.
+// (Build), then swaps in the rules, webhooks, log level, retention and the
+// credentials (RT client, IMAP passwords: applySecrets); on any failure
+// the old ones stay. Plans already stored keep their rules. Settings that
+// need a restart (rt and imap other than their secrets, state.dir, http,
+// executor) are compared and named in a warning.
 func (d *daemon) reload(ctx context.Context) bool {
 	d.sd.Reloading()
 	var refused error
@@ -45,6 +46,7 @@ func (d *daemon) reload(ctx context.Context) bool {
 		return fail("webhooks", err)
 	}
 	old := d.cfg.Swap(cfg)
+	d.applySecrets(old, cfg, parts)
 	d.rules.Store(rs)
 	d.admin.Store(parts.admin)
 	d.level.Set(parseLevel(cfg.Log.Level))
@@ -65,9 +67,10 @@ func restartNeeded(old, cur *config.Config) []string {
 	oh, ch := old.HTTP, cur.HTTP
 	oh.AdminAuth, ch.AdminAuth = config.Auth{}, config.Auth{}
 	for name, pair := range map[string][2]any{
-		"rt": {old.RT, cur.RT}, "state": {old.State, cur.State}, "http": {oh, ch},
-		"executor": {old.Executor, cur.Executor}, "log.format": {old.Log.Format, cur.Log.Format}, "imap": {old.IMAP, cur.IMAP},
-		"mta": {old.MTA, cur.MTA},
+		"rt": {rtSettings(old.RT), rtSettings(cur.RT)}, "state.dir": {old.State.Dir, cur.State.Dir},
+		"state.postgres": {old.State.Postgres, cur.State.Postgres}, "http": {oh, ch},
+		"executor": {old.Executor, cur.Executor}, "log.format": {old.Log.Format, cur.Log.Format},
+		"imap": {imapSettings(old.IMAP), imapSettings(cur.IMAP)}, "mta": {old.MTA, cur.MTA},
 	} {
 		if !reflect.DeepEqual(pair[0], pair[1]) {
 			out = append(out, name)

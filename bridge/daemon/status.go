@@ -15,7 +15,8 @@ type Status struct {
 	OldestAge     string              `json:"oldest_pending_age,omitempty"`
 	NextAttempt   time.Time           `json:"next_attempt,omitzero"`
 	DeadLetters   int                 `json:"dead_letters"`
-	Breaker       string              `json:"breaker"` // closed, open, half-open; "unknown" before the daemon recorded it
+	StoreBytes    int64               `json:"store_bytes"` // database, WAL and payload files on disk
+	Breaker       string              `json:"breaker"`     // closed, open, half-open; "unknown" before the daemon recorded it
 	BreakerSince  time.Time           `json:"breaker_since,omitzero"`
 	// RT is the daemon's last probe of RT (daemon only).
 	RT      *RTState          `json:"rt,omitempty"`
@@ -39,6 +40,13 @@ func ReadStatus(ctx context.Context, st StatusStore) (Status, error) {
 		DeadLetters: stats.ByState[store.StateDead], Breaker: "unknown"}
 	if !stats.OldestPending.IsZero() {
 		s.OldestAge = time.Since(stats.OldestPending).Round(time.Second).String()
+	}
+	if sz, ok := st.(interface {
+		SizeBytes(context.Context) (int64, error)
+	}); ok { // SQLite's directory; PostgreSQL's size is the database's
+		if s.StoreBytes, err = sz.SizeBytes(ctx); err != nil {
+			return s, err
+		}
 	}
 	infos, err := st.Infos(ctx)
 	if err != nil {

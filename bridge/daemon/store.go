@@ -22,6 +22,7 @@ type Store interface {
 	source.Cursors
 	StatusStore
 	DeadLetters(ctx context.Context, limit int) ([]*store.Event, error)
+	Prune(ctx context.Context, r store.Retention) (int, error)
 	Retry(ctx context.Context, id string) error
 	Drop(ctx context.Context, id string) error
 	Close() error

@@ -59,7 +59,8 @@ type Executor struct {
 	log     *slog.Logger
 	m       Metrics
 	br      *breaker
-	brDirty atomic.Bool // breaker state changed since last written to the store
+	brDirty atomic.Bool           // breaker state changed since last written to the store
+	rtc     atomic.Pointer[rtBox] // the latest SetRT; nil: Options.RT
 
 	mu         sync.Mutex
 	inflight   map[string][]string // event id → keys it holds

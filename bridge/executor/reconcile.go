@@ -67,7 +67,7 @@ func (r *run) unresolved(i int, why string) string {
 // again. found=false: sending it (again) is right, or, for a create without
 // an idempotency field, the accepted risk (counted).
 func (r *run) reconcile(ctx context.Context, log *slog.Logger, i int, st *plan.Step, ss *store.Step, ticket int) (res store.Result, found bool, err error) {
-	rt := r.x.o.RT
+	rt := r.x.rt()
 	switch st.Action {
 	case plan.ActionCreate:
 		f := r.x.o.IdempotencyField

@@ -157,7 +157,7 @@ func (r *run) idemValue(i int) string {
 
 // call performs step i in RT.
 func (r *run) call(ctx context.Context, i int, st *plan.Step, ticket int) (store.Result, error) {
-	rt := r.x.o.RT
+	rt := r.x.rt()
 	switch st.Action {
 	case plan.ActionCreate:
 		if st.Create == nil {

@@ -25,7 +25,7 @@ var errTicketStatus = errors.New("reading the ticket from RT failed")
 // counts as "deleted" (never reopened). Without a ticket reader the
 // planner judges by the ledger's status.
 func (x *Executor) ticketStatuses(ctx context.Context, ids []int) (map[int]string, error) {
-	tr, ok := x.o.RT.(ticketReader)
+	tr, ok := x.rt().(ticketReader)
 	if !ok || len(ids) == 0 {
 		return nil, nil
 	}

@@ -20,7 +20,7 @@ var errRelogin = errors.New("oauth2 token near expiry; logging in again")
 // no limit), at which point the session should log in again.
 func (s *Source) login(ctx context.Context, c *imapclient.Client) (time.Time, error) {
 	if s.tok == nil {
-		if err := c.Login(s.cfg.Username, string(s.cfg.Password)).Wait(); err != nil {
+		if err := c.Login(s.cfg.Username, s.password()).Wait(); err != nil {
 			return time.Time{}, s.loginError(err, "")
 		}
 		return time.Time{}, nil

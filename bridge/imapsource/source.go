@@ -44,6 +44,7 @@ type Source struct {
 	log     *slog.Logger
 	tls     *tls.Config
 	tok     *tokens // auth: oauth2; shared by the folders of the account
+	pw      password
 
 	mu      sync.Mutex
 	st      Status
@@ -124,6 +125,7 @@ func New(cfg config.IMAP, folder string, cursors source.Cursors, log *slog.Logge
 	s := &Source{cfg: cfg, folder: folder, name: name, cursors: cursors, tls: tc,
 		log: log.With("source", name)}
 	s.st = Status{Name: name, Address: cfg.Address, Folder: folder, Auth: config.AuthPassword}
+	s.pw.p = cfg.Password
 	if cfg.Auth == config.AuthOAuth2 {
 		if cfg.OAuth2 == nil {
 			return nil, errors.New("imapsource: auth oauth2 without an oauth2 block")

@@ -116,6 +116,13 @@ CREATE TABLE leases (
 	acquired_at INTEGER NOT NULL
 );
 `,
+	// 6: retention finds the events final for longest without scanning
+	// the young ones (updated_at is when an event became final).
+	// The orphaned payload check looks files up by name.
+	`
+CREATE INDEX events_prune ON events (state, finished, updated_at);
+CREATE INDEX events_raw_file ON events (raw_file) WHERE raw_file <> '';
+`,
 }
 
 // SchemaVersion is the version this build migrates to.

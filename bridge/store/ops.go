@@ -3,11 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 )
 
@@ -104,101 +100,4 @@ func (s *Store) Drop(ctx context.Context, id string) error {
 		}
 		return nil
 	})
-}
-
-// Retention says what Prune keeps.
-type Retention struct {
-	RawAge    time.Duration // drop raw payloads of finished events older than this (0: keep)
-	KeepFinal int           // keep at most this many finished done/ignored/duplicate/dropped events (0: all)
-}
-
-// Prune applies the retention: old raw payloads go first, then the oldest
-// final events beyond KeepFinal (never dead ones, never ones whose
-// disposition has not run), then payload files no row refers to that are
-// older than an hour (left by a crash between the file's fsync and the commit).
-func (s *Store) Prune(ctx context.Context, r Retention) (events int, err error) {
-	now := s.opts.Now()
-	var files []string
-	final := `state IN ('done', 'ignored', 'duplicate', 'dropped') AND finished = 1`
-	err = s.write(ctx, func(tx *sql.Tx) error {
-		if r.RawAge > 0 {
-			cut := ms(now.Add(-r.RawAge))
-			rows, err := tx.QueryContext(ctx, `SELECT raw_file FROM events WHERE `+final+` AND received_at < ? AND raw_file <> ''`, cut)
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				var f string
-				if err := rows.Scan(&f); err != nil {
-					rows.Close()
-					return err
-				}
-				files = append(files, f)
-			}
-			rows.Close()
-			if _, err := tx.ExecContext(ctx, `UPDATE events SET raw = NULL, raw_file = '' WHERE `+final+` AND received_at < ?`, cut); err != nil {
-				return err
-			}
-		}
-		if r.KeepFinal > 0 {
-			rows, err := tx.QueryContext(ctx, `SELECT id, raw_file FROM events WHERE `+final+` ORDER BY id DESC LIMIT -1 OFFSET ?`, r.KeepFinal)
-			if err != nil {
-				return err
-			}
-			var ids []string
-			for rows.Next() {
-				var id, f string
-				if err := rows.Scan(&id, &f); err != nil {
-					rows.Close()
-					return err
-				}
-				ids = append(ids, id)
-				if f != "" {
-					files = append(files, f)
-				}
-			}
-			rows.Close()
-			for _, id := range ids {
-				if _, err := tx.ExecContext(ctx, `DELETE FROM dedup WHERE event_id = ?`, id); err != nil {
-					return err
-				}
-				if _, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id = ?`, id); err != nil {
-					return err
-				}
-			}
-			events = len(ids)
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: prune: %w", err)
-	}
-	for _, f := range files {
-		s.removeRaw(f)
-	}
-	return events, s.removeOrphans(ctx, now.Add(-time.Hour))
-}
-
-func (s *Store) removeOrphans(ctx context.Context, before time.Time) error {
-	dir := filepath.Join(s.dir, RawDir)
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return fmt.Errorf("store: prune: %w", err)
-	}
-	for _, de := range ents {
-		if !strings.HasSuffix(de.Name(), ".raw") {
-			continue
-		}
-		info, err := de.Info()
-		if err != nil || info.ModTime().After(before) {
-			continue
-		}
-		var one int
-		err = s.rdb.QueryRowContext(ctx, `SELECT 1 FROM events WHERE raw_file = ?`, de.Name()).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			s.log.Info("store: removing orphaned payload file", "file", de.Name())
-			s.removeRaw(de.Name())
-		}
-	}
-	return nil
 }

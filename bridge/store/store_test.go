@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -140,4 +141,18 @@ func (s *Store) rawFile(t *testing.T, id string) string {
 		return ""
 	}
 	return f
+}
+
+func readRaw(t *testing.T, s *Store, id string) string {
+	t.Helper()
+	rc, err := s.Raw(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/rtbridge/rtbridge/bridge/config"
 	"github.com/rtbridge/rtbridge/bridge/daemon"
 	"github.com/rtbridge/rtbridge/bridge/imapsource"
@@ -69,6 +70,7 @@ func printStatus(w io.Writer, s daemon.Status) {
 		fmt.Fprintf(w, "next retry:     %s\n", s.NextAttempt.Format(time.RFC3339))
 	}
 	fmt.Fprintf(w, "dead letters:   %d\n", s.DeadLetters)
+	fmt.Fprintf(w, "store on disk:  %s\n", humanize.IBytes(uint64(max(s.StoreBytes, 0))))
 	fmt.Fprintf(w, "RT breaker:     %s", s.Breaker)
 	if !s.BreakerSince.IsZero() {
 		fmt.Fprintf(w, " (recorded %s)", s.BreakerSince.Format(time.RFC3339))

@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/rtbridge/rtbridge/bridge/store"
@@ -97,35 +98,49 @@ func (s *Store) Drop(ctx context.Context, id string) error {
 	})
 }
 
-// Prune applies the retention: payloads of old finished events first, then
-// the oldest final events beyond KeepFinal (never dead ones, never ones
-// whose disposition has not run).
+// Prune applies the retention as the SQLite store does (store.Retention):
+// per final state, events final for longer than its duration and whose
+// disposition ran, in transactions of at most r.Batch events, resting
+// between them; dedup entries go with them, payload chunks, steps and
+// keys by cascade; the ledger stays. Instances pruning at once skip each
+// other's rows.
 func (s *Store) Prune(ctx context.Context, r store.Retention) (events int, err error) {
+	if r.Batch <= 0 {
+		r.Batch = store.DefaultPruneBatch
+	}
 	now := s.opts.Now()
-	const final = `state IN ('done', 'ignored', 'duplicate', 'dropped') AND finished`
-	err = s.exec(ctx, func(tx pgx.Tx) error {
-		if r.RawAge > 0 {
-			cut := ms(now.Add(-r.RawAge))
-			if _, err := tx.Exec(ctx, `DELETE FROM payload_chunks WHERE event_id IN (SELECT id FROM events WHERE `+final+` AND received_at < $1)`, cut); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `UPDATE events SET raw = NULL, raw_chunked = false WHERE `+final+` AND received_at < $1`, cut); err != nil {
-				return err
-			}
+	for _, state := range store.AllStates() {
+		keep := r.Keep[state]
+		if !state.Final() || keep <= 0 {
+			continue
 		}
-		if r.KeepFinal > 0 {
-			tag, err := tx.Exec(ctx, `WITH old AS (SELECT id FROM events WHERE `+final+` ORDER BY id DESC OFFSET $1),
-				gone AS (DELETE FROM dedup WHERE event_id IN (SELECT id FROM old))
-				DELETE FROM events WHERE id IN (SELECT id FROM old)`, r.KeepFinal)
+		cut := ms(now.Add(-keep))
+		for {
+			t0 := time.Now()
+			var n int64
+			err := s.exec(ctx, func(tx pgx.Tx) error {
+				tag, err := tx.Exec(ctx, `WITH v AS (
+						SELECT id, source, dedup_key FROM events
+						WHERE state = $1 AND finished AND updated_at < $2
+						ORDER BY updated_at LIMIT $3 FOR UPDATE SKIP LOCKED),
+					d AS (DELETE FROM dedup USING v WHERE dedup.source = v.source AND dedup.dedup_key = v.dedup_key AND dedup.event_id = v.id)
+					DELETE FROM events WHERE id IN (SELECT id FROM v)`, string(state), cut, r.Batch)
+				n = tag.RowsAffected()
+				return err
+			})
+			events += int(n)
 			if err != nil {
-				return err
+				return events, fmt.Errorf("pgstore: prune %s: %w", state, err)
 			}
-			events = int(tag.RowsAffected())
+			if int(n) < r.Batch {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return events, ctx.Err()
+			case <-time.After(max(5*time.Millisecond, time.Since(t0))):
+			}
 		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("pgstore: prune: %w", err)
 	}
 	return events, nil
 }

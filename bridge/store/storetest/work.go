@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -144,52 +142,52 @@ func testRecoverRunning(t *testing.T, db DB) {
 	}
 }
 
+// Retention deletes final events older than their state's duration once
+// their disposition ran, with their payloads, and keeps the rest.
 func testPrune(t *testing.T, db DB) {
 	s := db.Open(t)
 	defer s.Close()
 	ctx := context.Background()
-	var ids []string
+	var done []string
 	for i := range 5 {
 		acc, _ := s.Accept(ctx, incoming("hook", fmt.Sprint(i), strings.Repeat("z", 2000)))
 		s.Done(ctx, acc.ID)
 		s.MarkFinished(ctx, acc.ID)
-		ids = append(ids, acc.ID)
+		done = append(done, acc.ID)
 	}
-	n, err := s.Prune(ctx, store.Retention{KeepFinal: 2})
-	if err != nil || n != 3 {
-		t.Fatalf("pruned %d, %v", n, err)
-	}
-	rec, _ := s.Recent(ctx, 10)
-	got := []string{rec[0].ID, rec[1].ID}
-	sort.Strings(got)
-	if len(rec) != 2 || got[0] != ids[3] || got[1] != ids[4] {
-		t.Fatalf("recent after prune %v", got)
-	}
-	if n := db.Apart(t); n != 2 {
-		t.Fatalf("%d payloads stored apart left, want 2", n)
-	}
-	if _, err := s.Prune(ctx, store.Retention{RawAge: time.Nanosecond}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Raw(ctx, ids[4]); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("pruned raw: %v", err)
-	}
-	if n := db.Apart(t); n != 0 {
-		t.Fatalf("%d payloads apart after raw prune", n)
-	}
-	// A final event whose disposition has not run, and a dead one, are kept.
-	a, _ := s.Accept(ctx, incoming("hook", "a", "{}"))
+	// Final but its disposition not run; dead (kept: dead has no duration here).
+	a, _ := s.Accept(ctx, incoming("hook", "a", strings.Repeat("y", 2000)))
 	b, _ := s.Accept(ctx, incoming("hook", "b", "{}"))
 	s.Done(ctx, a.ID)
 	s.Dead(ctx, b.ID, -1, store.Failure{Class: "parse", Message: "bad"})
 	s.MarkFinished(ctx, b.ID)
-	if n, err := s.Prune(ctx, store.Retention{KeepFinal: 1}); err != nil || n != 1 {
-		t.Fatalf("pruned %d, %v", n, err)
+	if n, err := s.Prune(ctx, store.Retention{Keep: map[store.State]time.Duration{store.StateDone: time.Hour}}); err != nil || n != 0 {
+		t.Fatalf("young events pruned: %d, %v", n, err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	n, err := s.Prune(ctx, store.Retention{Keep: map[store.State]time.Duration{store.StateDone: time.Millisecond}, Batch: 2})
+	if err != nil || n != 5 {
+		t.Fatalf("pruned %d, %v; want the 5 finished done events", n, err)
+	}
+	for _, id := range done {
+		if _, err := s.Event(ctx, id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("pruned event %s: %v", id, err)
+		}
 	}
 	for _, id := range []string{a.ID, b.ID} {
 		if _, err := s.Event(ctx, id); err != nil {
-			t.Fatalf("pruned %s: %v", id, err)
+			t.Fatalf("kept event %s: %v", id, err)
 		}
+	}
+	if got := readRaw(t, s, a.ID); got != strings.Repeat("y", 2000) {
+		t.Errorf("kept payload damaged")
+	}
+	if n := db.Apart(t); n != 1 {
+		t.Fatalf("%d payloads stored apart left, want 1 (the unfinished event's)", n)
+	}
+	// The dedup key of a pruned event is free again.
+	if acc, err := s.Accept(ctx, incoming("hook", "0", "{}")); err != nil || acc.Duplicate {
+		t.Errorf("re-delivery after prune: %+v, %v", acc, err)
 	}
 }
 

@@ -1,0 +1,146 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// DefaultPruneBatch is how many events one prune transaction deletes: a
+// few milliseconds of writing, so that accepts waiting for the one writer
+// connection are held up no longer than by a group commit.
+const DefaultPruneBatch = 64
+
+// prunePause is the least rest between two prune transactions; the pass
+// rests at least as long as its last transaction took, so it never holds
+// the one writer more than half the time and accepts and the executor's
+// writes keep their pace.
+const prunePause = 5 * time.Millisecond
+
+// Retention says what Prune deletes.
+type Retention struct {
+	// Keep is, per final state, how long an event is kept after it became
+	// final (its updated_at); an absent state or 0 keeps its events.
+	// Only events whose disposition ran (finished) are ever deleted.
+	Keep map[State]time.Duration
+	// Batch bounds the events deleted per write transaction (default DefaultPruneBatch).
+	Batch int
+}
+
+// Prune deletes the events the retention lets go, with their steps, keys,
+// dedup entries and payloads, in transactions of at most r.Batch events;
+// payload files are removed after their rows commit. It then removes
+// payload files no row refers to that are older than an hour (left by a
+// crash between the file's fsync and the commit). Events not final, or
+// final but not finished, are never deleted; the ledger (correlation key →
+// ticket) is kept. It returns how many events it deleted; on ctx's end it
+// stops between batches.
+func (s *Store) Prune(ctx context.Context, r Retention) (events int, err error) {
+	if r.Batch <= 0 {
+		r.Batch = DefaultPruneBatch
+	}
+	now := s.opts.Now()
+	for _, state := range states {
+		keep := r.Keep[state]
+		if !state.Final() || keep <= 0 {
+			continue
+		}
+		cut := ms(now.Add(-keep))
+		for {
+			t0 := time.Now()
+			n, err := s.pruneBatch(ctx, state, cut, r.Batch)
+			events += n
+			if err != nil {
+				return events, fmt.Errorf("store: prune %s: %w", state, err)
+			}
+			if n < r.Batch {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return events, ctx.Err()
+			case <-time.After(max(prunePause, time.Since(t0))):
+			}
+		}
+	}
+	return events, s.removeOrphans(ctx, now.Add(-time.Hour))
+}
+
+// pruneBatch deletes up to limit events of state final before cut.
+func (s *Store) pruneBatch(ctx context.Context, state State, cut int64, limit int) (int, error) {
+	type victim struct{ id, source, dedup, file string }
+	var vs []victim
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, source, dedup_key, raw_file FROM events
+			WHERE state = ? AND finished = 1 AND updated_at < ? ORDER BY updated_at LIMIT ?`, state, cut, limit)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var v victim
+			if err := rows.Scan(&v.id, &v.source, &v.dedup, &v.file); err != nil {
+				rows.Close()
+				return err
+			}
+			vs = append(vs, v)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, v := range vs {
+			// The dedup entry by its key (the primary key; a duplicate
+			// owns none); steps and keys go with the row (ON DELETE CASCADE).
+			if v.dedup != "" {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM dedup WHERE source = ? AND dedup_key = ? AND event_id = ?`, v.source, v.dedup, v.id); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id = ?`, v.id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, v := range vs {
+		if v.file != "" {
+			s.removeRaw(v.file)
+		}
+	}
+	return len(vs), nil
+}
+
+func (s *Store) removeOrphans(ctx context.Context, before time.Time) error {
+	dir := filepath.Join(s.dir, RawDir)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("store: prune: %w", err)
+	}
+	for _, de := range ents {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !strings.HasSuffix(de.Name(), ".raw") {
+			continue
+		}
+		info, err := de.Info()
+		if err != nil || info.ModTime().After(before) {
+			continue
+		}
+		var one int
+		err = s.rdb.QueryRowContext(ctx, `SELECT 1 FROM events WHERE raw_file = ?`, de.Name()).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			s.log.Info("store: removing orphaned payload file", "file", de.Name())
+			s.removeRaw(de.Name())
+		}
+	}
+	return nil
+}
