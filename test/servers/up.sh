@@ -24,7 +24,8 @@ if [ "$(id -u)" = 0 ]; then
 	log "apt-get update"
 	apt-get -o DPkg::Lock::Timeout=900 update -qq >&2 || log "apt-get update failed; using the lists there are"
 	export APT_LISTS_FRESH=1
-	stale=$(apt list --upgradable 2>/dev/null | grep -oE '^(request-tracker5|rt5-[a-z-]+|dovecot-[a-z]+|krb5-[a-z-]+|apache2|libapache2-mod-auth-gssapi|prometheus-alertmanager|postgresql[a-z0-9-]*|postfix)/' | tr -d / | tr '\n' ' ' || true)
+	# The packages the start scripts keep current (lib-apt.sh's apt_current).
+	stale=$(apt list --upgradable 2>/dev/null | grep -oE '^(request-tracker5|rt5-(db-sqlite|db-postgresql|standalone|clients)|dovecot-(core|imapd)|krb5-(kdc|admin-server|user)|apache2|libapache2-mod-auth-gssapi|prometheus-alertmanager|postgresql-[0-9]+)/' | tr -d / | tr '\n' ' ' || true)
 	if [ -n "$stale" ]; then
 		log "newer packages offered ($stale): stopping the servers to restart them on the new versions"
 		bash "$here/down.sh" >&2 || true

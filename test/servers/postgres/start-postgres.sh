@@ -103,15 +103,11 @@ clusters_online() {
     fi
 }
 
-if [ ! -x "$BIN/postgres" ] || [ ! -x "$BIN/psql" ]; then
-    [ "$INSTALL" = 1 ] || die "PostgreSQL $PG_VERSION is not installed ($BIN/postgres missing; run without --no-install)"
-    log "installing postgresql-$PG_VERSION"
+if [ "$INSTALL" = 1 ]; then
+    # Installed, or upgraded to the newest the package lists offer (lib-apt.sh).
     before="$(clusters_online)"
-    export DEBIAN_FRONTEND=noninteractive UCF_FORCE_CONFFOLD=1
-    apt-get -q -o DPkg::Lock::Timeout=600 update >&2 || log "apt-get update failed; trying install anyway"
-    apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 \
-        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-        "postgresql-$PG_VERSION" >&2 || die "apt-get install postgresql-$PG_VERSION failed"
+    source "$(dirname "${BASH_SOURCE[0]}")/../lib-apt.sh"
+    apt_current start-postgres "postgresql-$PG_VERSION" || die "apt-get install postgresql-$PG_VERSION failed"
     # The package creates Debian's default cluster (e.g. 15/main on 5432) and,
     # where services may start (systemd, no policy-rc.d), starts it.  Leave it
     # stopped: stop only what this install itself started.
@@ -123,8 +119,9 @@ if [ ! -x "$BIN/postgres" ] || [ ! -x "$BIN/psql" ]; then
             pg_ctlcluster "$ver" "$name" stop >&2 || log "could not stop cluster $ver/$name"
         fi
     done <<<"$after"
-    log "installed after $(elapsed)s"
+    log "packages current after $(elapsed)s"
 fi
+[ -x "$BIN/postgres" ] && [ -x "$BIN/psql" ] || die "PostgreSQL $PG_VERSION is not installed ($BIN/postgres missing; run without --no-install)"
 getent passwd "$PG_RUN_USER" >/dev/null || die "no OS user $PG_RUN_USER (the postgresql package creates 'postgres')"
 command -v setpriv >/dev/null || die "setpriv (util-linux) not found"
 

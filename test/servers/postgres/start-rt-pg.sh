@@ -87,13 +87,11 @@ T0=$EPOCHREALTIME
 elapsed() { awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 
 # ---------------------------------------------------------------- install
-PKGS=(request-tracker5 rt5-db-postgresql rt5-standalone rt5-clients w3m)
-command -v curl >/dev/null 2>&1 || PKGS+=(curl)
+PKGS=(request-tracker5 rt5-db-postgresql rt5-standalone rt5-clients w3m curl)
 pkg_installed() { dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q '^install ok installed$'; }
 pkgs_missing() { local p; for p in "${PKGS[@]}"; do pkg_installed "$p" || echo "$p"; done; }
 
-if [ "$INSTALL" = 1 ] && [ -n "$(pkgs_missing)" ]; then
-    log "installing: $(pkgs_missing | tr '\n' ' ')"
+if [ "$INSTALL" = 1 ]; then
     if ! pkg_installed request-tracker5; then
         # Answers for request-tracker5's debconf questions (as start-rt.sh);
         # dbconfig-install=false: the package must NOT create a database.
@@ -115,14 +113,10 @@ EOF
     extra=()
     # request-tracker5 needs an MTA; the daemon-less msmtp-mta if none is there.
     if ! dpkg-query -S /usr/sbin/sendmail >/dev/null 2>&1; then extra+=(msmtp-mta); fi
-    export DEBIAN_FRONTEND=noninteractive UCF_FORCE_CONFFOLD=1
-    apt_opts=(-y -q --no-install-recommends -o DPkg::Lock::Timeout=600
-              -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
-    apt-get -q -o DPkg::Lock::Timeout=600 update >&2 || log "apt-get update failed; trying install anyway"
-    # Only the missing packages are named: naming an installed one upgrades it.
-    mapfile -t missing < <(pkgs_missing)
-    apt-get install "${apt_opts[@]}" "${missing[@]}" "${extra[@]}" >&2 || die "apt-get install failed"
-    log "installed after $(elapsed)s"
+    # Installed, or upgraded to the newest the package lists offer (lib-apt.sh).
+    source "$(dirname "${BASH_SOURCE[0]}")/../lib-apt.sh"
+    apt_current start-rt-pg "${PKGS[@]}" "${extra[@]}" || die "apt-get install failed"
+    log "packages current after $(elapsed)s"
 fi
 [ -x "$RT_LIBEXEC/rt-server" ] || die "request-tracker5 is not installed (run without --no-install)"
 perl -MDBD::Pg -e 1 2>/dev/null || die "DBD::Pg missing (package libdbd-pg-perl, via rt5-db-postgresql)"
