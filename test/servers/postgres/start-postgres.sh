@@ -94,6 +94,7 @@ PASSFILE="$PG_STATE_DIR/pgpass"
 sockpath="$SOCK/.s.PGSQL.$PG_PORT"
 [ "${#sockpath}" -le 107 ] || die "socket path too long (${#sockpath} > 107 bytes): $sockpath; use a shorter PG_STATE_DIR"
 T0=$EPOCHREALTIME
+elapsed() { awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 
 # ---------------------------------------------------------------- install
 # Cluster states of Debian's own clusters (pg_lsclusters): "ver name status".
@@ -135,7 +136,6 @@ as_pg() { setpriv --reuid="$PG_RUN_USER" --regid="$PG_RUN_USER" --init-groups "$
 # Clean environment for every PostgreSQL program: a caller's PGHOST, PGPORT,
 # PGSSLMODE, PGOPTIONS, PGDATA ... must not change what they do.
 CLEAN=(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 HOME="$PG_STATE_DIR")
-elapsed() { awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 
 # alive PID: the process exists and is not a zombie (an exited server that
 # is re-parented to PID 1 stays a zombie until PID 1 reaps it, which some
