@@ -38,8 +38,21 @@ func TestDocsHealthyEventLog(t *testing.T) {
       - create: { queue: General, subject: 'Deploy of {{ .JSON.service }} failed {{ .JSON.marker }}' }
 `))
 	marker := fmt.Sprintf("docs-%d", time.Now().UnixNano())
-	if code, body := r.post(t, fmt.Sprintf(`{"service":"billing","version":"2.4.1","host":"app3","status":"failed","marker":%q}`, marker)); code != 202 {
+	code, body := r.post(t, fmt.Sprintf(`{"service":"billing","version":"2.4.1","host":"app3","status":"failed","marker":%q}`, marker))
+	if code != 202 {
 		t.Fatalf("post: %d %s", code, body)
+	}
+	// README's quick start shows the answer to that post.
+	readme, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := regexp.MustCompile(`(?m)^    (\{"id":"[0-9A-Z]{26}"\})$`).FindSubmatch(readme)
+	if shown == nil {
+		t.Fatal(`README shows no webhook answer {"id":"…"}`)
+	}
+	if !regexp.MustCompile(`^\{"id":"[0-9A-Z]{26}"\}\n?$`).MatchString(body) {
+		t.Errorf("the webhook answered %q; README shows %s", body, shown[1])
 	}
 	waitTickets(t, rtClient(t, rt), "Deploy of billing failed "+marker, 1, 30*time.Second)
 	var got []string
