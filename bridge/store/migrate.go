@@ -123,6 +123,11 @@ CREATE TABLE leases (
 CREATE INDEX events_prune ON events (state, finished, updated_at);
 CREATE INDEX events_raw_file ON events (raw_file) WHERE raw_file <> '';
 `,
+	// 7: the count of events per state, kept by triggers, so that status
+	// (and the daemon's tick) costs the same on a store of any size
+	// instead of a COUNT over every row. SQLite only (PostgreSQL has its
+	// own migrations).
+	stateCountsSQL,
 }
 
 // SchemaVersion is the version this build migrates to.

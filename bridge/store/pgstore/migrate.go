@@ -118,6 +118,8 @@ CREATE TABLE leases (
 	acquired_at timestamptz NOT NULL
 );
 `,
+	// 2: the count of events per state, kept by triggers.
+	stateCountsSQL,
 }
 
 // SchemaVersion is the version this build migrates to.

@@ -78,6 +78,7 @@ func Run(t *testing.T, fresh func(t *testing.T) DB) {
 		{"Prune", testPrune},
 		{"StepIdemReconcilesDeadUnknown", testStepIdemReconcilesDeadUnknown},
 		{"Leases", testLeases},
+		{"StatsFollowChanges", testStatsFollowChanges},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, fresh(t)) })
