@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// CheckpointEvery is how often the checkpointer copies the WAL into the
+// checkpointEvery is how often the checkpointer copies the WAL into the
 // database file when something was written since its last pass.
 const checkpointEvery = 500 * time.Millisecond
 
