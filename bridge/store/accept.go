@@ -173,9 +173,11 @@ func jsonMap(m map[string]string) (string, error) {
 	return string(b), err
 }
 
-// committer batches Accepts: it takes the first waiting request, gathers
-// more for up to BatchWait or BatchMax, and commits them in one transaction
-// (one WAL fsync). Ids are assigned here, so id order is commit order.
+// committer batches Accepts: it takes the first waiting request, adds every
+// one already queued (up to BatchMax), and commits them in one transaction
+// (one WAL fsync). Accepts that arrive during a commit queue up and form the
+// next batch, so batches grow with the load without a fixed wait; BatchWait
+// > 0 adds one. Ids are assigned here, so id order is commit order.
 func (s *Store) committer() {
 	defer close(s.done)
 	for {
@@ -186,20 +188,37 @@ func (s *Store) committer() {
 			s.drainClosed()
 			return
 		}
-		batch := []*acceptReq{first}
-		timer := time.NewTimer(s.opts.BatchWait)
-	gather:
-		for len(batch) < s.opts.BatchMax {
-			select {
-			case r := <-s.accepts:
-				batch = append(batch, r)
-			case <-timer.C:
-				break gather
-			}
-		}
-		timer.Stop()
-		s.commitBatch(batch)
+		s.commitBatch(s.gather(first))
 	}
+}
+
+// gather collects the batch that starts with first.
+func (s *Store) gather(first *acceptReq) []*acceptReq {
+	batch := []*acceptReq{first}
+	var expire <-chan time.Time
+	if s.opts.BatchWait > 0 {
+		timer := time.NewTimer(s.opts.BatchWait)
+		defer timer.Stop()
+		expire = timer.C
+	}
+	for len(batch) < s.opts.BatchMax {
+		select {
+		case r := <-s.accepts:
+			batch = append(batch, r)
+			continue
+		default:
+		}
+		if expire == nil {
+			break
+		}
+		select {
+		case r := <-s.accepts:
+			batch = append(batch, r)
+		case <-expire:
+			return batch
+		}
+	}
+	return batch
 }
 
 func (s *Store) drainClosed() {

@@ -37,8 +37,11 @@
 // Accept returns only after the row (and, for payloads above InlineMax, the
 // file beside the database, fsync'd together with its directory) is
 // committed with synchronous=FULL; on error nothing was accepted. Concurrent
-// Accepts share one transaction and one fsync (group commit). Every other
-// write is its own transaction and returns only after it committed.
+// Accepts share one transaction and one fsync (group commit): the ones that
+// arrive while a commit is fsync'ing form the next batch, with no fixed wait.
+// WAL checkpoints run beside the writer (checkpoint.go), never inside a
+// commit. Every other write is its own transaction and returns only after
+// it committed.
 //
 // The API speaks plain Go types (time.Time, []byte, strings); nothing of
 // SQLite leaks through it, so a PostgreSQL implementation can follow.

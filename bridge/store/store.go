@@ -41,8 +41,9 @@ type Options struct {
 	// BatchMax bounds how many Accepts share one commit. Default 256.
 	BatchMax int
 	// BatchWait is how long the committer waits for more Accepts after the
-	// first one of a batch. Default 2ms: below a webhook's patience, above
-	// the time concurrent requests need to arrive.
+	// first one of a batch. Default 0: it commits what is queued at once,
+	// and Accepts arriving during that commit's fsync form the next batch,
+	// which batches as well under load without adding a wait to every accept.
 	BatchWait time.Duration
 	// Logger receives the store's own problems (a failed clean-up). Default: discard.
 	Logger *slog.Logger
@@ -73,6 +74,8 @@ type Store struct {
 
 	commits  atomic.Int64 // write transactions of the group committer (one fsync each)
 	accepted atomic.Int64 // events accepted through it
+	writes   atomic.Int64 // write transactions of any kind (the checkpointer's cue)
+	ckptDone chan struct{}
 }
 
 // Open opens (creating if needed) the store in dir and migrates its schema.
@@ -82,9 +85,6 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	}
 	if opts.BatchMax <= 0 {
 		opts.BatchMax = 256
-	}
-	if opts.BatchWait <= 0 {
-		opts.BatchWait = 2 * time.Millisecond
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -109,7 +109,8 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		}
 		return "file:" + path + "?" + q.Encode()
 	}
-	wdb, err := sql.Open("sqlite", dsn("immediate"))
+	// The writer never checkpoints inside a commit; the checkpointer does.
+	wdb, err := sql.Open("sqlite", dsn("immediate")+"&_pragma=wal_autocheckpoint(0)")
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -123,10 +124,11 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	rdb.SetMaxOpenConns(8)
 	s := &Store{
 		dir: dir, wdb: wdb, rdb: rdb, opts: opts, log: opts.Logger,
-		accepts: make(chan *acceptReq, 1024),
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
-		kick:    make(chan struct{}, 1),
+		accepts:  make(chan *acceptReq, 1024),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+		kick:     make(chan struct{}, 1),
+		ckptDone: make(chan struct{}),
 	}
 	if err := s.migrate(ctx); err != nil {
 		wdb.Close()
@@ -134,6 +136,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	go s.committer()
+	go s.checkpointer()
 	return s, nil
 }
 
@@ -145,6 +148,7 @@ func (s *Store) Close() error {
 		close(s.stop)
 	})
 	<-s.done
+	<-s.ckptDone
 	if s.readOnly() {
 		return s.rdb.Close()
 	}
@@ -185,7 +189,9 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		tx.Rollback()
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	s.writes.Add(1)
+	if err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil
