@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rtbridge/rtbridge/rules/lifecycle"
+	"github.com/rtbridge/rtbridge/rules/templates"
 	"gopkg.in/yaml.v3"
 )
 
@@ -26,7 +27,7 @@ type alertSpec struct {
 	update      []string // create fields an update also sets: subject, priority, custom_fields.X, …
 	life        lifecycle.Policy
 	stormLimit  int
-	stormKey    *tmpl
+	stormKey    *templates.Template
 	stormCreate *createSpec // nil: the alert's own create fields
 	links       []alertLink
 }

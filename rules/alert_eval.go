@@ -10,6 +10,7 @@ import (
 	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/plan"
 	"github.com/rtbridge/rtbridge/rules/lifecycle"
+	"github.com/rtbridge/rtbridge/rules/templates"
 )
 
 // alertPart is one key's share of a notification, with its template data.
@@ -27,7 +28,7 @@ func (rs *RuleSet) alertParts(r *rule, ev *event.Event, base *Data) ([]alertPart
 		d := *base
 		key := "alert:" + r.name + ":" + n.GroupKey
 		if r.key != nil {
-			s, err := r.key.line(&d, maxLine)
+			s, err := r.key.Line(&d, templates.MaxLine)
 			if err != nil {
 				return nil, err
 			}
@@ -41,14 +42,14 @@ func (rs *RuleSet) alertParts(r *rule, ev *event.Event, base *Data) ([]alertPart
 		d := partData(base, []event.Alert{x})
 		key := "alert:" + r.name
 		if r.key != nil {
-			s, err := r.key.line(d, maxLine)
+			s, err := r.key.Line(d, templates.MaxLine)
 			if err != nil {
 				return nil, err
 			}
 			key = s
 		}
 		if a.granularity == PerAlert {
-			key = truncateRunes(key+":"+x.Fingerprint, maxLine)
+			key = templates.TruncateRunes(key+":"+x.Fingerprint, templates.MaxLine)
 		}
 		if i, ok := index[key]; ok {
 			out[i].alerts = append(out[i].alerts, x)
@@ -126,7 +127,7 @@ func (rs *RuleSet) alertKeys(r *rule, ev *event.Event, base *Data, set map[strin
 		set[p.key] = true
 		for _, l := range r.alert.links {
 			if t := l.spec.link.targetKey; t != nil {
-				k, err := t.line(p.d, maxLine)
+				k, err := t.Line(p.d, templates.MaxLine)
 				if err != nil {
 					return err
 				}
@@ -143,7 +144,7 @@ func (rs *RuleSet) stormKey(r *rule, d *Data) (string, error) {
 	if r.alert.stormKey == nil {
 		return "storm:" + r.name, nil
 	}
-	return r.alert.stormKey.line(d, maxLine)
+	return r.alert.stormKey.Line(d, templates.MaxLine)
 }
 
 // NeedStatus implements plan.Planner: the tickets of ev's alert keys whose
@@ -316,7 +317,7 @@ func (e *evaluation) storm(r *rule, part alertPart, d *Data, c *plan.Create, v l
 		}
 	} else {
 		cp := *c
-		cp.Subject = truncateBytes(fmt.Sprintf("Alert storm (rule %s)", r.name), maxSubject)
+		cp.Subject = templates.TruncateBytes(fmt.Sprintf("Alert storm (rule %s)", r.name), templates.MaxSubject)
 		uc = &cp
 	}
 	if r.alert.stormCreate == nil || r.alert.stormCreate.text == nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/plan"
+	"github.com/rtbridge/rtbridge/rules/templates"
 )
 
 // hugeAlert is a notification of n alerts, three labels each.
@@ -50,7 +51,7 @@ func TestTemplateBudget(t *testing.T) {
 		{`{{ range .Alerts }}{{ if contains "zz" (join "," $.Alerts) }}{{ end }}{{ end }}`, "longer than"},
 	} {
 		_, err, took := run(c.text)
-		if !errors.Is(err, ErrRender) || !errors.Is(err, errBudget) || !strings.Contains(err.Error(), c.want) {
+		if !errors.Is(err, ErrRender) || !errors.Is(err, templates.ErrBudget) || !strings.Contains(err.Error(), c.want) {
 			t.Fatalf("%s: %v, want the budget error (%s)", c.text, err, c.want)
 		}
 		t.Logf("stopped after %v: %v", took, err)
@@ -66,7 +67,7 @@ rules:
     do: [ { create: { queue: Q, subject: s, text: '{{ template "twice" "" }}' } } ]
 `)
 	_, err := rs.Evaluate(jsonEvent(), plan.Facts{Ledger: plan.Ledger{}})
-	if !errors.Is(err, errBudget) {
+	if !errors.Is(err, templates.ErrBudget) {
 		t.Fatalf("2^40 calls: %v, want the budget error", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/rtbridge/rtbridge/rules/templates"
 	"gopkg.in/yaml.v3"
 )
 
@@ -53,7 +54,7 @@ type rule struct {
 	when      cond // nil matches every event
 	whenSrc   []string
 	usesCaps  bool
-	key       *tmpl
+	key       *templates.Template
 	thread    bool
 	cont      bool
 	skipReps  bool
@@ -71,7 +72,7 @@ func (r *rule) summary() string {
 		b.WriteString("when " + strings.Join(r.whenSrc, ", "))
 	}
 	if r.key != nil {
-		fmt.Fprintf(&b, "; key %q", r.key.src)
+		fmt.Fprintf(&b, "; key %q", r.key.Src)
 	}
 	if r.thread {
 		b.WriteString("; threads mail")
@@ -119,7 +120,7 @@ type compiler struct {
 // (not just the first) as a *CompileError.
 func Compile(src Source) (*RuleSet, error) {
 	c := &compiler{ps: problems{file: src.File}, named: map[string]*yaml.Node{}, namedSrc: map[string]*yaml.Node{}, sources: src.Sources}
-	c.root = template.New("").Funcs(funcMap(&regexCache{})).Option("missingkey=error")
+	c.root = templates.NewRoot()
 	c.compileTemplates(src.Templates)
 	rs := &RuleSet{defaults: c.compileDefaults(), storm: &stormCounter{}}
 	if !isNull(src.Rules) {
@@ -159,20 +160,20 @@ func (c *compiler) compileTemplates(n *yaml.Node) {
 		before := len(c.root.Templates())
 		t, err := c.root.New(p.key).Parse(src)
 		if err != nil {
-			c.ps.errorf(p.v, "template %q: %v", p.key, cleanTmplErr(err, p.key))
+			c.ps.errorf(p.v, "template %q: %v", p.key, templates.CleanErr(err, p.key))
 			continue
 		}
 		if len(c.root.Templates()) != before+1 {
 			c.ps.errorf(p.v, "template %q: define/block are not needed here: each entry is one named template", p.key)
 			continue
 		}
-		for _, ref := range templateRefs(t.Tree.Root) {
+		for _, ref := range templates.Refs(t.Tree.Root) {
 			if c.named[ref] == nil {
 				c.ps.errorf(p.v, "template %q calls unknown template %q", p.key, ref)
 			}
 		}
 		c.namedSrc[p.key] = resolve(p.v)
-		insertTicks(t.Tree.Root, true)
+		templates.InsertTicks(t.Tree.Root, true)
 	}
 }
 
@@ -318,7 +319,7 @@ func whenSummary(n *yaml.Node) []string {
 		} else if b, err := yaml.Marshal(v); err == nil {
 			s = strings.Join(strings.Fields(string(b)), " ")
 		}
-		out = append(out, n.Content[i].Value+"="+truncateRunes(s, 60))
+		out = append(out, n.Content[i].Value+"="+templates.TruncateRunes(s, 60))
 	}
 	return out
 }

@@ -1,6 +1,9 @@
 package rules
 
-import "gopkg.in/yaml.v3"
+import (
+	"github.com/rtbridge/rtbridge/rules/templates"
+	"gopkg.in/yaml.v3"
+)
 
 // Built-in named templates used when a create or message step gives no
 // subject or text. An operator overrides them by defining templates of the
@@ -28,7 +31,7 @@ From: {{ . }}{{ end }}
 
 // defaults are the templates that fill omitted fields.
 type defaults struct {
-	subject, text, contentType *tmpl
+	subject, text, contentType *templates.Template
 }
 
 // compileDefaults adds the built-ins the operator did not define and
@@ -43,9 +46,9 @@ func (c *compiler) compileDefaults() *defaults {
 		}
 		c.named[b.name] = &yaml.Node{}
 	}
-	mk := func(name string) *tmpl {
+	mk := func(name string) *templates.Template {
 		t := c.root.Lookup(name)
-		return &tmpl{src: name, t: t, fast: compileFast(t.Tree), pos: "template " + name}
+		return templates.New(t, name, "template "+name, dataType)
 	}
 	return &defaults{mk("default.subject"), mk("default.text"), mk("default.content_type")}
 }

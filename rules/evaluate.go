@@ -11,6 +11,7 @@ import (
 
 	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/plan"
+	"github.com/rtbridge/rtbridge/rules/templates"
 )
 
 // matched is one rule that matched an event, with its captures.
@@ -49,7 +50,7 @@ type ruleKeys struct {
 func (rs *RuleSet) keysOf(m matched, ev *event.Event, d *Data) (ruleKeys, error) {
 	var k ruleKeys
 	if m.r.key != nil {
-		s, err := m.r.key.line(d, maxLine)
+		s, err := m.r.key.Line(d, templates.MaxLine)
 		if err != nil {
 			return k, err
 		}
@@ -69,7 +70,7 @@ func (rs *RuleSet) keysOf(m matched, ev *event.Event, d *Data) (ruleKeys, error)
 // MessageIDKey is the correlation key of a mail's Message-ID, as recorded
 // by every step that acts on a ticket for a mail.
 func MessageIDKey(id string) string {
-	return "msgid:" + truncateRunes(foldLine(id), maxLine-len("msgid:"))
+	return "msgid:" + templates.TruncateRunes(templates.FoldLine(id), templates.MaxLine-len("msgid:"))
 }
 
 // threadIDs lists the ids a reply refers to, most specific first:
@@ -119,11 +120,11 @@ func (rs *RuleSet) keys(ev *event.Event, ms []matched, base *Data) ([]string, er
 		}
 		for _, steps := range [][]*stepSpec{m.r.ifExists, m.r.ifMissing, m.r.do} {
 			for _, s := range steps {
-				for _, t := range []*tmpl{s.tkey, s.key, linkTargetKey(s)} {
+				for _, t := range []*templates.Template{s.tkey, s.key, linkTargetKey(s)} {
 					if t == nil {
 						continue
 					}
-					key, err := t.line(&d, maxLine)
+					key, err := t.Line(&d, templates.MaxLine)
 					if err != nil {
 						return nil, err
 					}
@@ -145,7 +146,7 @@ func (rs *RuleSet) keys(ev *event.Event, ms []matched, base *Data) ([]string, er
 	return out, nil
 }
 
-func linkTargetKey(s *stepSpec) *tmpl {
+func linkTargetKey(s *stepSpec) *templates.Template {
 	if s.link != nil {
 		return s.link.targetKey
 	}
@@ -254,7 +255,7 @@ func (e *evaluation) rule(m matched, first bool) error {
 	for _, s := range steps {
 		if s.kind == "ignore" {
 			r := &renderer{d: &d}
-			reason := r.line(s.reason, maxLine)
+			reason := r.line(s.reason, templates.MaxLine)
 			if r.err != nil {
 				return r.err
 			}
@@ -286,7 +287,7 @@ func (e *evaluation) step(s *stepSpec, d *Data, cur *plan.TicketRef, ruleKey str
 		st.Create = r.create(s.create, e.rs.defaults)
 		st.Key = ruleKey
 		if s.key != nil {
-			st.Key = r.line(s.key, maxLine)
+			st.Key = r.line(s.key, templates.MaxLine)
 		}
 		if _, taken := e.created[st.Key]; taken {
 			st.Key = "" // a second create in one plan must not steal the key
@@ -351,17 +352,17 @@ func (e *evaluation) add(st plan.Step, cur *plan.TicketRef, state map[string]str
 func (e *evaluation) target(s *stepSpec, r *renderer, cur *plan.TicketRef) (plan.TicketRef, error) {
 	switch {
 	case s.ticket != nil:
-		v := r.line(s.ticket, maxLine)
+		v := r.line(s.ticket, templates.MaxLine)
 		if r.err != nil {
 			return plan.TicketRef{}, r.err
 		}
 		id, err := strconv.Atoi(strings.TrimPrefix(v, "#"))
 		if err != nil || id <= 0 {
-			return plan.TicketRef{}, fmt.Errorf("%w: %s: %q is not a ticket number", ErrRender, s.ticket.pos, v)
+			return plan.TicketRef{}, fmt.Errorf("%w: %s: %q is not a ticket number", ErrRender, s.ticket.Pos, v)
 		}
 		return plan.TicketRef{ID: id}, nil
 	case s.tkey != nil:
-		key := r.line(s.tkey, maxLine)
+		key := r.line(s.tkey, templates.MaxLine)
 		if r.err != nil {
 			return plan.TicketRef{}, r.err
 		}
@@ -394,14 +395,14 @@ func (e *evaluation) resolve(key string) (plan.TicketRef, bool) {
 func (e *evaluation) linkTarget(s *stepSpec, r *renderer, ruleName string) (plan.TicketRef, bool, error) {
 	ls := s.link
 	if ls.target != nil {
-		v := r.line(ls.target, maxLine)
+		v := r.line(ls.target, templates.MaxLine)
 		id, err := strconv.Atoi(strings.TrimPrefix(v, "#"))
 		if r.err == nil && (err != nil || id <= 0) {
 			r.fail(ls.target, "%q is not a ticket number", v)
 		}
 		return plan.TicketRef{ID: id}, r.err == nil, r.err
 	}
-	key := r.line(ls.targetKey, maxLine)
+	key := r.line(ls.targetKey, templates.MaxLine)
 	if r.err != nil {
 		return plan.TicketRef{}, false, r.err
 	}
@@ -433,7 +434,7 @@ func alertDigest(a *event.AlertNotification) string {
 		}
 		id := x.Fingerprint
 		if id == "" {
-			ks := sortedKeys(x.Labels)
+			ks := templates.SortedKeys(x.Labels)
 			for i, k := range ks {
 				ks[i] = k + "=" + strconv.Quote(x.Labels[k])
 			}

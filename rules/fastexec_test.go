@@ -6,6 +6,7 @@ import (
 	"text/template"
 
 	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/rules/templates"
 )
 
 // fastCases are templates inside the fast subset, on its edges and outside
@@ -29,7 +30,7 @@ var fastCases = []string{
 
 // fastRoot is a template set configured like the compiler's.
 func fastRoot(t testing.TB) *template.Template {
-	root := template.New("").Funcs(funcMap(&regexCache{})).Option("missingkey=error")
+	root := templates.NewRoot()
 	for _, b := range builtinTemplates {
 		template.Must(root.New(b.name).Parse(b.src))
 	}
@@ -61,25 +62,18 @@ func checkFast(t *testing.T, root *template.Template, name, src string, data []*
 	if err != nil {
 		return false
 	}
-	fast := &tmpl{src: src, t: pt, fast: compileFast(pt.Tree), pos: name}
-	slow := &tmpl{src: src, t: pt, pos: name}
+	fast := templates.New(pt, src, name, dataType)
+	slow := templates.New(pt, src, name, nil) // no data type: text/template only
 	for i, d := range data {
-		for _, limit := range []int{0, 1, 7, 64, maxText} {
-			if fast.fast != nil {
-				s, tr, ok := fast.fast.exec(d, limit)
-				ws, wtr, werr := slow.render(d, limit)
-				if ok && (werr != nil || s != ws || tr != wtr) {
-					t.Fatalf("%s on data %d, limit %d: fast (%q, %v), text/template (%q, %v, %v)", src, i, limit, s, tr, ws, wtr, werr)
-				}
-			}
-			s, tr, err := fast.render(d, limit)
-			ws, wtr, werr := slow.render(d, limit)
+		for _, limit := range []int{0, 1, 7, 64, templates.MaxText} {
+			s, tr, err := fast.Render(d, limit)
+			ws, wtr, werr := slow.Render(d, limit)
 			if s != ws || tr != wtr || fmt.Sprint(err) != fmt.Sprint(werr) {
 				t.Fatalf("%s on data %d, limit %d: render (%q, %v, %v), text/template (%q, %v, %v)", src, i, limit, s, tr, err, ws, wtr, werr)
 			}
 		}
 	}
-	return fast.fast != nil
+	return fast.Fast()
 }
 
 func TestFastTemplatesAgree(t *testing.T) {
@@ -103,28 +97,18 @@ func TestFastTemplatesAgree(t *testing.T) {
 func TestFastCoversTheCommonShapes(t *testing.T) {
 	root := fastRoot(t)
 	for _, name := range []string{"default.subject", "default.text", "default.content_type"} {
-		if compileFast(root.Lookup(name).Tree) == nil {
+		if !templates.New(root.Lookup(name), name, name, dataType).Fast() {
 			t.Errorf("%s: no fast program", name)
 		}
 	}
 	for _, src := range []string{`{{ .From }}`, `[{{ .Match.what }}] {{ .Subject }}`} {
-		if compileFast(template.Must(root.New(src).Parse(src)).Tree) == nil {
+		if !templates.New(template.Must(root.New(src).Parse(src)), src, src, dataType).Fast() {
 			t.Errorf("%s: no fast program", src)
 		}
 	}
 	for _, src := range []string{`{{ upper .From }}`, `{{ template "sig" . }}`, `{{ range .To }}{{ . }}{{ end }}`} {
-		if compileFast(template.Must(root.New(src).Parse(src)).Tree) != nil {
+		if templates.New(template.Must(root.New(src).Parse(src)), src, src, dataType).Fast() {
 			t.Errorf("%s: compiled fast, but it is outside the subset", src)
-		}
-	}
-}
-
-// The fast path implements eq, not, and and or as text/template's builtins.
-func TestFuncMapKeepsBuiltinLogic(t *testing.T) {
-	fm := funcMap(&regexCache{})
-	for _, name := range []string{"eq", "not", "and", "or"} {
-		if _, ok := fm[name]; ok {
-			t.Errorf("funcMap redefines %q: fastexec.go must learn the new meaning first", name)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rtbridge/rtbridge/event"
 	"github.com/rtbridge/rtbridge/plan"
+	"github.com/rtbridge/rtbridge/rules/templates"
 )
 
 const hostileRules = `
@@ -66,7 +67,7 @@ func checkSingleLines(t *testing.T, p *plan.Plan) {
 		if strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }) {
 			t.Fatalf("single-line field carries a control character: %q", s)
 		}
-		if n := len([]rune(s)); n > maxLine+len("msgid:") {
+		if n := len([]rune(s)); n > templates.MaxLine+len("msgid:") {
 			t.Fatalf("single-line field of %d runes", n)
 		}
 	}
@@ -108,7 +109,7 @@ func TestHostileInputs(t *testing.T) {
 	}
 	p = eval(t, rs, hostileMail(big, "", big), nil)
 	c := p.Steps[0].Create
-	if n := len(c.Subject); n != maxSubject || !strings.HasSuffix(c.Subject, "…") {
+	if n := len(c.Subject); n != templates.MaxSubject || !strings.HasSuffix(c.Subject, "…") {
 		t.Fatalf("subject of %d bytes %q…", n, c.Subject[:20])
 	}
 	if len(c.Text) != len(big) {
@@ -118,9 +119,9 @@ func TestHostileInputs(t *testing.T) {
 
 func TestTextLimit(t *testing.T) {
 	rs := mustCompile(t, "rules:\n  - name: r\n    do: [ { create: { queue: Q, text: '{{ range .Alerts }}{{ .Status }}{{ end }}{{ .Body }}{{ .Body }}' } } ]\n")
-	big := strings.Repeat("y", maxText)
+	big := strings.Repeat("y", templates.MaxText)
 	p := eval(t, rs, hostileMail("s", "", big), nil)
-	if txt := p.Steps[0].Create.Text; len(txt) != maxText+len(truncMarker) || !strings.HasSuffix(txt, truncMarker) {
+	if txt := p.Steps[0].Create.Text; len(txt) != templates.MaxText+len(templates.TruncMarker) || !strings.HasSuffix(txt, templates.TruncMarker) {
 		t.Fatalf("text of %d bytes", len(txt))
 	}
 }
@@ -136,7 +137,7 @@ func FuzzSingleLine(f *testing.F) {
 		ev := hostileMail(subject, name, body)
 		p, err := rs.Evaluate(ev, plan.Facts{Ledger: memLedger{}})
 		if err != nil {
-			if subject == "" || strings.TrimSpace(foldLine(subject)) == "" {
+			if subject == "" || strings.TrimSpace(templates.FoldLine(subject)) == "" {
 				return // the queue rendered empty: refused, as it should be
 			}
 			t.Fatalf("evaluate: %v", err)
@@ -174,14 +175,14 @@ func TestSubjectCutOnBytes(t *testing.T) {
 		{strings.Repeat("a", 200), 200},      // fits: not cut
 		{"a" + strings.Repeat("😀", 60), 200}, // 4 bytes each: 1 + 49*4 + 3
 	} {
-		got := truncateBytes(c.in, maxSubject)
-		if len(got) != c.want || !utf8.ValidString(got) || len(c.in) > maxSubject && !strings.HasSuffix(got, "…") {
-			t.Errorf("truncateBytes(%d bytes) = %d bytes %q", len(c.in), len(got), got)
+		got := templates.TruncateBytes(c.in, templates.MaxSubject)
+		if len(got) != c.want || !utf8.ValidString(got) || len(c.in) > templates.MaxSubject && !strings.HasSuffix(got, "…") {
+			t.Errorf("templates.TruncateBytes(%d bytes) = %d bytes %q", len(c.in), len(got), got)
 		}
 	}
 	rs := mustCompile(t, "rules:\n  - name: r\n    do: [ { create: { queue: Q, subject: '{{ .Subject }}' } } ]\n")
 	p := eval(t, rs, hostileMail(strings.Repeat("障害", 150), "", "x"), nil)
-	if s := p.Steps[0].Create.Subject; len(s) > maxSubject || !strings.HasSuffix(s, "…") || utf8.RuneCountInString(s) != 66 {
+	if s := p.Steps[0].Create.Subject; len(s) > templates.MaxSubject || !strings.HasSuffix(s, "…") || utf8.RuneCountInString(s) != 66 {
 		t.Fatalf("CJK subject: %d bytes, %d runes: %q", len(s), utf8.RuneCountInString(s), s)
 	}
 }

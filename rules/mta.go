@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/rules/jsonpath"
 )
 
 // MTAData is how the local MTA handed a mail over (rtbridge mailgate or
@@ -36,7 +37,7 @@ func mtaKey(k string) bool { return slices.Contains(mtaKeys, k) }
 
 // mtaField is the `mta: { key: test }` condition's getter; a mail the MTA
 // did not hand over has no such field (it matches only absent, != and !~).
-func mtaField(v *view, key string, _ []pathElem) ([]string, bool) {
+func mtaField(v *view, key string, _ []jsonpath.Elem) ([]string, bool) {
 	if v.ev.Mail == nil || v.ev.Mail.Delivery == nil {
 		return nil, false
 	}

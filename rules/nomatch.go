@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/rtbridge/rtbridge/plan"
+	"github.com/rtbridge/rtbridge/rules/templates"
 )
 
 // ErrNoMatch is Evaluate's error for an event that no rule matched when
@@ -22,7 +23,7 @@ const defaultNoMatchReason = "no rule matched"
 // reason "no rule matched").
 type noMatch struct {
 	deadLetter bool
-	reason     *tmpl // nil: defaultNoMatchReason
+	reason     *templates.Template // nil: defaultNoMatchReason
 }
 
 const noMatchKeys = "action, reason"
@@ -68,8 +69,8 @@ func (c *compiler) compileNoMatch(src Source, rules []*rule) *noMatch {
 			}
 		case "reason":
 			if nm.reason = c.compileTmpl(p.v, "no_match.reason"); nm.reason != nil {
-				nm.reason.pos = "no_match reason"
-				if nm.reason.src == "" {
+				nm.reason.Pos = "no_match reason"
+				if nm.reason.Src == "" {
 					c.ps.errorf(p.v, "no_match.reason must not be empty: it is what the log says")
 				}
 			}
@@ -93,7 +94,7 @@ func (nm *noMatch) apply(d *Data) (*plan.Ignore, error) {
 	reason := defaultNoMatchReason
 	if nm != nil && nm.reason != nil {
 		r := &renderer{d: d}
-		reason = r.line(nm.reason, maxLine)
+		reason = r.line(nm.reason, templates.MaxLine)
 		if r.err != nil {
 			return nil, r.err
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/rtbridge/rtbridge/rules/templates"
 	"gopkg.in/yaml.v3"
 )
 
@@ -54,7 +55,7 @@ var ErrNoTicket = errors.New("rules: step has no ticket to act on")
 
 // ErrRender is wrapped by Evaluate's errors when a template fails at run
 // time (a missing key, a value that is not a number, …).
-var ErrRender = errors.New("rules: template failed")
+var ErrRender = templates.ErrRender
 
 // problems collects findings while compiling; rule is the rule in progress.
 type problems struct {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rtbridge/rtbridge/plan"
+	"github.com/rtbridge/rtbridge/rules/templates"
 )
 
 // renderer renders step fields with one template data value.
@@ -15,30 +16,30 @@ type renderer struct {
 	err error // first error; later calls are no-ops
 }
 
-func (r *renderer) line(t *tmpl, n int) string {
+func (r *renderer) line(t *templates.Template, n int) string {
 	if r.err != nil || t == nil {
 		return ""
 	}
-	s, err := t.line(r.d, n)
+	s, err := t.Line(r.d, n)
 	r.err = err
 	return s
 }
 
 // subject renders a field RT keeps in a 200-byte column.
-func (r *renderer) subject(t *tmpl) string {
+func (r *renderer) subject(t *templates.Template) string {
 	if r.err != nil || t == nil {
 		return ""
 	}
-	s, err := t.lineBytes(r.d, maxSubject)
+	s, err := t.LineBytes(r.d, templates.MaxSubject)
 	r.err = err
 	return s
 }
 
-func (r *renderer) text(t *tmpl) string {
+func (r *renderer) text(t *templates.Template) string {
 	if r.err != nil || t == nil {
 		return ""
 	}
-	s, err := t.text(r.d)
+	s, err := t.Text(r.d)
 	r.err = err
 	return s
 }
@@ -48,16 +49,16 @@ func (r *renderer) text(t *tmpl) string {
 // so a quoted local part stays one value); empties are dropped and
 // duplicates removed. Values that are no plain address are dropped later,
 // with a note, by the people check (bridge/mailflow).
-func (r *renderer) list(ts []*tmpl) []string {
+func (r *renderer) list(ts []*templates.Template) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, t := range ts {
-		s, _, err := t.render(r.d, 64<<10)
+		s, _, err := t.Render(r.d, 64<<10)
 		if err != nil && r.err == nil {
 			r.err = err
 		}
 		for _, part := range splitList(s) {
-			part = truncateRunes(foldLine(part), maxLine)
+			part = templates.TruncateRunes(templates.FoldLine(part), templates.MaxLine)
 			if part != "" && !seen[strings.ToLower(part)] {
 				seen[strings.ToLower(part)] = true
 				out = append(out, part)
@@ -96,24 +97,24 @@ func (r *renderer) cfs(specs []cfSpec) map[string][]string {
 	for _, cf := range specs {
 		vals := []string{}
 		for _, t := range cf.vals {
-			if v := r.line(t, maxLine); v != "" {
+			if v := r.line(t, templates.MaxLine); v != "" {
 				vals = append(vals, v)
 			}
 		}
-		out[foldLine(cf.name)] = vals
+		out[templates.FoldLine(cf.name)] = vals
 	}
 	return out
 }
 
-func (r *renderer) fail(t *tmpl, format string, args ...any) {
+func (r *renderer) fail(t *templates.Template, format string, args ...any) {
 	if r.err == nil {
-		r.err = fmt.Errorf("%w: %s: %s", ErrRender, t.pos, fmt.Sprintf(format, args...))
+		r.err = fmt.Errorf("%w: %s: %s", ErrRender, t.Pos, fmt.Sprintf(format, args...))
 	}
 }
 
 // intPtr renders an optional integer (priorities).
-func (r *renderer) intPtr(t *tmpl) *int {
-	s := r.line(t, maxLine)
+func (r *renderer) intPtr(t *templates.Template) *int {
+	s := r.line(t, templates.MaxLine)
 	if s == "" {
 		return nil
 	}
@@ -127,8 +128,8 @@ func (r *renderer) intPtr(t *tmpl) *int {
 
 // minutes renders a time amount: a number of minutes or a Go duration
 // ("1h30m").
-func (r *renderer) minutes(t *tmpl) int {
-	s := r.line(t, maxLine)
+func (r *renderer) minutes(t *templates.Template) int {
+	s := r.line(t, templates.MaxLine)
 	if s == "" {
 		return 0
 	}
@@ -145,8 +146,8 @@ func (r *renderer) minutes(t *tmpl) int {
 
 // when renders a date: RFC 3339, "2006-01-02 15:04:05", "2006-01-02"
 // (UTC), or "+DURATION" after the event's arrival ("+4h", "+2d").
-func (r *renderer) when(t *tmpl) time.Time {
-	s := r.line(t, maxLine)
+func (r *renderer) when(t *templates.Template) time.Time {
+	s := r.line(t, templates.MaxLine)
 	if s == "" {
 		return time.Time{}
 	}
@@ -179,13 +180,13 @@ func (r *renderer) when(t *tmpl) time.Time {
 
 func (r *renderer) create(cs *createSpec, defaults *defaults) *plan.Create {
 	c := &plan.Create{
-		Queue:           r.line(cs.queue, maxLine),
+		Queue:           r.line(cs.queue, templates.MaxLine),
 		Subject:         r.subject(cs.subject),
 		Requestors:      r.list(cs.requestors),
 		Cc:              r.list(cs.cc),
 		AdminCc:         r.list(cs.adminCc),
-		Owner:           r.line(cs.owner, maxLine),
-		Status:          r.line(cs.status, maxLine),
+		Owner:           r.line(cs.owner, templates.MaxLine),
+		Status:          r.line(cs.status, templates.MaxLine),
 		Priority:        r.intPtr(cs.priority),
 		InitialPriority: r.intPtr(cs.initialPriority),
 		FinalPriority:   r.intPtr(cs.finalPriority),
@@ -195,7 +196,7 @@ func (r *renderer) create(cs *createSpec, defaults *defaults) *plan.Create {
 		Due:             r.when(cs.due),
 		Starts:          r.when(cs.starts),
 		Text:            r.text(cs.text),
-		ContentType:     r.line(cs.contentType, maxLine),
+		ContentType:     r.line(cs.contentType, templates.MaxLine),
 		CustomFields:    r.cfs(cs.cfs),
 	}
 	if c.Queue == "" && r.err == nil {
@@ -207,13 +208,13 @@ func (r *renderer) create(cs *createSpec, defaults *defaults) *plan.Create {
 	if cs.text == nil {
 		c.Text = r.text(defaults.text)
 		if cs.contentType == nil {
-			c.ContentType = r.line(defaults.contentType, maxLine)
+			c.ContentType = r.line(defaults.contentType, templates.MaxLine)
 		}
 	}
 	if cs.requestors == nil {
 		c.Omitted = append(c.Omitted, "requestors")
 		if r.d.From != "" {
-			c.Requestors = []string{truncateRunes(foldLine(r.d.From), maxLine)}
+			c.Requestors = []string{templates.TruncateRunes(templates.FoldLine(r.d.From), templates.MaxLine)}
 		}
 	}
 	if cs.cc == nil {
@@ -225,16 +226,16 @@ func (r *renderer) create(cs *createSpec, defaults *defaults) *plan.Create {
 func (r *renderer) message(ms *msgSpec, defaults *defaults) *plan.Message {
 	m := &plan.Message{
 		Text:        r.text(ms.text),
-		ContentType: r.line(ms.contentType, maxLine),
+		ContentType: r.line(ms.contentType, templates.MaxLine),
 		Cc:          r.list(ms.cc),
 		Bcc:         r.list(ms.bcc),
 		TimeWorked:  r.minutes(ms.timeWorked),
-		Status:      r.line(ms.status, maxLine),
+		Status:      r.line(ms.status, templates.MaxLine),
 	}
 	if ms.text == nil {
 		m.Text = r.text(defaults.text)
 		if ms.contentType == nil {
-			m.ContentType = r.line(defaults.contentType, maxLine)
+			m.ContentType = r.line(defaults.contentType, templates.MaxLine)
 		}
 	}
 	return m
@@ -245,7 +246,7 @@ func (r *renderer) edit(es *editSpec) *plan.Edit {
 	if len(es.fields) > 0 {
 		e.Fields = make(map[string]string, len(es.fields))
 		for _, f := range es.fields {
-			e.Fields[foldLine(f.name)] = r.subject(f.val)
+			e.Fields[templates.FoldLine(f.name)] = r.subject(f.val)
 		}
 	}
 	if es.setReq {

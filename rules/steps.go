@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/rtbridge/rtbridge/plan"
+	"github.com/rtbridge/rtbridge/rules/templates"
 	"gopkg.in/yaml.v3"
 )
 
@@ -13,15 +14,15 @@ type stepSpec struct {
 	kind string // create, comment, correspond, link, unlink, edit, ignore
 	node *yaml.Node
 
-	ticket *tmpl // target ticket id (comment, correspond, link, unlink, edit)
-	tkey   *tmpl // target by correlation key
-	key    *tmpl // create: key to record the new ticket under
+	ticket *templates.Template // target ticket id (comment, correspond, link, unlink, edit)
+	tkey   *templates.Template // target by correlation key
+	key    *templates.Template // create: key to record the new ticket under
 
 	create  *createSpec
 	msg     *msgSpec
 	link    *linkSpec
 	edit    *editSpec
-	reason  *tmpl // ignore
+	reason  *templates.Template // ignore
 	attach  plan.Attachments
 	hasAtts bool
 }
@@ -35,41 +36,41 @@ func (s *stepSpec) needsTicket() bool {
 }
 
 type createSpec struct {
-	queue, subject, owner, status, text, contentType *tmpl
-	requestors, cc, adminCc                          []*tmpl
-	priority, initialPriority, finalPriority         *tmpl
-	timeWorked, timeEstimated, timeLeft              *tmpl
-	due, starts                                      *tmpl
+	queue, subject, owner, status, text, contentType *templates.Template
+	requestors, cc, adminCc                          []*templates.Template
+	priority, initialPriority, finalPriority         *templates.Template
+	timeWorked, timeEstimated, timeLeft              *templates.Template
+	due, starts                                      *templates.Template
 	cfs                                              []cfSpec
 }
 
 type cfSpec struct {
 	name string
-	vals []*tmpl
+	vals []*templates.Template
 }
 
 type msgSpec struct {
-	text, contentType, status, timeWorked *tmpl
-	cc, bcc                               []*tmpl
+	text, contentType, status, timeWorked *templates.Template
+	cc, bcc                               []*templates.Template
 }
 
 type linkSpec struct {
 	typ       plan.LinkType
-	target    *tmpl // id
-	targetKey *tmpl
+	target    *templates.Template // id
+	targetKey *templates.Template
 	ifMissing *createSpec
 }
 
 type editSpec struct {
 	fields                  []fieldSpec
 	cfs                     []cfSpec
-	requestors, cc, adminCc []*tmpl
+	requestors, cc, adminCc []*templates.Template
 	setReq, setCc, setAdmin bool
 }
 
 type fieldSpec struct {
 	name string
-	val  *tmpl
+	val  *templates.Template
 }
 
 // linkTypes are the RT link types a rule may name (rtapi's set).
@@ -322,10 +323,10 @@ func (c *compiler) compileEdit(body []pair, s *stepSpec) *editSpec {
 }
 
 // compileList compiles one template or a list of them.
-func (c *compiler) compileList(n *yaml.Node, what string) []*tmpl {
+func (c *compiler) compileList(n *yaml.Node, what string) []*templates.Template {
 	n = resolve(n)
 	if n != nil && n.Kind == yaml.SequenceNode {
-		var out []*tmpl
+		var out []*templates.Template
 		for _, item := range n.Content {
 			if t := c.compileTmpl(item, what); t != nil {
 				out = append(out, t)
@@ -334,7 +335,7 @@ func (c *compiler) compileList(n *yaml.Node, what string) []*tmpl {
 		return out
 	}
 	if t := c.compileTmpl(n, what); t != nil {
-		return []*tmpl{t}
+		return []*templates.Template{t}
 	}
 	return nil
 }

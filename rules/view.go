@@ -1,11 +1,10 @@
 package rules
 
 import (
-	"encoding/json"
 	"net/textproto"
-	"strconv"
 
 	"github.com/rtbridge/rtbridge/event"
+	"github.com/rtbridge/rtbridge/rules/jsonpath"
 )
 
 // view gives matchers the values of an event's fields. scratch backs
@@ -79,7 +78,7 @@ func (v *view) canon(f *fieldCond, vals []string, i int) string {
 
 // getter returns the values of a field (arg names a header, label or JSON
 // path) and whether the field is present at all.
-type getter func(v *view, arg string, path []pathElem) ([]string, bool)
+type getter func(v *view, arg string, path []jsonpath.Elem) ([]string, bool)
 
 func (v *view) one(s string) ([]string, bool) {
 	v.scratch[0] = s
@@ -92,22 +91,22 @@ var fields = map[string]struct {
 	keyed bool
 	fold  bool // equality ignores case (addresses, ids)
 }{
-	"id":     {get: func(v *view, _ string, _ []pathElem) ([]string, bool) { return v.one(v.ev.ID) }},
-	"source": {get: func(v *view, _ string, _ []pathElem) ([]string, bool) { return v.one(v.ev.Source) }},
-	"kind":   {get: func(v *view, _ string, _ []pathElem) ([]string, bool) { return v.one(string(v.ev.Kind)) }},
-	"subject": {get: func(v *view, _ string, _ []pathElem) ([]string, bool) {
+	"id":     {get: func(v *view, _ string, _ []jsonpath.Elem) ([]string, bool) { return v.one(v.ev.ID) }},
+	"source": {get: func(v *view, _ string, _ []jsonpath.Elem) ([]string, bool) { return v.one(v.ev.Source) }},
+	"kind":   {get: func(v *view, _ string, _ []jsonpath.Elem) ([]string, bool) { return v.one(string(v.ev.Kind)) }},
+	"subject": {get: func(v *view, _ string, _ []jsonpath.Elem) ([]string, bool) {
 		if m := v.ev.Mail; m != nil {
 			return v.one(m.Subject)
 		}
 		return nil, false
 	}},
-	"body": {get: func(v *view, _ string, _ []pathElem) ([]string, bool) {
+	"body": {get: func(v *view, _ string, _ []jsonpath.Elem) ([]string, bool) {
 		if m := v.ev.Mail; m != nil {
 			return v.one(m.TextBody)
 		}
 		return nil, false
 	}},
-	"html": {get: func(v *view, _ string, _ []pathElem) ([]string, bool) {
+	"html": {get: func(v *view, _ string, _ []jsonpath.Elem) ([]string, bool) {
 		if m := v.ev.Mail; m != nil {
 			return v.one(m.HTMLBody)
 		}
@@ -117,25 +116,25 @@ var fields = map[string]struct {
 	"to":       {get: addrGetter("to"), fold: true},
 	"cc":       {get: addrGetter("cc"), fold: true},
 	"reply_to": {get: addrGetter("reply_to"), fold: true},
-	"message_id": {fold: true, get: func(v *view, _ string, _ []pathElem) ([]string, bool) {
+	"message_id": {fold: true, get: func(v *view, _ string, _ []jsonpath.Elem) ([]string, bool) {
 		if m := v.ev.Mail; m != nil {
 			return v.one(m.MessageID)
 		}
 		return nil, false
 	}},
-	"in_reply_to": {fold: true, get: func(v *view, _ string, _ []pathElem) ([]string, bool) {
+	"in_reply_to": {fold: true, get: func(v *view, _ string, _ []jsonpath.Elem) ([]string, bool) {
 		if m := v.ev.Mail; m != nil {
 			return m.InReplyTo, len(m.InReplyTo) > 0
 		}
 		return nil, false
 	}},
-	"references": {fold: true, get: func(v *view, _ string, _ []pathElem) ([]string, bool) {
+	"references": {fold: true, get: func(v *view, _ string, _ []jsonpath.Elem) ([]string, bool) {
 		if m := v.ev.Mail; m != nil {
 			return m.References, len(m.References) > 0
 		}
 		return nil, false
 	}},
-	"attachment": {get: func(v *view, _ string, _ []pathElem) ([]string, bool) {
+	"attachment": {get: func(v *view, _ string, _ []jsonpath.Elem) ([]string, bool) {
 		if m := v.ev.Mail; m != nil && len(m.Attachments) > 0 {
 			if v.attNames == nil {
 				v.attNames = make([]string, len(m.Attachments))
@@ -147,7 +146,7 @@ var fields = map[string]struct {
 		}
 		return nil, false
 	}},
-	"attachment_type": {fold: true, get: func(v *view, _ string, _ []pathElem) ([]string, bool) {
+	"attachment_type": {fold: true, get: func(v *view, _ string, _ []jsonpath.Elem) ([]string, bool) {
 		if m := v.ev.Mail; m != nil && len(m.Attachments) > 0 {
 			if v.attTypes == nil {
 				v.attTypes = make([]string, len(m.Attachments))
@@ -159,7 +158,7 @@ var fields = map[string]struct {
 		}
 		return nil, false
 	}},
-	"header": {keyed: true, get: func(v *view, name string, _ []pathElem) ([]string, bool) {
+	"header": {keyed: true, get: func(v *view, name string, _ []jsonpath.Elem) ([]string, bool) {
 		var h textproto.MIMEHeader
 		switch {
 		case v.ev.Mail != nil:
@@ -180,18 +179,18 @@ var fields = map[string]struct {
 	"labels":       {keyed: true, get: alertMap(func(a *event.AlertNotification) map[string]string { return a.CommonLabels })},
 	"group_labels": {keyed: true, get: alertMap(func(a *event.AlertNotification) map[string]string { return a.GroupLabels })},
 	"annotations":  {keyed: true, get: alertMap(func(a *event.AlertNotification) map[string]string { return a.CommonAnnotations })},
-	"json": {keyed: true, get: func(v *view, _ string, path []pathElem) ([]string, bool) {
+	"json": {keyed: true, get: func(v *view, _ string, path []jsonpath.Elem) ([]string, bool) {
 		if v.ev.JSON == nil {
 			return nil, false
 		}
-		x, ok := walkJSON(v.ev.JSON.Body, path)
+		x, ok := jsonpath.Walk(v.ev.JSON.Body, path)
 		if !ok {
 			return nil, false
 		}
-		return v.one(jsonText(x))
+		return v.one(jsonpath.Text(x))
 	}},
 	"mta": {keyed: true, fold: true, get: mtaField}, // rules/mta.go
-	"path": {get: func(v *view, _ string, _ []pathElem) ([]string, bool) {
+	"path": {get: func(v *view, _ string, _ []jsonpath.Elem) ([]string, bool) {
 		if v.ev.JSON != nil {
 			return v.one(v.ev.JSON.Path)
 		}
@@ -201,7 +200,7 @@ var fields = map[string]struct {
 
 func addrGetter(field string) getter {
 	slot := map[string]int{"from": 0, "to": 1, "cc": 2, "reply_to": 3}[field]
-	return func(v *view, _ string, _ []pathElem) ([]string, bool) {
+	return func(v *view, _ string, _ []jsonpath.Elem) ([]string, bool) {
 		m := v.ev.Mail
 		if m == nil {
 			return nil, false
@@ -231,7 +230,7 @@ func addrGetter(field string) getter {
 }
 
 func alertString(f func(*event.AlertNotification) string) getter {
-	return func(v *view, _ string, _ []pathElem) ([]string, bool) {
+	return func(v *view, _ string, _ []jsonpath.Elem) ([]string, bool) {
 		if v.ev.Alert == nil {
 			return nil, false
 		}
@@ -240,36 +239,12 @@ func alertString(f func(*event.AlertNotification) string) getter {
 }
 
 func alertMap(f func(*event.AlertNotification) map[string]string) getter {
-	return func(v *view, name string, _ []pathElem) ([]string, bool) {
+	return func(v *view, name string, _ []jsonpath.Elem) ([]string, bool) {
 		if v.ev.Alert == nil {
 			return nil, false
 		}
 		s, ok := f(v.ev.Alert)[name]
 		v.scratch[0] = s
 		return v.scratch[:], ok
-	}
-}
-
-// jsonText renders a JSON value for matching and templates: strings as
-// they are, numbers and booleans as JSON writes them, null as "",
-// objects and arrays as compact JSON.
-func jsonText(x any) string {
-	switch t := x.(type) {
-	case nil:
-		return ""
-	case string:
-		return t
-	case bool:
-		return strconv.FormatBool(t)
-	case float64:
-		return strconv.FormatFloat(t, 'f', -1, 64)
-	case json.Number:
-		return t.String()
-	default:
-		b, err := json.Marshal(t)
-		if err != nil {
-			return ""
-		}
-		return string(b)
 	}
 }

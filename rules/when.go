@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rtbridge/rtbridge/rules/jsonpath"
 	"github.com/rtbridge/rtbridge/rules/labelmatch"
 	"gopkg.in/yaml.v3"
 )
@@ -83,7 +84,7 @@ type fieldCond struct {
 	name  string // the when: key (kind, source, header, …), for the view's caches and the rule index
 	get   getter
 	arg   string
-	path  []pathElem
+	path  []jsonpath.Elem
 	fold  bool
 	label bool // Alertmanager semantics: a missing label is ""
 	tests []test
@@ -227,7 +228,7 @@ func (c *compiler) compileWhenKey(p pair) cond {
 				continue
 			}
 		case "json":
-			path, err := parseJSONPath(q.key)
+			path, err := jsonpath.Parse(q.key)
 			if err != nil {
 				c.ps.errorf(q.kn, "%v", err)
 				continue

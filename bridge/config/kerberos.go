@@ -9,7 +9,8 @@ type Kerberos struct {
 	Username     string `yaml:"username"`      // alias of principal
 	Realm        string `yaml:"realm"`         // default: the principal's, else default_realm
 	KeytabFile   string `yaml:"keytab_file"`   // service account (recommended for the daemon)
-	PasswordFile string `yaml:"password_file"` // first line is the password
+	PasswordFile string `yaml:"password_file"` // the password, read like every *_file secret
+	Password     Secret `yaml:"-"`             // read from PasswordFile (again on every load)
 	CCache       string `yaml:"ccache"`        // an existing credential cache kept fresh by k5start/kinit
 	SPN          string `yaml:"spn"`           // default HTTP/<host of rt.url>
 	// DisablePAFXFAST is needed against Active Directory KDCs.

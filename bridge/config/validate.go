@@ -29,7 +29,7 @@ func (d *decoder) resolve(c *Config) {
 	if k := c.RT.Kerberos; k != nil {
 		abs(&k.Krb5Conf)
 		abs(&k.KeytabFile)
-		abs(&k.PasswordFile)
+		d.secret(c, &k.Password, &k.PasswordFile, "rt.kerberos", "password")
 	}
 	for i := range c.IMAP {
 		m := &c.IMAP[i]

@@ -147,7 +147,7 @@ func rtTransport(c config.RT, m *metrics.Metrics, log *slog.Logger) (*http.Clien
 		kc := kerberos.Config{Principal: c.User, Password: string(c.Password), Logger: log}
 		if k := c.Kerberos; k != nil {
 			kc = kerberos.Config{Krb5Conf: k.Krb5Conf, Principal: k.PrincipalName(), Realm: k.Realm, KeytabFile: k.KeytabFile,
-				PasswordFile: k.PasswordFile, CCache: k.CCache, SPN: k.SPN, DisablePAFXFAST: k.DisablePAFXFAST, Logger: log}
+				Password: string(k.Password), CCache: k.CCache, SPN: k.SPN, DisablePAFXFAST: k.DisablePAFXFAST, Logger: log}
 		}
 		k, err := kerberos.New(kc, c.URL)
 		if err != nil {

@@ -156,8 +156,6 @@ func kerberosKey(err error) string {
 			return "kerberos.krb5_conf"
 		case "read keytab":
 			return "kerberos.keytab_file"
-		case "read password file":
-			return "kerberos.password_file"
 		case "read credential cache":
 			return "kerberos.ccache"
 		}

@@ -11,6 +11,11 @@ import (
 // swaps in the RT client it built.
 func rtSettings(r config.RT) config.RT {
 	r.Password, r.Token = "", ""
+	if r.Kerberos != nil {
+		k := *r.Kerberos // a copy: the loaded config keeps its password
+		k.Password = ""
+		r.Kerberos = &k
+	}
 	return r
 }
 

@@ -79,6 +79,7 @@ var checkCases = []struct {
 	{"missing http tls cert", "  listen: 127.0.0.1:0", "  listen: 127.0.0.1:0\n  tls: { cert_file: nope-cert.pem, key_file: key.pem }", "nope-cert.pem", "http.tls.cert_file: open "},
 	{"missing http tls key", "  listen: 127.0.0.1:0", "  listen: 127.0.0.1:0\n  tls: { cert_file: cert.pem, key_file: nope-key.pem }", "nope-key.pem", "http.tls.key_file: open "},
 	{"missing kerberos keytab", "  auth: token\n  token_file: rt-token", "  auth: kerberos\n  kerberos: { krb5_conf: krb5.conf, principal: bridge@EXAMPLE.ORG, keytab_file: nope.keytab }", "nope.keytab", "rt.kerberos.keytab_file: kerberos: configuration (read keytab"},
+	{"missing kerberos password_file", "  auth: token\n  token_file: rt-token", "  auth: kerberos\n  kerberos: { krb5_conf: krb5.conf, principal: bridge@EXAMPLE.ORG, password_file: nope.pass }", "nope.pass", "rt.kerberos.password_file: open "},
 	{"rule source not configured", "when: { source: grafana }", "when: { source: grafna }", "grafna", `rule "alerts": source: unknown source "grafna" (did you mean "grafana"?)`},
 	{"state dir under a file", "  dir: state", "  dir: rt-token/state", "rt-token/state", "state.dir: "},
 	{"yaml syntax error", "disposition: seen", "disposition: move: Done", ": Done", "mapping values are not allowed in this context"},

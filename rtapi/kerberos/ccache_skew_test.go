@@ -112,8 +112,7 @@ func TestClockSkewAgainstSkewedKDC(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
-	pw := writeFile(t, "pw", env["KRB_USER_PASSWORD"])
-	err = loginErr(t, kerberos.Config{Krb5Conf: krbConf, Principal: env["KRB_USER"], PasswordFile: pw}, env["RT_KRB_URL"])
+	err = loginErr(t, kerberos.Config{Krb5Conf: krbConf, Principal: env["KRB_USER"], Password: env["KRB_USER_PASSWORD"]}, env["RT_KRB_URL"])
 	if !errors.Is(err, kerberos.ErrClockSkew) {
 		log, _ := os.ReadFile(filepath.Join(dir, "kdc.log"))
 		t.Fatalf("login against a KDC one hour ahead: %v, want ErrClockSkew\nKDC log:\n%s", err, log)

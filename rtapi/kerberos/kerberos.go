@@ -2,7 +2,7 @@
 // that does Kerberos single sign-on (SPNEGO, "Authorization: Negotiate"),
 // such as Apache mod_auth_gssapi with RT's $WebRemoteUserAuth.
 //
-// It logs in to the KDC with a keytab, a password (read from a file) or an
+// It logs in to the KDC with a keytab, a password (the caller reads it) or an
 // existing credential cache, then logs in to RT once through the front: an
 // unauthenticated GET to see the Negotiate challenge, the same GET with a
 // token, keeping RT's RT_SID_* session cookie (REST2 ignores REMOTE_USER, so
@@ -32,8 +32,8 @@ import (
 )
 
 // Config says how to obtain Kerberos credentials. Exactly one of KeytabFile,
-// PasswordFile/Password or a credential cache is used, in that order; with
-// neither keytab nor password, CCache (or $KRB5CCNAME) is read.
+// Password or a credential cache is used, in that order; with neither keytab
+// nor password, CCache (or $KRB5CCNAME) is read.
 type Config struct {
 	// Krb5Conf is the krb5.conf path; "" means $KRB5_CONFIG, then /etc/krb5.conf.
 	// (gokrb5 does not read the environment itself.)
@@ -41,10 +41,11 @@ type Config struct {
 	// Principal is the client: "user" or "user@REALM".
 	Principal string
 	// Realm applies when Principal has none; default: libdefaults default_realm.
-	Realm        string
-	KeytabFile   string
-	PasswordFile string // first line is the password
-	Password     string // for programmatic use; PasswordFile is preferred
+	Realm      string
+	KeytabFile string
+	// Password is the principal's password itself; the caller reads it
+	// (bridge/config reads rt.kerberos.password_file).
+	Password string
 	// CCache is a credential cache path ("FILE:" prefix allowed); "" means
 	// $KRB5CCNAME, then /tmp/krb5cc_<uid>.
 	CCache string
@@ -98,7 +99,7 @@ func New(cfg Config, rtURL string) (*Authenticator, error) {
 	if a.spn, err = spnFor(cfg.SPN, rtURL); err != nil {
 		return nil, err
 	}
-	if cfg.KeytabFile != "" || cfg.PasswordFile != "" || cfg.Password != "" {
+	if cfg.KeytabFile != "" || cfg.Password != "" {
 		user, realm := splitPrincipal(cfg.Principal, cfg.Realm, krb.LibDefaults.DefaultRealm)
 		if user == "" || realm == "" {
 			return nil, &Error{Op: "configure", Kind: ErrConfig, Detail: "principal (user[@REALM]) and a realm (or default_realm in krb5.conf) are required with a keytab or password"}
@@ -147,21 +148,8 @@ func (a *Authenticator) newClient() (*client.Client, error) {
 			return nil, &Error{Op: "read keytab", Principal: a.principal, Kind: ErrConfig, Detail: fmt.Sprintf("%s: %v", a.cfg.KeytabFile, err)}
 		}
 		return client.NewWithKeytab(user, realm, kt, a.krb, opts...), nil
-	case a.cfg.PasswordFile != "" || a.cfg.Password != "":
-		pw := a.cfg.Password
-		if a.cfg.PasswordFile != "" {
-			b, err := os.ReadFile(a.cfg.PasswordFile)
-			if err != nil {
-				// The path is not secret; os errors never contain the content.
-				return nil, &Error{Op: "read password file", Principal: a.principal, Kind: ErrConfig, Detail: err.Error()}
-			}
-			pw, _, _ = strings.Cut(string(b), "\n")
-			pw = strings.TrimSuffix(pw, "\r")
-		}
-		if pw == "" {
-			return nil, &Error{Op: "read password file", Principal: a.principal, Kind: ErrConfig, Detail: "password is empty"}
-		}
-		return client.NewWithPassword(user, realm, pw, a.krb, opts...), nil
+	case a.cfg.Password != "":
+		return client.NewWithPassword(user, realm, a.cfg.Password, a.krb, opts...), nil
 	}
 	path := ccachePath(a.cfg.CCache)
 	cc, err := credentials.LoadCCache(path)

@@ -96,11 +96,10 @@ func TestKeytabLoginCreatesTicketAsKerberosUser(t *testing.T) {
 	createAs(t, a, env["KRB_USER"])
 }
 
-func TestPasswordFileLoginCreatesTicketAsKerberosUser(t *testing.T) {
+func TestPasswordLoginCreatesTicketAsKerberosUser(t *testing.T) {
 	env := krb(t)
-	pw := writeFile(t, "pw", env["KRB_USER_PASSWORD"]+"\n")
 	t.Setenv("KRB5_CONFIG", env["KRB5_CONFIG"]) // krb5.conf from the environment
-	a, err := kerberos.New(kerberos.Config{Principal: env["KRB_USER"] + "@" + env["KRB_REALM"], PasswordFile: pw}, env["RT_KRB_URL"])
+	a, err := kerberos.New(kerberos.Config{Principal: env["KRB_USER"] + "@" + env["KRB_REALM"], Password: env["KRB_USER_PASSWORD"]}, env["RT_KRB_URL"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,9 +146,9 @@ func TestLoginErrors(t *testing.T) {
 		cfg  kerberos.Config
 		want error
 	}{
-		{"kdc unreachable", kerberos.Config{Krb5Conf: deadConf, Principal: env["KRB_USER"], PasswordFile: writeFile(t, "pw", env["KRB_USER_PASSWORD"])}, kerberos.ErrKDCUnreachable},
-		{"unknown principal", kerberos.Config{Krb5Conf: conf, Principal: "nosuchuser", PasswordFile: writeFile(t, "pw", secret)}, kerberos.ErrUnknownPrincipal},
-		{"wrong password", kerberos.Config{Krb5Conf: conf, Principal: env["KRB_USER"], PasswordFile: writeFile(t, "pw", secret)}, kerberos.ErrBadCredentials},
+		{"kdc unreachable", kerberos.Config{Krb5Conf: deadConf, Principal: env["KRB_USER"], Password: env["KRB_USER_PASSWORD"]}, kerberos.ErrKDCUnreachable},
+		{"unknown principal", kerberos.Config{Krb5Conf: conf, Principal: "nosuchuser", Password: secret}, kerberos.ErrUnknownPrincipal},
+		{"wrong password", kerberos.Config{Krb5Conf: conf, Principal: env["KRB_USER"], Password: secret}, kerberos.ErrBadCredentials},
 		{"wrong keytab", kerberos.Config{Krb5Conf: conf, Principal: env["KRB_USER"], KeytabFile: badKeytab}, kerberos.ErrBadCredentials},
 		{"unknown service", kerberos.Config{Krb5Conf: conf, Principal: env["KRB_USER"], KeytabFile: env["KRB_USER_KEYTAB"], SPN: "HTTP/nosuchhost"}, kerberos.ErrUnknownService},
 		{"missing keytab file", kerberos.Config{Krb5Conf: conf, Principal: env["KRB_USER"], KeytabFile: "/nonexistent/x.keytab"}, kerberos.ErrConfig},

@@ -1,4 +1,4 @@
-package rules
+package templates
 
 import (
 	"reflect"
@@ -8,7 +8,7 @@ import (
 
 // fastProg runs the common shape of a field template without
 // text/template's reflective interpreter: literal text, {{ .Field }} of a
-// string field of Data, {{ .Map.key }} of a map[string]string field, and
+// string field of the data struct, {{ .Map.key }} of a map[string]string field, and
 // {{ if }}/{{ else }} on such values combined with eq, not, and, or. It is
 // an accelerator, never a second semantics: any other node compiles to a
 // bail-out, and a run that reaches one (or a missing map key, which
@@ -19,7 +19,11 @@ import (
 // must not redefine them (TestFuncMapKeepsBuiltinLogic).
 type fastProg struct {
 	nodes []fastNode
+	data  reflect.Type // pointer to the struct the program was compiled for
 }
+
+// fastCompiler compiles for one data type, a struct.
+type fastCompiler struct{ data reflect.Type }
 
 type fastOp uint8
 
@@ -40,8 +44,8 @@ type fastNode struct {
 type exprOp uint8
 
 const (
-	exprField    exprOp = iota // string field of Data
-	exprMapField               // map[string]string field of Data, one key
+	exprField    exprOp = iota // string field of the data struct
+	exprMapField               // map[string]string field of the data struct, one key
 	exprString                 // string constant
 	exprEq                     // eq a b…: strings only
 	exprNot
@@ -51,42 +55,42 @@ const (
 
 type fastExpr struct {
 	op    exprOp
-	field int    // Data field index
+	field int    // field index in the data struct
 	str   string // key or constant
 	args  []*fastExpr
 }
 
 var (
-	dataType      = reflect.TypeFor[Data]()
 	stringType    = reflect.TypeFor[string]()
 	stringMapType = reflect.TypeFor[map[string]string]()
 )
 
 // compileFast returns the fast program of a parse tree, or nil when the
 // template has no part in the subset worth running fast.
-func compileFast(tree *parse.Tree) *fastProg {
-	if tree == nil || tree.Root == nil {
+func compileFast(tree *parse.Tree, data reflect.Type) *fastProg {
+	if tree == nil || tree.Root == nil || data == nil || data.Kind() != reflect.Struct {
 		return nil
 	}
-	nodes := fastList(tree.Root)
+	c := fastCompiler{data: data}
+	nodes := c.fastList(tree.Root)
 	if len(nodes) == 1 && nodes[0].op == fastBail {
 		return nil
 	}
-	return &fastProg{nodes: nodes}
+	return &fastProg{nodes: nodes, data: reflect.PointerTo(data)}
 }
 
-func fastList(l *parse.ListNode) []fastNode {
+func (c fastCompiler) fastList(l *parse.ListNode) []fastNode {
 	if l == nil {
 		return nil
 	}
 	out := make([]fastNode, 0, len(l.Nodes))
 	for _, n := range l.Nodes {
-		out = append(out, fastCompileNode(n))
+		out = append(out, c.fastCompileNode(n))
 	}
 	return out
 }
 
-func fastCompileNode(n parse.Node) fastNode {
+func (c fastCompiler) fastCompileNode(n parse.Node) fastNode {
 	bail := fastNode{op: fastBail}
 	switch x := n.(type) {
 	case *parse.TextNode:
@@ -94,29 +98,29 @@ func fastCompileNode(n parse.Node) fastNode {
 	case *parse.CommentNode:
 		return fastNode{op: fastText}
 	case *parse.ActionNode:
-		e := fastPipe(x.Pipe)
+		e := c.fastPipe(x.Pipe)
 		if e == nil || !e.isString() {
 			return bail
 		}
 		return fastNode{op: fastValue, expr: e}
 	case *parse.IfNode:
-		e := fastPipe(x.Pipe)
+		e := c.fastPipe(x.Pipe)
 		if e == nil {
 			return bail
 		}
-		return fastNode{op: fastIf, expr: e, then: fastList(x.List), els: fastList(x.ElseList)}
+		return fastNode{op: fastIf, expr: e, then: c.fastList(x.List), els: c.fastList(x.ElseList)}
 	}
 	return bail
 }
 
 // fastPipe compiles a pipeline of one command without declarations.
-func fastPipe(p *parse.PipeNode) *fastExpr {
+func (c fastCompiler) fastPipe(p *parse.PipeNode) *fastExpr {
 	if p == nil || len(p.Decl) > 0 || p.IsAssign || len(p.Cmds) != 1 {
 		return nil
 	}
 	args := p.Cmds[0].Args
 	if len(args) == 1 {
-		return fastOperand(args[0])
+		return c.fastOperand(args[0])
 	}
 	id, ok := args[0].(*parse.IdentifierNode)
 	if !ok {
@@ -124,7 +128,7 @@ func fastPipe(p *parse.PipeNode) *fastExpr {
 	}
 	var ops []*fastExpr
 	for _, a := range args[1:] {
-		e := fastOperand(a)
+		e := c.fastOperand(a)
 		if e == nil {
 			return nil
 		}
@@ -153,29 +157,29 @@ func fastPipe(p *parse.PipeNode) *fastExpr {
 	return nil
 }
 
-func fastOperand(n parse.Node) *fastExpr {
+func (c fastCompiler) fastOperand(n parse.Node) *fastExpr {
 	switch x := n.(type) {
 	case *parse.StringNode:
 		return &fastExpr{op: exprString, str: x.Text}
 	case *parse.PipeNode:
-		return fastPipe(x)
+		return c.fastPipe(x)
 	case *parse.FieldNode:
-		return fastField(x.Ident)
+		return c.fastField(x.Ident)
 	}
 	return nil
 }
 
 // fastField resolves .Name (a string field) or .Name.key (a string map
-// field) on Data exactly as text/template would: methods win over fields,
+// field) on the data struct exactly as text/template would: methods win over fields,
 // so a name that is also a method is left to text/template.
-func fastField(ident []string) *fastExpr {
+func (c fastCompiler) fastField(ident []string) *fastExpr {
 	if len(ident) == 0 || len(ident) > 2 {
 		return nil
 	}
-	if _, ok := reflect.PointerTo(dataType).MethodByName(ident[0]); ok {
+	if _, ok := reflect.PointerTo(c.data).MethodByName(ident[0]); ok {
 		return nil
 	}
-	f, ok := dataType.FieldByName(ident[0])
+	f, ok := c.data.FieldByName(ident[0])
 	if !ok || !f.IsExported() || len(f.Index) != 1 {
 		return nil
 	}
@@ -256,9 +260,13 @@ func (e *fastExpr) eval(d reflect.Value) (fastVal, bool) {
 // exec renders the program; ok=false means "run text/template instead".
 // The result matches limitWriter: at most limit bytes, truncated when the
 // template produced more.
-func (p *fastProg) exec(data *Data, limit int) (s string, truncated, ok bool) {
+func (p *fastProg) exec(data any, limit int) (s string, truncated, ok bool) {
+	d := reflect.ValueOf(data)
+	if !d.IsValid() || d.Type() != p.data || d.IsNil() {
+		return "", false, false
+	}
 	var buf [8]string
-	parts, ok := p.run(p.nodes, reflect.ValueOf(data).Elem(), buf[:0])
+	parts, ok := p.run(p.nodes, d.Elem(), buf[:0])
 	if !ok {
 		return "", false, false
 	}

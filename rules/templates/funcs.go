@@ -1,4 +1,4 @@
-package rules
+package templates
 
 import (
 	"encoding/json"
@@ -13,6 +13,8 @@ import (
 	"text/template"
 	"time"
 	"unicode/utf8"
+
+	"github.com/rtbridge/rtbridge/rules/jsonpath"
 )
 
 // regexCache compiles the patterns of regexReplace/regexMatch once per
@@ -55,8 +57,8 @@ func funcMap(rc *regexCache) template.FuncMap {
 		"contains":   func(sub, s string) bool { return strings.Contains(s, sub) },
 		"hasPrefix":  func(prefix, s string) bool { return strings.HasPrefix(s, prefix) },
 		"hasSuffix":  func(suffix, s string) bool { return strings.HasSuffix(s, suffix) },
-		"truncate":   func(n int, s string) string { return truncateRunes(s, n) },
-		"oneLine":    func(s string) string { return foldLine(s) },
+		"truncate":   func(n int, s string) string { return TruncateRunes(s, n) },
+		"oneLine":    func(s string) string { return FoldLine(s) },
 		"indent": func(n int, s string) string {
 			pad := strings.Repeat(" ", max(n, 0))
 			return pad + strings.ReplaceAll(s, "\n", "\n"+pad)
@@ -96,9 +98,9 @@ func funcMap(rc *regexCache) template.FuncMap {
 			}
 			return ""
 		},
-		"keys": func(m map[string]string) []string { return sortedKeys(m) },
+		"keys": func(m map[string]string) []string { return SortedKeys(m) },
 		"pairs": func(m map[string]string) string {
-			ks := sortedKeys(m)
+			ks := SortedKeys(m)
 			for i, k := range ks {
 				ks[i] = k + "=" + m[k]
 			}
@@ -122,15 +124,15 @@ func funcMap(rc *regexCache) template.FuncMap {
 			return string(b), err
 		},
 		"jsonPath": func(path string, x any) (string, error) {
-			p, err := parseJSONPath(path)
+			p, err := jsonpath.Parse(path)
 			if err != nil {
 				return "", err
 			}
-			v, ok := walkJSON(x, p)
+			v, ok := jsonpath.Walk(x, p)
 			if !ok {
 				return "", nil
 			}
-			return jsonText(v), nil
+			return jsonpath.Text(v), nil
 		},
 	}
 }
@@ -184,14 +186,14 @@ func join(sep string, list any) (string, error) {
 	return strings.Join(parts, sep), nil
 }
 
-func sortedKeys(m map[string]string) []string {
+func SortedKeys(m map[string]string) []string {
 	return slices.Sorted(maps.Keys(m))
 }
 
-// truncateBytes cuts s on a UTF-8 boundary to at most n bytes, "…" (3
+// TruncateBytes cuts s on a UTF-8 boundary to at most n bytes, "…" (3
 // bytes) included, when it is longer: RT's columns (Tickets.Subject is 200)
 // count bytes, and RT would cut a longer value itself, dropping the marker.
-func truncateBytes(s string, n int) string {
+func TruncateBytes(s string, n int) string {
 	const mark = "…"
 	if len(s) <= n {
 		return s
@@ -206,8 +208,8 @@ func truncateBytes(s string, n int) string {
 	return s[:i] + mark
 }
 
-// truncateRunes cuts s to at most n runes, ending with "…" when cut.
-func truncateRunes(s string, n int) string {
+// TruncateRunes cuts s to at most n runes, ending with "…" when cut.
+func TruncateRunes(s string, n int) string {
 	if n <= 0 {
 		return ""
 	}

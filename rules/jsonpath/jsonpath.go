@@ -1,24 +1,27 @@
-package rules
+// Package jsonpath reads a value out of decoded JSON by a dotted path, for
+// the json: conditions of rules and the jsonPath template function.
+package jsonpath
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 )
 
-// pathElem is one step of a JSON path: a key, or an index when isIndex.
-type pathElem struct {
+// Elem is one step of a JSON path: a key, or an index when isIndex.
+type Elem struct {
 	key     string
 	index   int
 	isIndex bool
 }
 
-// parseJSONPath parses a dotted path: `alert.labels.severity`,
+// Parse parses a dotted path: `alert.labels.severity`,
 // `items[0].id`, `["key.with.dots"].x`. A leading `$.` or `.` is allowed.
-func parseJSONPath(s string) ([]pathElem, error) {
+func Parse(s string) ([]Elem, error) {
 	orig := s
 	s = strings.TrimPrefix(s, "$")
-	var out []pathElem
+	var out []Elem
 	for len(s) > 0 {
 		switch s[0] {
 		case '.':
@@ -30,7 +33,7 @@ func parseJSONPath(s string) ([]pathElem, error) {
 			if end == 0 {
 				return nil, fmt.Errorf("json path %q: empty key", orig)
 			}
-			out = append(out, pathElem{key: s[:end]})
+			out = append(out, Elem{key: s[:end]})
 			s = s[end:]
 		case '[':
 			end := strings.IndexByte(s, ']')
@@ -43,7 +46,7 @@ func parseJSONPath(s string) ([]pathElem, error) {
 				if err != nil {
 					return nil, fmt.Errorf("json path %q: %w", orig, err)
 				}
-				out = append(out, pathElem{key: k})
+				out = append(out, Elem{key: k})
 				s = s[q+4:]
 				continue
 			}
@@ -54,7 +57,7 @@ func parseJSONPath(s string) ([]pathElem, error) {
 			if err != nil || n < 0 {
 				return nil, fmt.Errorf("json path %q: bad index %q", orig, s[1:end])
 			}
-			out = append(out, pathElem{index: n, isIndex: true})
+			out = append(out, Elem{index: n, isIndex: true})
 			s = s[end+1:]
 		default:
 			if len(out) > 0 {
@@ -69,7 +72,8 @@ func parseJSONPath(s string) ([]pathElem, error) {
 	return out, nil
 }
 
-func walkJSON(x any, path []pathElem) (any, bool) {
+// Walk follows path into x (decoded with UseNumber); false: not there.
+func Walk(x any, path []Elem) (any, bool) {
 	for _, p := range path {
 		if p.isIndex {
 			a, ok := x.([]any)
@@ -88,4 +92,28 @@ func walkJSON(x any, path []pathElem) (any, bool) {
 		}
 	}
 	return x, true
+}
+
+// Text renders a JSON value for matching and templates: strings as
+// they are, numbers and booleans as JSON writes them, null as "",
+// objects and arrays as compact JSON.
+func Text(x any) string {
+	switch t := x.(type) {
+	case nil:
+		return ""
+	case string:
+		return t
+	case bool:
+		return strconv.FormatBool(t)
+	case float64:
+		return strconv.FormatFloat(t, 'f', -1, 64)
+	case json.Number:
+		return t.String()
+	default:
+		b, err := json.Marshal(t)
+		if err != nil {
+			return ""
+		}
+		return string(b)
+	}
 }

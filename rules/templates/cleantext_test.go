@@ -1,4 +1,4 @@
-package rules
+package templates
 
 import (
 	"strings"
@@ -27,13 +27,13 @@ func FuzzCleanText(f *testing.F) {
 }
 
 // checkCleanText: text the fast path passes through is text the full
-// cleaning leaves unchanged, and cleanText equals the full cleaning.
+// cleaning leaves unchanged, and CleanText equals the full cleaning.
 func checkCleanText(t *testing.T, s string) {
 	want := cleanTextSlow(s)
 	if isCleanText(s) && want != s {
 		t.Fatalf("isCleanText(%q) but cleaning gives %q", s, want)
 	}
-	if got := cleanText(s); got != want {
-		t.Fatalf("cleanText(%q) = %q, want %q", s, got, want)
+	if got := CleanText(s); got != want {
+		t.Fatalf("CleanText(%q) = %q, want %q", s, got, want)
 	}
 }

@@ -1,4 +1,4 @@
-package rules
+package templates
 
 import (
 	"errors"
@@ -21,8 +21,8 @@ const (
 	maxRenderTime = 5 * time.Second // wall clock: generous, as a loaded host is slow too
 )
 
-// errBudget stops a template that went over its budget.
-var errBudget = errors.New("template budget exceeded")
+// ErrBudget stops a template that went over its budget.
+var ErrBudget = errors.New("template budget exceeded")
 
 // budget counts one execution's ticks.
 type budget struct {
@@ -47,34 +47,34 @@ func (b *budget) tick() error {
 		b.over = fmt.Sprintf("loops ran longer than %s", maxRenderTime)
 	}
 	if b.over != "" {
-		return errBudget
+		return ErrBudget
 	}
 	return nil
 }
 
-// insertTicks puts the counting node at the head of every range body
+// InsertTicks puts the counting node at the head of every range body
 // under n (and of n itself when top, a named template's root).
-func insertTicks(n parse.Node, top bool) {
+func InsertTicks(n parse.Node, top bool) {
 	switch x := n.(type) {
 	case *parse.ListNode:
 		if x == nil {
 			return
 		}
 		for _, c := range x.Nodes {
-			insertTicks(c, false)
+			InsertTicks(c, false)
 		}
 		if top {
 			x.Nodes = append([]parse.Node{tickNode(x.Pos)}, x.Nodes...)
 		}
 	case *parse.IfNode:
-		insertTicks(x.List, false)
-		insertTicks(x.ElseList, false)
+		InsertTicks(x.List, false)
+		InsertTicks(x.ElseList, false)
 	case *parse.WithNode:
-		insertTicks(x.List, false)
-		insertTicks(x.ElseList, false)
+		InsertTicks(x.List, false)
+		InsertTicks(x.ElseList, false)
 	case *parse.RangeNode:
-		insertTicks(x.List, true)
-		insertTicks(x.ElseList, false)
+		InsertTicks(x.List, true)
+		InsertTicks(x.ElseList, false)
 	}
 }
 
