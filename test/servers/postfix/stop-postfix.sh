@@ -19,9 +19,7 @@ ours() {
     tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "MAIL_CONFIG=$CONF"
 }
 
-# a process that is gone or a zombie (the master is reparented to PID 1 and
-# may wait there a while to be reaped; kill -0 still succeeds on a zombie)
-alive() { [[ -r /proc/$1/status ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+source "$(dirname "${BASH_SOURCE[0]}")/../lib-proc.sh" # alive PID
 # live (non-zombie) processes in the master's process group (master, smtpd, local, lmtp ...)
 group_alive() { ps -e -o pgid=,stat= | awk -v g="$1" '$1==g && $2 !~ /^Z/ {n++} END {exit n ? 0 : 1}'; }
 

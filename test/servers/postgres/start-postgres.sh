@@ -137,14 +137,7 @@ as_pg() { setpriv --reuid="$PG_RUN_USER" --regid="$PG_RUN_USER" --init-groups "$
 # PGSSLMODE, PGOPTIONS, PGDATA ... must not change what they do.
 CLEAN=(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 HOME="$PG_STATE_DIR")
 
-# alive PID: the process exists and is not a zombie (an exited server that
-# is re-parented to PID 1 stays a zombie until PID 1 reaps it, which some
-# container inits do only every few seconds).
-alive() {
-    local st
-    st="$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" || return 1
-    [ -n "$st" ] && [ "$st" != Z ]
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../lib-proc.sh" # alive PID
 
 # The PID in postmaster.pid, if it is alive and is the postmaster of THIS
 # cluster (a postgres process whose working directory is $DATA), so a reused

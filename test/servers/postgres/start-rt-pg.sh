@@ -163,14 +163,7 @@ LOG="$RT_PG_DATA_DIR/log/rt-server.log"
 PRISTINE="$RT_PG_DATA_DIR/pristine"
 DB_PW_FILE="$RT_PG_DATA_DIR/db.password"
 
-# alive PID: the process exists and is not a zombie (an exited server that
-# is re-parented to PID 1 stays a zombie until PID 1 reaps it, which some
-# container inits do only every few seconds).
-alive() {
-    local st
-    st="$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" || return 1
-    [ -n "$st" ] && [ "$st" != Z ]
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../lib-proc.sh" # alive PID
 
 # The PID in the PID file, if that process is alive and is the RT server of
 # THIS instance (its stdout is this instance's log file).  (Not

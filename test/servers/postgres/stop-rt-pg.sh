@@ -28,14 +28,7 @@ if [ -d "$RT_PG_DATA_DIR" ]; then
     flock -w 600 9 || true
 fi
 
-# alive PID: the process exists and is not a zombie (an exited server that
-# is re-parented to PID 1 stays a zombie until PID 1 reaps it, which some
-# container inits do only every few seconds).
-alive() {
-    local st
-    st="$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" || return 1
-    [ -n "$st" ] && [ "$st" != Z ]
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../lib-proc.sh" # alive PID
 
 if [ -f "$PID_FILE" ]; then
     pid="$(cat "$PID_FILE" 2>/dev/null || true)"
