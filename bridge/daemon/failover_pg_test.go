@@ -142,19 +142,32 @@ func TestFailoverThreeInstancesSIGKILL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		final := 0
+		final, pending := 0, 0
 		for state, c := range stats.ByState {
 			if state.Final() {
 				final += c
+			} else {
+				pending += c
 			}
 		}
 		if stats.ByState[store.StateDead] > 0 {
 			t.Fatalf("dead events: %v\n%s", stats.ByState, logs())
 		}
-		// 2 deliveries of each JSON event (the second a duplicate) and of each notification.
-		if len(got) == 2*events && final == 4*events {
-			if stats.ByState[store.StateDuplicate] != events {
-				t.Errorf("store states %v, want %d duplicates", stats.ByState, events)
+		// Each JSON event and each notification was delivered twice. A
+		// post whose instance was killed after the store had it but before
+		// the 202 went out is posted again by the sender, as a real one
+		// would: a JSON repeat is a duplicate of its Idempotency-Key, a
+		// notification repeat an identical alert set. So at least 4*events
+		// events, and exactly one done per JSON event and per group.
+		if len(got) == 2*events && pending == 0 && final >= 4*events {
+			if d := stats.ByState[store.StateDone]; d != 2*events {
+				t.Errorf("store states %v, want %d done", stats.ByState, 2*events)
+			}
+			if d := stats.ByState[store.StateDuplicate]; d < events {
+				t.Errorf("store states %v, want at least %d duplicates", stats.ByState, events)
+			}
+			if extra := final - 4*events; extra > 0 {
+				t.Logf("%d deliveries posted again after a kill cut the answer off: %v", extra, stats.ByState)
 			}
 			break
 		}
