@@ -12,8 +12,10 @@ apt_current() {
   local tag=$1 p inst cand need=()
   shift
   for p in "$@"; do
-    inst=$(dpkg-query -W -f='${Status} ${Version}' "$p" 2>/dev/null | sed -n 's/^install ok installed //p')
-    cand=$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^  Candidate: //p')
+    # dpkg-query fails for a package never installed; under set -e and
+    # pipefail (up.sh) that must not end the caller.
+    inst=$(dpkg-query -W -f='${Status} ${Version}' "$p" 2>/dev/null | sed -n 's/^install ok installed //p' || true)
+    cand=$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^  Candidate: //p' || true)
     if [[ -z "$inst" ]] || [[ -n "$cand" && "$cand" != "(none)" && "$cand" != "$inst" ]]; then
       need+=("$p")
     fi
