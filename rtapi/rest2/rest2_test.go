@@ -240,8 +240,8 @@ func TestREST2Operations(t *testing.T) {
 	if err := cl.Take(c, id2); err != nil {
 		t.Fatal(err)
 	}
-	if tk, _ := cl.Ticket(c, id2); tk.Owner != "root" {
-		t.Errorf("owner after take: %q", tk.Owner)
+	if tk, err := cl.Ticket(c, id2); err != nil || tk.Owner != "root" {
+		t.Errorf("owner after take: %+v %v", tk, err)
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 // compiling puts an empty text node at the head of every range body and
 // every named template: each iteration and each call then writes to the
 // execution's own writer, which counts them and watches the clock. Both
-// bounds hold whatever the functions called; a linear template over 100k
+// bounds hold whatever the functions called; a linear template over 10k
 // alerts stays far inside them (see TestTemplateBudget).
 const (
 	maxTicks      = 4 << 20         // loop iterations and named-template calls per field
