@@ -92,7 +92,37 @@ func TestDocsInvocationFlags(t *testing.T) {
 		helps[k] = h
 		return h, h != ""
 	}
+	type shownCmd struct {
+		line int
+		name string
+	}
+	shownCmds := map[string][]shownCmd{} // per file, to find the command a table of flags is about
 	checked := 0
+	flagTables := func(d doccheck.Doc) {
+		for _, r := range d.Rows {
+			if r.Header[0] != "flag" {
+				continue
+			}
+			_, line := whereOf(r.Where)
+			var above shownCmd // the nearest command shown above the table
+			for _, c := range shownCmds[d.Path] {
+				if c.line < line && c.line > above.line {
+					above = c
+				}
+			}
+			if above.name == "" {
+				t.Errorf("%s: a table of flags with no rtbridge command shown before it", r.Where)
+				continue
+			}
+			h, _ := help(above.name)
+			for _, c := range doccheck.CodeIn(r.Cells[0]) {
+				if f, _, _ := strings.Cut(c, " "); strings.HasPrefix(f, "--") && !regexp.MustCompile(`(?m)^ +-`+regexp.QuoteMeta(f[2:])+`\b`).MatchString(h) {
+					t.Errorf("%s: `rtbridge %s -h` lists no flag %s", r.Where, above.name, f)
+				}
+				checked++
+			}
+		}
+	}
 	for _, u := range uses {
 		if f := strings.Fields(u.text); len(f) > 0 && (f[0] == "systemctl" || f[0] == "journalctl") {
 			continue // the unit's name, not a command (TestDocsShellLines)
@@ -103,6 +133,8 @@ func TestDocsInvocationFlags(t *testing.T) {
 				t.Errorf("%s: %q: rtbridge has no command %q", u.where, strings.TrimSpace(m[0]), m[1])
 				continue
 			}
+			file, line := whereOf(u.where)
+			shownCmds[file] = append(shownCmds[file], shownCmd{line, m[1]})
 			args := strings.Fields(strings.Split(m[2], "&&")[0])
 			for _, a := range args { // a verb (deadletter retry, rt post) may add flags
 				if regexp.MustCompile(`^[a-z]+$`).MatchString(a) {
@@ -129,6 +161,9 @@ func TestDocsInvocationFlags(t *testing.T) {
 				}
 			}
 		}
+	}
+	for _, d := range docs {
+		flagTables(d)
 	}
 	if checked < 20 {
 		t.Fatalf("checked only %d flags in the manual", checked)
