@@ -265,7 +265,15 @@ func TestDocsShellLines(t *testing.T) {
 	root, docs := manual(t)
 	checks := shellChecks(root)
 	seen := map[string]int{}
-	for _, l := range shellLines(docs) {
+	lines := shellLines(docs)
+	for _, d := range docs { // and make and go test shown inline (other inline names are prose: `systemctl reload`)
+		for _, sp := range d.Spans {
+			if w := commandWords(sp.Text); len(w) > 1 && (w[0] == "make" || w[0] == "go" && w[1] == "test") {
+				lines = append(lines, shownLine{where: sp.Where, text: sp.Text})
+			}
+		}
+	}
+	for _, l := range lines {
 		text := strings.TrimPrefix(l.text, "$ ")
 		if c, _, ok := strings.Cut(text, " #"); ok {
 			text = c
@@ -517,3 +525,20 @@ func TestDocsShownMessages(t *testing.T) {
 
 // rtSays are messages the manual quotes from RT itself, not rtbridge.
 var rtSays = map[string]bool{"Queue not set": true, "No permission to create tickets in the queue": true}
+
+// TestDocsRTMessages: what the manual quotes RT as saying is what the test
+// RT says: an unknown queue is "Queue not set". (RT's "No permission to
+// create tickets in the queue" is checked against the test RT by
+// TestRTErrors in rtapi/ticket_integration_test.go.)
+func TestDocsRTMessages(t *testing.T) {
+	rt := testenv.RequireRT(t)
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, []byte("rt: { url: \""+rt.URL+"\", auth: token, token: \""+rt.Token+"\" }\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	dispatch(context.Background(), []string{"rt", "--config", cfg, "post", "ticket/new", "-f", "Queue=rtbridge-docs-no-such-queue", "-f", "Subject=docs probe"}, &out, &errb)
+	if !strings.Contains(out.String(), "Queue not set") || !rtSays["Queue not set"] {
+		t.Errorf("RT's answer to a create in an unknown queue: %s%s", out.String(), errb.String())
+	}
+}
