@@ -453,7 +453,7 @@ var (
 // TestDocsShownMessages: every log message (msg="…") the manual quotes is
 // one the code logs, and every message it shows as what an operator sees
 // (the "what you see" and "shown" columns of its tables, a unit's Status:
-// line, a block of rtbridge's output) is one the source can print. What RT
+// and STATUS= lines, a block of rtbridge's output) is one the source can print. What RT
 // itself says is checked against the test RT (TestDocsRTMessages).
 func TestDocsShownMessages(t *testing.T) {
 	root, docs := manual(t)
@@ -480,8 +480,11 @@ func TestDocsShownMessages(t *testing.T) {
 	}
 	for _, d := range docs {
 		for _, s := range d.Spans {
-			if msgRe.MatchString(s.Text) {
+			switch {
+			case msgRe.MatchString(s.Text):
 				shown(s.Where, s.Text)
+			case strings.HasPrefix(s.Text, "STATUS="): // what the daemon tells systemd
+				shown(s.Where, strings.TrimPrefix(s.Text, "STATUS="))
 			}
 		}
 		for _, r := range d.Rows {

@@ -93,6 +93,7 @@ func Parse(path, text string) Doc {
 	lines := strings.Split(text, "\n")
 	var header []string
 	inList := false
+	prose := make([]string, len(lines)) // the lines outside code blocks
 	for i := 0; i < len(lines); i++ {
 		line, where := lines[i], fmt.Sprintf("%s:%d", path, i+1)
 		if m := fenceRe.FindStringSubmatch(line); m != nil {
@@ -119,9 +120,7 @@ func Parse(path, text string) Doc {
 		case !strings.HasPrefix(line, " "):
 			inList = false
 		}
-		for _, m := range spanRe.FindAllStringSubmatch(line, -1) {
-			d.Spans = append(d.Spans, Span{Where: where, Text: m[1]})
-		}
+		prose[i] = line
 		cells, ok := tableCells(line)
 		switch {
 		case !ok:
@@ -134,7 +133,26 @@ func Parse(path, text string) Doc {
 			d.Rows = append(d.Rows, Row{Where: where, Header: header, Cells: cells})
 		}
 	}
+	d.Spans = spans(path, prose)
 	return d
+}
+
+var breakRe = regexp.MustCompile(`\n\s*`)
+
+// spans finds the inline code of the prose, also where it runs over a line
+// break (not over a blank line).
+func spans(path string, prose []string) []Span {
+	text := strings.Join(prose, "\n")
+	var out []Span
+	for _, m := range spanRe.FindAllStringSubmatchIndex(text, -1) {
+		code := text[m[2]:m[3]]
+		if strings.Contains(code, "\n\n") || strings.Count(code, "\n") > 2 {
+			continue
+		}
+		line := strings.Count(text[:m[0]], "\n") + 1
+		out = append(out, Span{Where: fmt.Sprintf("%s:%d", path, line), Text: breakRe.ReplaceAllString(code, " ")})
+	}
+	return out
 }
 
 // tableCells splits a table line "| a | b |" into its cells; an escaped
