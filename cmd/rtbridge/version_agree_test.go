@@ -16,7 +16,8 @@ import (
 // the Makefile) and what `make build` stamps into the binary, where
 // `rtbridge version` and rtbridge_build_info read it
 // (TestVersionAgreesWithBuildInfo); packaging/check-deb.sh checks the
-// installed binary says the package's version.
+// installed binary says the package's version. README's Go version is
+// go.mod's.
 func TestVersionAgrees(t *testing.T) {
 	root := testenv.RepoRoot()
 	read := func(p string) string {
@@ -36,6 +37,16 @@ func TestVersionAgrees(t *testing.T) {
 	}
 	if !regexp.MustCompile(`(?m)^version: \$\{VERSION\}$`).MatchString(read("packaging/nfpm.yaml")) {
 		t.Error("packaging/nfpm.yaml does not take its version from VERSION")
+	}
+	// The Go version README asks for is go.mod's.
+	gover := regexp.MustCompile(`(?m)^go (\S+)$`).FindStringSubmatch(read("go.mod"))
+	if gover == nil {
+		t.Fatal("go.mod has no go line")
+	}
+	for _, m := range regexp.MustCompile(`Go\s+(1\.[0-9]+\.[0-9]+)(\s+to\b)?`).FindAllStringSubmatch(read("README.md"), -1) {
+		if m[2] == "" && m[1] != gover[1] { // "Go 1.26.0 to 1.26.7 refuse": the versions that do not build
+			t.Errorf("README says Go %s; go.mod says go %s", m[1], gover[1])
+		}
 	}
 	if _, err := exec.LookPath("make"); err != nil {
 		t.Skip("no make to read the build's flags from")
