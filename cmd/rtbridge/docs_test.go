@@ -7,9 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/rtbridge/rtbridge/internal/doccheck"
 	"github.com/rtbridge/rtbridge/internal/testenv"
 )
 
@@ -21,30 +23,32 @@ type docCommand struct {
 	want  []string
 }
 
-// docCommands reads every indented `$ ` line of README.md and docs/*.md
-// and the indented lines after it, up to the next command or the end of
-// the block.
+// docCommands reads every `$ ` line of the manual's indented blocks and
+// the lines after it, up to the next command or a blank line.
 func docCommands(t *testing.T, root string) []docCommand {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
-	files = append(files, filepath.Join(root, "README.md"))
+	docs, err := doccheck.ReadAll(root)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out []docCommand
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var cur *docCommand
-		for i, line := range strings.Split(string(b), "\n") {
-			switch {
-			case strings.HasPrefix(line, "    $ "):
-				rel, _ := filepath.Rel(root, f)
-				out = append(out, docCommand{where: fmt.Sprintf("%s:%d", rel, i+1), cmd: strings.TrimPrefix(line, "    $ ")})
-				cur = &out[len(out)-1]
-			case cur != nil && strings.HasPrefix(line, "    "):
-				cur.want = append(cur.want, strings.TrimPrefix(line, "    "))
-			default:
-				cur = nil
+	for _, d := range docs {
+		for _, b := range d.Blocks {
+			if b.Lang != "indented" {
+				continue
+			}
+			file, first := whereOf(b.Where)
+			var cur *docCommand
+			for i, line := range b.Lines {
+				switch {
+				case strings.HasPrefix(line, "$ "):
+					out = append(out, docCommand{where: file + ":" + strconv.Itoa(first+i), cmd: strings.TrimPrefix(line, "$ ")})
+					cur = &out[len(out)-1]
+				case cur != nil && line != "":
+					cur.want = append(cur.want, line)
+				default:
+					cur = nil
+				}
 			}
 		}
 	}
