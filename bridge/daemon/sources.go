@@ -33,6 +33,25 @@ func (d *daemon) imapStates() []metrics.IMAPState {
 	return out
 }
 
+// mailboxStates is each leased IMAP source's lease state for /status (nil
+// on a single host, where the lease is implicit).
+func (d *daemon) mailboxStates() map[string]string {
+	var out map[string]string
+	for _, s := range d.sources {
+		is, ok := s.(*imapsource.Source)
+		if !ok {
+			continue
+		}
+		if st := is.Status(); st.Lease != "" {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[st.Name] = st.Lease
+		}
+	}
+	return out
+}
+
 // useMailboxLease puts an IMAP source under its mailbox lease when the
 // store is PostgreSQL, which several instances share. The SQLite store
 // serves one process: there the lease is implicit and always held.

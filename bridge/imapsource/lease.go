@@ -70,7 +70,9 @@ func (l *lease) acquire(ctx context.Context) (bool, error) {
 	if l.l == nil {
 		return true, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, l.step)
+	// Two steps: a slow database is not a lost lease, and the holder gives
+	// up only when 2 steps are left.
+	ctx, cancel := context.WithTimeout(ctx, 2*l.step)
 	defer cancel()
 	start := time.Now()
 	ok, err := l.l.AcquireLease(ctx, l.name, 4*l.step)

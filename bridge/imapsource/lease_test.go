@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rtbridge/rtbridge/bridge/source"
+	"github.com/rtbridge/rtbridge/bridge/store"
 	"github.com/rtbridge/rtbridge/bridge/store/pgstore"
 	"github.com/rtbridge/rtbridge/internal/pgtest"
 )
@@ -229,5 +230,74 @@ func TestMailboxLeaseFailover(t *testing.T) {
 	}
 	if in, moved := len(d.uids(d.folder, "")), len(d.uids(done, "")); in != 0 || moved != 10 {
 		t.Fatalf("inbox %d, done %d; want 0 and 10", in, moved)
+	}
+}
+
+// The lease's timing against the store's real lease (two SQLite handles on
+// one directory stand in for two instances; no server needed): a standby
+// waits while the holder renews; a holder cut off from the store gives up
+// before its lease can lapse and the standby takes over within the TTL; a
+// release hands over within a step.
+func TestLeaseTiming(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	open := func(id string) *store.Store {
+		st, err := store.Open(ctx, dir, store.Options{Instance: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	const ttl = time.Second
+	cutA := &cuttable{Leaser: open("a")}
+	la, lb := newLease(cutA, "acct/INBOX", ttl), newLease(open("b"), "acct/INBOX", ttl)
+	if !la.wait(ctx, func(error) { t.Fatal("a: standby on a free lease") }) || !la.held() {
+		t.Fatal("a does not hold a free lease")
+	}
+	lost := make(chan time.Time, 1)
+	actx, stopA := context.WithCancel(ctx)
+	defer stopA()
+	go la.keep(actx, func(error) { lost <- time.Now() })
+	gotB := make(chan time.Time, 1)
+	go func() {
+		lb.wait(ctx, func(error) {})
+		gotB <- time.Now()
+	}()
+	select {
+	case <-gotB:
+		t.Fatal("b took a lease a renews")
+	case <-lost:
+		t.Fatal("a lost a lease it renews")
+	case <-time.After(3 * ttl):
+	}
+
+	cutA.cut.Store(true)
+	cut := time.Now()
+	lostAt, tookAt := <-lost, <-gotB
+	if la.held() {
+		t.Error("a still holds the lease after giving it up")
+	}
+	if !lostAt.Before(tookAt) {
+		t.Errorf("a gave up %s after b took over", lostAt.Sub(tookAt))
+	}
+	if d := tookAt.Sub(cut); d > ttl+200*time.Millisecond {
+		t.Errorf("b took over %s after a stopped renewing; ttl %s", d, ttl)
+	}
+	t.Logf("a gave up after %s, b took over after %s", lostAt.Sub(cut).Round(time.Millisecond), tookAt.Sub(cut).Round(time.Millisecond))
+
+	cutA.cut.Store(false)
+	gotA := make(chan time.Time, 1)
+	go func() {
+		la.wait(ctx, func(error) {})
+		gotA <- time.Now()
+	}()
+	time.Sleep(ttl / 2)
+	if err := lb.release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	released := time.Now()
+	if d := (<-gotA).Sub(released); d > la.step+100*time.Millisecond {
+		t.Errorf("a took a released lease after %s; a step is %s", d, la.step)
 	}
 }
