@@ -246,9 +246,10 @@ func (s *Source) Run(ctx context.Context, sink source.Sink) error {
 }
 
 // standby records that another instance holds the mailbox lease (err: the
-// store could not be asked).
+// store could not be asked). Standing by is healthy: an earlier session's
+// error is no longer this source's problem.
 func (s *Source) standby(err error) {
-	s.update(func(st *Status) { st.Lease, st.Connected, st.Idling = "standby", false, false })
+	s.update(func(st *Status) { st.Lease, st.Connected, st.Idling, st.err = "standby", false, false, err })
 	if err != nil {
 		s.log.Warn("mailbox lease: store unavailable; retrying", "err", err)
 		return
