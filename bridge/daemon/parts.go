@@ -79,6 +79,7 @@ func Build(cfg *config.Config, st PartsStore, m *metrics.Metrics, log *slog.Logg
 		srcs, err := imapsource.NewAll(a, st, log)
 		add(fmt.Sprintf("imap[%d]", i), err)
 		for _, s := range srcs {
+			useMailboxLease(cfg, st, s)
 			p.Sources = append(p.Sources, s)
 		}
 	}

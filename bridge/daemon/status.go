@@ -26,7 +26,10 @@ type Status struct {
 	OAuth2  map[string]imapsource.TokenStatus `json:"oauth2,omitempty"`
 	Cursors map[string]map[string]string      `json:"cursors,omitempty"`
 	Leases  []store.Lease                     `json:"leases,omitempty"` // which instance holds which mailbox, event, key
-	Daemon  bool                              `json:"daemon"`           // true when read from the running daemon
+	// Mailboxes is, per IMAP source of this daemon sharing a PostgreSQL
+	// store, "held" (this instance polls the folder) or "standby".
+	Mailboxes map[string]string `json:"mailboxes,omitempty"`
+	Daemon    bool              `json:"daemon"` // true when read from the running daemon
 }
 
 // ReadStatus reads the status from the store directly: it works from a
@@ -84,6 +87,7 @@ func (d *daemon) liveStatus(ctx context.Context) (Status, error) {
 	rep.RT = d.rtState()
 	rep.Sources = d.sourceStates()
 	rep.OAuth2 = d.oauth2States()
+	rep.Mailboxes = d.mailboxStates()
 	rep.Daemon = true
 	return rep, nil
 }

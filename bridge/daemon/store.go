@@ -8,6 +8,7 @@ import (
 
 	"github.com/rtbridge/rtbridge/bridge/config"
 	"github.com/rtbridge/rtbridge/bridge/executor"
+	"github.com/rtbridge/rtbridge/bridge/imapsource"
 	"github.com/rtbridge/rtbridge/bridge/source"
 	"github.com/rtbridge/rtbridge/bridge/store"
 	"github.com/rtbridge/rtbridge/bridge/store/pgstore"
@@ -21,6 +22,7 @@ type Store interface {
 	source.Sink
 	source.Cursors
 	StatusStore
+	imapsource.Leaser // mailbox leases: one instance polls each folder
 	DeadLetters(ctx context.Context, limit int) ([]*store.Event, error)
 	Prune(ctx context.Context, r store.Retention) (int, error)
 	Retry(ctx context.Context, id string) error

@@ -94,6 +94,11 @@ func (s *Source) Finish(ctx context.Context, fin source.Final) error {
 	if mode == "delete" && o[OriginOversize] != "" {
 		mode = "seen" // the server holds the only full copy
 	}
+	if !s.lease.held() {
+		// The instance that polls the folder disposes of its mail; the
+		// store lists this event to it (pgstore Unfinished).
+		return fmt.Errorf("imapsource %s: event %s: %w", s.name, fin.EventID, errNotHolder)
+	}
 
 	s.fin.mu.Lock()
 	defer s.fin.mu.Unlock()
@@ -101,7 +106,9 @@ func (s *Source) Finish(ctx context.Context, fin source.Final) error {
 		s.fin.timer.Reset(finisherIdle)
 	}
 	err := s.dispose(ctx, uint32(uv), imap.UID(uid), mode, folder)
-	s.dispositionResult(strings.TrimSpace(mode+" "+folder), err)
+	if !errors.Is(err, errNotHolder) { // not a failing target
+		s.dispositionResult(strings.TrimSpace(mode+" "+folder), err)
+	}
 	if err != nil {
 		s.fin.drop() // start clean next time
 		return fmt.Errorf("imapsource %s: %s uid %d of event %s: %w", s.name, mode, uid, fin.EventID, err)
@@ -136,6 +143,9 @@ func (s *Source) dispose(ctx context.Context, uv uint32, uid imap.UID, mode, fol
 	}
 	if len(sd.AllUIDs()) == 0 {
 		return nil // already moved or deleted: done before
+	}
+	if !s.lease.held() { // the commands above took long enough to lose it
+		return errNotHolder
 	}
 	caps := c.Caps()
 	switch mode {

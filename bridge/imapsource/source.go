@@ -50,7 +50,8 @@ type Source struct {
 	st      Status
 	failing map[string]string // disposition target → its latest error
 
-	fin finisher
+	fin   finisher
+	lease *lease // the folder's mailbox lease (always held on a single host)
 }
 
 // Status is what `rtbridge status` and /readyz show for a source.
@@ -78,7 +79,10 @@ type Status struct {
 	// it is), e.g. a move to a folder that does not exist.
 	Degraded      string    `json:"degraded,omitempty"`
 	DegradedSince time.Time `json:"degraded_since,omitzero"`
-	err           error
+	// Lease is "held" or "standby" (another instance polls the folder)
+	// when instances share the store; empty on a single host.
+	Lease string `json:"lease,omitempty"`
+	err   error
 }
 
 // NewAll returns one Source per folder of the account. cursors is the
@@ -135,8 +139,23 @@ func New(cfg config.IMAP, folder string, cursors source.Cursors, log *slog.Logge
 		s.st.Auth = config.AuthOAuth2
 	}
 	s.fin.s = s
+	s.lease = newLease(nil, name, 0)
 	return s, nil
 }
+
+// UseLease makes the source poll its folder, and run its dispositions, only
+// while this instance holds the folder's mailbox lease in l (a store that
+// several instances share); ttl is how soon another instance takes over
+// from one that died. Call it before Run. The lease is named after the
+// source (Name).
+func (s *Source) UseLease(l Leaser, ttl time.Duration) {
+	s.lease = newLease(l, s.name, ttl)
+	s.st.Lease = "standby"
+}
+
+// LeaseHeld reports whether this instance holds the folder's mailbox lease
+// (always on a single host).
+func (s *Source) LeaseHeld() bool { return s.lease.l == nil || !s.lease.heldUntil().IsZero() }
 
 // Name is the configured source name.
 func (s *Source) Name() string { return s.name }
@@ -189,15 +208,64 @@ func (s *Source) fail(err error, retryAt time.Time) {
 
 // Run reads the folder until ctx ends. Failures are retried after a delay
 // (see retryDelay) and shown by Health; Run returns nil when ctx ends.
+//
+// It polls only while it holds the mailbox lease: a standby tries for it
+// every fifth of the TTL; a holder that loses it closes its connections
+// at once. A clean stop releases it, so a standby takes over at once.
 func (s *Source) Run(ctx context.Context, sink source.Sink) error {
 	defer s.fin.close()
+	defer func() {
+		if err := s.lease.release(context.WithoutCancel(ctx)); err != nil {
+			s.log.Warn("could not release the mailbox lease; another instance takes over when it lapses", "err", err)
+		}
+	}()
+	for {
+		if !s.lease.wait(ctx, s.standby) {
+			return nil
+		}
+		if s.lease.l != nil {
+			s.log.Info("mailbox lease acquired; polling the folder")
+			s.update(func(st *Status) { st.Lease = "held" })
+		}
+		hctx, lose := context.WithCancelCause(ctx)
+		kept := make(chan struct{})
+		go func() {
+			defer close(kept)
+			s.lease.keep(hctx, lose)
+		}()
+		s.poll(hctx, sink)
+		lose(nil)
+		<-kept
+		s.fin.close() // no disposition on a lease this instance may have lost
+		if ctx.Err() != nil {
+			return nil
+		}
+		s.log.Warn("mailbox lease lost; IMAP session closed", "err", context.Cause(hctx))
+		s.update(func(st *Status) { st.Lease = "standby" })
+	}
+}
+
+// standby records that another instance holds the mailbox lease (err: the
+// store could not be asked). Standing by is healthy: an earlier session's
+// error is no longer this source's problem.
+func (s *Source) standby(err error) {
+	s.update(func(st *Status) { st.Lease, st.Connected, st.Idling, st.err = "standby", false, false, err })
+	if err != nil {
+		s.log.Warn("mailbox lease: store unavailable; retrying", "err", err)
+		return
+	}
+	s.log.Info("mailbox lease held by another instance; standing by")
+}
+
+// poll runs sessions until ctx ends.
+func (s *Source) poll(ctx context.Context, sink source.Sink) {
 	var b backoff
 	for {
 		start := time.Now()
 		selected, err := s.session(ctx, sink)
 		if ctx.Err() != nil {
 			s.update(func(st *Status) { st.Connected, st.Idling = false, false })
-			return nil
+			return
 		}
 		if errors.Is(err, errRelogin) {
 			s.log.Info("oauth2 token near expiry; logging in again with a new one")
@@ -207,7 +275,7 @@ func (s *Source) Run(ctx context.Context, sink source.Sink) error {
 				// against the token endpoint and the server.
 				select {
 				case <-ctx.Done():
-					return nil
+					return
 				case <-time.After(time.Second):
 				}
 			}
@@ -224,7 +292,7 @@ func (s *Source) Run(ctx context.Context, sink source.Sink) error {
 		s.log.Warn("imap session failed; reconnecting", "err", err, "retry_in", wait)
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-time.After(wait):
 		}
 		s.update(func(st *Status) { st.Reconnects++ })

@@ -57,6 +57,7 @@ type IMAPState struct {
 	Reconnects  int64
 	Idle        bool
 	LastSuccess time.Time // the last successful check for new mail
+	LeaseHeld   bool      // this instance holds the folder's mailbox lease (always on one host)
 }
 
 var (
@@ -70,22 +71,27 @@ var (
 		"1 while an IMAP source waits in IDLE.", []string{"source"}, nil)
 	imapLastSuccess = prometheus.NewDesc("rtbridge_imap_last_success_timestamp_seconds",
 		"When an IMAP source last checked its folder successfully (Unix time; 0: not yet).", []string{"source"}, nil)
+	imapLease = prometheus.NewDesc("rtbridge_imap_mailbox_lease_held",
+		"1 while this instance holds the IMAP source's mailbox lease and polls the folder (always 1 on one host).", []string{"source"}, nil)
 )
 
 // imapCollector reads the IMAP sources' counts at scrape time.
 type imapCollector struct{ read func() []IMAPState }
 
 func (c imapCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{imapFetched, imapErrors, imapReconnects, imapIdle, imapLastSuccess} {
+	for _, d := range []*prometheus.Desc{imapFetched, imapErrors, imapReconnects, imapIdle, imapLastSuccess, imapLease} {
 		ch <- d
 	}
 }
 
 func (c imapCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, s := range c.read() {
-		idle, last := 0.0, 0.0
+		idle, last, lease := 0.0, 0.0, 0.0
 		if s.Idle {
 			idle = 1
+		}
+		if s.LeaseHeld {
+			lease = 1
 		}
 		if !s.LastSuccess.IsZero() {
 			last = float64(s.LastSuccess.Unix())
@@ -95,6 +101,7 @@ func (c imapCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(imapReconnects, prometheus.CounterValue, float64(s.Reconnects), s.Source)
 		ch <- prometheus.MustNewConstMetric(imapIdle, prometheus.GaugeValue, idle, s.Source)
 		ch <- prometheus.MustNewConstMetric(imapLastSuccess, prometheus.GaugeValue, last, s.Source)
+		ch <- prometheus.MustNewConstMetric(imapLease, prometheus.GaugeValue, lease, s.Source)
 	}
 }
 

@@ -56,12 +56,14 @@ func TestIMAPCollector(t *testing.T) {
 	m := New()
 	at := time.Unix(1700000000, 0)
 	m.IMAP(func() []IMAPState {
-		return []IMAPState{{Source: "support/INBOX", Fetched: 3, Errors: 2, Reconnects: 2, Idle: true, LastSuccess: at}}
+		return []IMAPState{{Source: "support/INBOX", Fetched: 3, Errors: 2, Reconnects: 2, Idle: true, LastSuccess: at, LeaseHeld: true},
+			{Source: "support/Standby"}}
 	})
 	body := scrape(t, m)
 	for _, want := range []string{`rtbridge_imap_messages_fetched_total{source="support/INBOX"} 3`,
 		`rtbridge_imap_errors_total{source="support/INBOX"} 2`, `rtbridge_imap_reconnects_total{source="support/INBOX"} 2`,
-		`rtbridge_imap_idle{source="support/INBOX"} 1`, `rtbridge_imap_last_success_timestamp_seconds{source="support/INBOX"} 1.7e+09`} {
+		`rtbridge_imap_idle{source="support/INBOX"} 1`, `rtbridge_imap_last_success_timestamp_seconds{source="support/INBOX"} 1.7e+09`,
+		`rtbridge_imap_mailbox_lease_held{source="support/INBOX"} 1`, `rtbridge_imap_mailbox_lease_held{source="support/Standby"} 0`} {
 		if !strings.Contains(body, want+"\n") {
 			t.Errorf("missing %s", want)
 		}

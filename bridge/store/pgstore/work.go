@@ -351,11 +351,16 @@ func (s *Store) Done(ctx context.Context, id string) error {
 
 // Unfinished returns final events whose source disposition has not run
 // yet, oldest first, and leases them to this instance for LeaseTTL, so
-// that one instance runs each disposition.
+// that one instance runs each disposition. An event whose source has a
+// live mailbox lease (AcquireLease named after the source) of another
+// instance is left to that instance: only the holder disposes of its mail.
 func (s *Store) Unfinished(ctx context.Context, limit int) ([]*store.Event, error) {
 	out, err := s.list(ctx, `UPDATE events SET owner = $1, lease_until = clock_timestamp() + make_interval(secs => $2)
 		WHERE id IN (SELECT id FROM events WHERE NOT finished AND state IN ('done', 'ignored', 'dead', 'duplicate')
-			AND (`+unleased+` OR owner = $1) ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+			AND (`+unleased+` OR owner = $1)
+			AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = events.source AND l.owner <> $1
+				AND l.lease_until >= clock_timestamp())
+			ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
 		RETURNING `+eventCols, s.opts.Instance, secs(s.opts.LeaseTTL), limit)
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, err
