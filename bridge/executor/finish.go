@@ -21,7 +21,7 @@ func (x *Executor) kickFinish() {
 // had theirs. The store remembers each one that ran, so after a crash only
 // the missing ones repeat (Finish is idempotent by contract).
 func (x *Executor) finishLoop(ctx context.Context) {
-	failing := map[string]time.Time{} // event → do not try again before
+	failing := map[string]retryAt{}
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
 	for {
@@ -35,7 +35,21 @@ func (x *Executor) finishLoop(ctx context.Context) {
 	}
 }
 
-func (x *Executor) finishPending(ctx context.Context, failing map[string]time.Time) {
+// retryAt is when a failed disposition is tried again, and the delay that
+// gave: it doubles from the loop's 5 s up to a minute, so a folder that
+// appears soon (create_folders after a reconnect) is used soon, and one that
+// never does costs one try a minute.
+type retryAt struct {
+	at    time.Time
+	delay time.Duration
+}
+
+func (r retryAt) next(now time.Time) retryAt {
+	d := min(max(2*r.delay, 5*time.Second), time.Minute)
+	return retryAt{at: now.Add(d), delay: d}
+}
+
+func (x *Executor) finishPending(ctx context.Context, failing map[string]retryAt) {
 	evs, err := x.o.Store.Unfinished(ctx, 256)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -48,7 +62,7 @@ func (x *Executor) finishPending(ctx context.Context, failing map[string]time.Ti
 		if ctx.Err() != nil {
 			return
 		}
-		if until, ok := failing[e.ID]; ok && now.Before(until) {
+		if r, ok := failing[e.ID]; ok && now.Before(r.at) {
 			continue
 		}
 		if f := x.o.Finisher(e.Source); f != nil {
@@ -61,9 +75,13 @@ func (x *Executor) finishPending(ctx context.Context, failing map[string]time.Ti
 				}
 			}
 			err := f.Finish(ctx, source.Final{EventID: e.ID, State: state, Reason: reason, Origin: e.Origin, At: e.UpdatedAt})
+			if errors.Is(err, source.ErrNotHere) {
+				continue // the lease holder does it; this instance may be next
+			}
 			if err != nil {
-				x.log.Warn("source disposition failed; will retry", "event", e.ID, "source", e.Source, "err", err)
-				failing[e.ID] = now.Add(time.Minute)
+				r := failing[e.ID].next(now)
+				failing[e.ID] = r
+				x.log.Warn("source disposition failed; will retry", "event", e.ID, "source", e.Source, "retry_in", r.delay, "err", err)
 				continue
 			}
 		}

@@ -2,10 +2,11 @@ package imapsource
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/rtbridge/rtbridge/bridge/source"
 )
 
 // Leaser is the store's named leases (both stores have them). With several
@@ -18,7 +19,7 @@ type Leaser interface {
 
 // errNotHolder: another instance holds the folder's lease (or this one
 // could not confirm it holds it long enough); the holder does the work.
-var errNotHolder = errors.New("mailbox lease not held by this instance")
+var errNotHolder = fmt.Errorf("mailbox lease not held by this instance: %w", source.ErrNotHere)
 
 // lease is a source's mailbox lease. The lease is named after the source,
 // so the store can tell which instance finishes which source's events.

@@ -6,6 +6,7 @@ package source
 
 import (
 	"context"
+	"errors"
 	"io"
 	"time"
 
@@ -90,6 +91,11 @@ type Final struct {
 type Finisher interface {
 	Finish(ctx context.Context, f Final) error
 }
+
+// ErrNotHere is a Finish that belongs to another instance (the one holding
+// the mailbox's lease): not a failure, so it is tried again without backing
+// off, as this instance may hold the lease next.
+var ErrNotHere = errors.New("disposition belongs to the instance holding the mailbox lease")
 
 // Cursors persists a source's progress (e.g. IMAP UIDVALIDITY and last UID)
 // in the store, so progress never depends on flags a human can change.
