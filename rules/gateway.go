@@ -125,8 +125,11 @@ func (c *compiler) mailOnly(when *yaml.Node) bool {
 		}
 	}
 	srcs := whenEquals(when, "source")
-	if len(srcs) == 0 || c.deliver == nil {
+	if len(srcs) == 0 {
 		return false
+	}
+	if c.deliver == nil {
+		return true // the sources are not known here (a config with other problems): no complaint
 	}
 	for _, s := range srcs {
 		if _, mail := c.deliver[s]; !mail {
