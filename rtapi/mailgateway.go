@@ -36,6 +36,16 @@ type GatewayResult struct {
 
 var gatewayTicket = regexp.MustCompile(`(?m)Ticket: (\d+)`)
 
+// RT outside DevelMode (5.0.5 and later, and Debian's 5.0.3) answers every
+// refusal with maskedRefusal and writes the reason only to its log, e.g.
+// "mail-gateway error: Permission Denied: x@example.org has no right to
+// reply to ticket 7 in queue Support"; it also mails the sender an error.
+const (
+	maskedRefusal = "operation unsuccessful"
+	maskedHint    = ` (RT names its reason only in DevelMode; RT's log has it as "mail-gateway error: …": ` +
+		`most often a sender without the right to create, reply or comment in the queue, or no such ticket)`
+)
+
 // MailGateway posts a mail to RT's NoAuth/mail-gateway (no RT login: the
 // web server must allow it only from the bridge's host). RT answers with
 // no RT/x status line: "ok" is success; "not ok - …" is permanent (the
@@ -90,7 +100,11 @@ func gatewayAnswer(op, path, text string) (GatewayResult, error) {
 	first = strings.TrimSpace(first)
 	switch {
 	case strings.HasPrefix(first, "not ok"):
-		return GatewayResult{}, &Error{Op: op, Path: path, Kind: Permanent, Text: reason(first, "not ok")}
+		why := reason(first, "not ok")
+		if why == maskedRefusal {
+			why += maskedHint
+		}
+		return GatewayResult{}, &Error{Op: op, Path: path, Kind: Permanent, Text: "RT refused the mail: " + why}
 	case strings.HasPrefix(first, "ok"):
 		r := GatewayResult{Reply: first}
 		if m := gatewayTicket.FindStringSubmatch(text); m != nil {

@@ -19,6 +19,14 @@ type Source struct {
 	// Sources are the configured source names; when not nil, a `source:`
 	// equality test naming none of them is an error (it would never match).
 	Sources []string
+	// Deliver maps each mail source to how its mail reaches RT when a rule
+	// does not say (deliver: rest or gateway); nil when not known, which
+	// skips the checks that need it.
+	Deliver map[string]string
+	// GatewayProblem, when set, says why RT's mail gateway cannot be used
+	// (e.g. rt.auth cannot search RT over REST2 for a post nobody
+	// answered): a rule saying deliver: gateway is refused with it.
+	GatewayProblem string
 }
 
 // RuleSet is a compiled, immutable rule set: safe for concurrent use, and
@@ -29,7 +37,8 @@ type RuleSet struct {
 	index    *ruleIndex // candidate rules by kind and source (matchindex.go)
 	noMatch  *noMatch   // what an event no rule matches gets (nomatch.go)
 	warnings []Problem
-	storm    *stormCounter // alert rules' new tickets per minute (alert_describe.go)
+	storm    *stormCounter     // alert rules' new tickets per minute (alert_describe.go)
+	deliver  map[string]string // Source.Deliver (gateway.go)
 }
 
 // Warnings returns what Compile found suspicious but accepted (e.g. a rule
@@ -62,6 +71,9 @@ type rule struct {
 	ifExists  []*stepSpec
 	ifMissing []*stepSpec
 	alert     *alertSpec // the alert lifecycle (alert_*.go), nil for a plain rule
+	// deliver is the rule's deliver: ("" takes the source's; gateway.go).
+	deliver     string
+	deliverNode *yaml.Node
 }
 
 func (r *rule) summary() string {
@@ -76,6 +88,9 @@ func (r *rule) summary() string {
 	}
 	if r.thread {
 		b.WriteString("; threads mail")
+	}
+	if r.deliver != "" {
+		b.WriteString("; deliver " + r.deliver)
 	}
 	list := func(name string, steps []*stepSpec) {
 		if len(steps) == 0 {
@@ -114,15 +129,19 @@ type compiler struct {
 	kinds []string
 	// sources are Source.Sources, the closed set of `source:` values.
 	sources []string
+	// deliver and gatewayProblem are Source.Deliver and GatewayProblem.
+	deliver        map[string]string
+	gatewayProblem string
 }
 
 // Compile checks and compiles a rule set, reporting every problem it finds
 // (not just the first) as a *CompileError.
 func Compile(src Source) (*RuleSet, error) {
-	c := &compiler{ps: problems{file: src.File}, named: map[string]*yaml.Node{}, namedSrc: map[string]*yaml.Node{}, sources: src.Sources}
+	c := &compiler{ps: problems{file: src.File}, named: map[string]*yaml.Node{}, namedSrc: map[string]*yaml.Node{}, sources: src.Sources,
+		deliver: src.Deliver, gatewayProblem: src.GatewayProblem}
 	c.root = templates.NewRoot()
 	c.compileTemplates(src.Templates)
-	rs := &RuleSet{defaults: c.compileDefaults(), storm: &stormCounter{}}
+	rs := &RuleSet{defaults: c.compileDefaults(), storm: &stormCounter{}, deliver: src.Deliver}
 	if !isNull(src.Rules) {
 		n := resolve(src.Rules)
 		if n.Kind != yaml.SequenceNode {
@@ -205,7 +224,7 @@ func (c *compiler) compileRules(n *yaml.Node) []*rule {
 	return out
 }
 
-const ruleKeyNames = "name, description, when, key, thread, continue, skip_repeats, do, if_exists, if_missing, alert"
+const ruleKeyNames = "name, description, when, key, thread, continue, skip_repeats, deliver, do, if_exists, if_missing, alert"
 
 func (c *compiler) compileRule(n *yaml.Node) *rule {
 	pairs, ok := c.ps.mapping(n, "rule")
@@ -250,6 +269,8 @@ func (c *compiler) compileRule(n *yaml.Node) *rule {
 			r.cont, _ = c.ps.boolean(p.v, "continue")
 		case "skip_repeats":
 			r.skipReps, _ = c.ps.boolean(p.v, "skip_repeats")
+		case "deliver":
+			r.deliver, r.deliverNode = c.compileDeliver(p.v), p.v
 		case "do":
 			r.do = c.compileSteps(p.v, "do")
 		case "if_exists":
@@ -281,6 +302,17 @@ func (c *compiler) compileRule(n *yaml.Node) *rule {
 		c.ps.errorf(n, "skip_repeats needs a key:")
 	}
 	c.checkTargets(r)
+	var when *yaml.Node
+	for _, p := range pairs {
+		if p.key == "when" {
+			when = p.v
+		}
+	}
+	if r.alert == nil {
+		c.checkDeliver(r, when)
+	} else if r.deliver != "" {
+		c.ps.errorf(r.deliverNode, "deliver: an alert rule files no mail")
+	}
 	return r
 }
 

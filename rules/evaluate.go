@@ -203,6 +203,7 @@ type evaluation struct {
 	plan    *plan.Plan
 	created map[string]int // key → 1-based step that creates its ticket
 	msgRec  bool           // the mail's own msgid key is already recorded
+	gateway bool           // the current rule's mail goes through RT's mail gateway (gateway.go)
 }
 
 func (e *evaluation) rule(m matched, first bool) error {
@@ -230,6 +231,7 @@ func (e *evaluation) rule(m matched, first bool) error {
 		}
 	}
 	d.Key = key
+	e.gateway = e.ev.Mail != nil && e.rs.deliverOf(m.r, e.ev.Source) == DeliverGateway
 	p := e.plan
 	if first {
 		p.Rule, p.Key = m.r.name, key
@@ -295,6 +297,9 @@ func (e *evaluation) step(s *stepSpec, d *Data, cur *plan.TicketRef, ruleKey str
 		if r.err != nil {
 			return nil, r.err
 		}
+		if e.gateway {
+			gatewayStep(&st)
+		}
 		return e.add(st, cur, state, ruleKey), nil
 	}
 	target, err := e.target(s, r, cur)
@@ -305,6 +310,9 @@ func (e *evaluation) step(s *stepSpec, d *Data, cur *plan.TicketRef, ruleKey str
 	switch s.kind {
 	case "comment", "correspond":
 		st.Message = r.message(s.msg, e.rs.defaults)
+		if e.gateway {
+			gatewayStep(&st)
+		}
 	case "edit":
 		st.Edit = r.edit(s.edit)
 	case "link", "unlink":
@@ -324,13 +332,15 @@ func (e *evaluation) step(s *stepSpec, d *Data, cur *plan.TicketRef, ruleKey str
 // alert state where they belong, and makes a created ticket current.
 func (e *evaluation) add(st plan.Step, cur *plan.TicketRef, state map[string]string, ruleKey string) *plan.Step {
 	p := e.plan
-	carries := st.Action == plan.ActionCreate || st.Action == plan.ActionComment || st.Action == plan.ActionCorrespond
+	// A gateway step without a ticket opens one, as a create does.
+	creates := st.Action == plan.ActionCreate || st.Action == plan.ActionGateway && st.Ticket.IsZero()
+	carries := creates || st.Action == plan.ActionComment || st.Action == plan.ActionCorrespond || st.Action == plan.ActionGateway
 	if carries && !e.msgRec && e.ev.Mail != nil {
 		e.msgRec = true
 		if id := e.ev.Mail.MessageID; id != "" {
 			st.Record = append(st.Record, MessageIDKey(id))
 		}
-		if len(e.ev.Mail.ParseProblems) > 0 {
+		if len(e.ev.Mail.ParseProblems) > 0 && st.Action != plan.ActionGateway { // RT gets the mail itself
 			st.Attachments.Original = true
 		}
 	}
@@ -339,7 +349,7 @@ func (e *evaluation) add(st plan.Step, cur *plan.TicketRef, state map[string]str
 	}
 	p.Steps = append(p.Steps, st)
 	idx := len(p.Steps)
-	if st.Action == plan.ActionCreate {
+	if creates {
 		if st.Key != "" {
 			e.created[st.Key] = idx
 		}

@@ -43,12 +43,25 @@ func fieldKind(name string) string {
 // ruleKinds returns the event kinds a rule's top-level `kind:` condition
 // allows, or nil when it does not restrict them plainly.
 func ruleKinds(when *yaml.Node) []string {
+	vals := whenEquals(when, "kind")
+	for _, s := range vals {
+		if !slices.Contains(eventKinds, s) {
+			return nil
+		}
+	}
+	return vals
+}
+
+// whenEquals returns the values a rule's top-level condition on key
+// allows when it is plain equality (a value, a list of values, or
+// {equals: v}), or nil when the key is absent or tested otherwise.
+func whenEquals(when *yaml.Node, key string) []string {
 	when = resolve(when)
 	if when == nil || when.Kind != yaml.MappingNode {
 		return nil
 	}
 	for i := 0; i+1 < len(when.Content); i += 2 {
-		if when.Content[i].Value != "kind" {
+		if when.Content[i].Value != key {
 			continue
 		}
 		v := resolve(when.Content[i+1])
@@ -67,11 +80,15 @@ func ruleKinds(when *yaml.Node) []string {
 		}
 		var out []string
 		for _, n := range vals {
-			s := strings.TrimPrefix(resolve(n).Value, "=")
-			if !slices.Contains(eventKinds, s) {
+			n = resolve(n)
+			if n == nil || n.Kind != yaml.ScalarNode {
 				return nil
 			}
-			out = append(out, s)
+			s := n.Value
+			if strings.HasPrefix(s, "~") || strings.HasPrefix(s, "!") {
+				return nil // a regex or a negation: not a plain set
+			}
+			out = append(out, strings.TrimPrefix(s, "="))
 		}
 		return out
 	}

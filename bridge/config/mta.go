@@ -129,8 +129,8 @@ func (d *decoder) completeMTA(c *Config, m *MTA) {
 	if m.Deliver != "rest" && m.Deliver != "gateway" {
 		d.errorf(d.at("mta.deliver"), "mta.deliver", "must be rest or gateway; got %q", m.Deliver)
 	}
-	if m.Deliver == "gateway" && c.RT.Auth != "token" && c.RT.Auth != "basic" && c.RT.Auth != "kerberos" {
-		d.errorf(d.at("mta.deliver"), "mta.deliver", "gateway finds an unanswered post again over REST2, which needs rt.auth token, basic or kerberos (got %q)", c.RT.Auth)
+	if p := c.RT.GatewayProblem(); m.Deliver == "gateway" && p != "" {
+		d.errorf(d.at("mta.deliver"), "mta.deliver", "gateway %s", p)
 	}
 	if m.Mailgate == nil && m.LMTP == nil {
 		d.errorf(d.at("mta"), "mta", "needs mailgate or lmtp (or both)")
@@ -172,6 +172,30 @@ func (d *decoder) completeMTA(c *Config, m *MTA) {
 	if m.HTML != "keep" && m.HTML != "text" {
 		d.errorf(d.at("mta.html"), "mta.html", "must be keep or text; got %q", m.HTML)
 	}
+}
+
+// GatewayProblem says why RT's mail gateway cannot be used with this RT
+// access, or "": a post nobody answered is found again over REST2.
+func (r RT) GatewayProblem() string {
+	if r.Auth == "token" || r.Auth == "basic" || r.Auth == "kerberos" {
+		return ""
+	}
+	return fmt.Sprintf("finds an unanswered post again over REST2, which needs rt.auth token, basic or kerberos (got %q)", r.Auth)
+}
+
+// MailDeliver maps every mail source to how its mail reaches RT when a
+// rule does not say: the mta section's deliver, rest for IMAP folders.
+func (c *Config) MailDeliver() map[string]string {
+	out := map[string]string{}
+	for _, m := range c.IMAP {
+		for _, f := range m.Folders {
+			out[m.Name+"/"+f] = "rest"
+		}
+	}
+	if m := c.MTA; m != nil {
+		out[m.Name] = m.Deliver
+	}
+	return out
 }
 
 // checkSocket makes a socket path absolute and checks its mode.

@@ -64,6 +64,7 @@ func LoadConfig(path string) (*config.Config, error) {
 func CompileRules(c *config.Config) (*rules.RuleSet, error) {
 	src := rulesOf(c)
 	src.Sources = c.SourceNames()
+	src.Deliver, src.GatewayProblem = c.MailDeliver(), c.RT.GatewayProblem()
 	return rules.Compile(src)
 }
 

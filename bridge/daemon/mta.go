@@ -66,10 +66,11 @@ func (g gateway) TicketByMessageID(ctx context.Context, id string) (int, error) 
 	return g.find.TicketByMessageID(ctx, id)
 }
 
-// mtaGateway returns the gateway when the mta section delivers with
-// deliver: gateway, else nil.
+// mtaGateway returns the gateway when the RT access can reconcile a post
+// (rules and sources with deliver: gateway are refused otherwise), else
+// nil. It connects nowhere, and a reload may add a gateway rule.
 func mtaGateway(cfg *config.Config, m *metrics.Metrics, log *slog.Logger) (executor.Gateway, error) {
-	if mta := cfg.MTA; mta == nil || mta.Deliver != "gateway" {
+	if cfg.RT.GatewayProblem() != "" {
 		return nil, nil
 	}
 	hc, auth, err := rtTransport(cfg.RT, m, log)

@@ -29,7 +29,7 @@ type Parts struct {
 	RT       executor.RT
 	RTHTTP   *http.Client // RT's transport, for the readiness probe
 	Policies map[string]mailflow.Policy
-	Gateway  executor.Gateway // RT's mail gateway, for mta.deliver: gateway; nil otherwise
+	Gateway  executor.Gateway // RT's mail gateway, for deliver: gateway; nil when rt.auth cannot reconcile a post
 	Sources  []source.Source  // one per IMAP folder
 	Hooks    *webhook.Server
 	TLS      *tls.Config // the HTTP server's; nil: plain HTTP

@@ -15,7 +15,7 @@ import (
 
 // Gateway is RT's own mail gateway, and the search that tells whether a
 // post nobody answered was filed; the daemon provides it when a source
-// delivers with `deliver: gateway`.
+// or a rule delivers with `deliver: gateway`.
 type Gateway interface {
 	MailGateway(ctx context.Context, m rtapi.GatewayMail) (rtapi.GatewayResult, error)
 	// TicketByMessageID returns the ticket RT filed the mail with that
@@ -29,10 +29,19 @@ type Gateway interface {
 func (r *run) gateway(ctx context.Context, st *plan.Step) (store.Result, error) {
 	gw := r.x.o.Gateway
 	if gw == nil || st.Gateway == nil {
-		return store.Result{}, planError("gateway step without a gateway (deliver: gateway needs REST2 access to RT)")
+		return store.Result{}, planError("gateway step without a gateway (deliver: gateway needs REST2 access to RT: rt.auth token, basic or kerberos)")
+	}
+	target := st.Gateway.Ticket
+	if target == 0 && !st.Ticket.IsZero() {
+		// A rule's reply to the ticket an earlier step of the plan made.
+		t, err := r.ticket(st.Ticket)
+		if err != nil {
+			return store.Result{}, planError(err.Error())
+		}
+		target = t
 	}
 	msgid, open := r.gatewayMail(ctx)
-	res, err := gw.MailGateway(ctx, rtapi.GatewayMail{Queue: st.Gateway.Queue, Action: st.Gateway.Action, Ticket: st.Gateway.Ticket, Open: open})
+	res, err := gw.MailGateway(ctx, rtapi.GatewayMail{Queue: st.Gateway.Queue, Action: st.Gateway.Action, Ticket: target, Open: open})
 	if err != nil {
 		return store.Result{}, err
 	}

@@ -270,7 +270,8 @@ func union(a, b []string) []string {
 
 func creates(p *plan.Plan) bool {
 	for _, s := range p.Steps {
-		if s.Action == plan.ActionCreate {
+		// A gateway step naming no ticket opens one (unless RT finds a tag).
+		if s.Action == plan.ActionCreate || s.Action == plan.ActionGateway && s.Ticket.IsZero() && s.Gateway != nil && s.Gateway.Ticket == 0 {
 			return true
 		}
 	}

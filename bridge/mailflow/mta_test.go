@@ -144,6 +144,40 @@ func TestMailgateDefaultGateway(t *testing.T) {
 	}
 }
 
+// A rule of the operator's on an mta source with deliver: gateway posts
+// through the gateway too (the rule did not say deliver: rest), and
+// automatic mail still opens no ticket that way.
+func TestRuleInheritsSourceGateway(t *testing.T) {
+	pol, err := MTAPolicy(config.MTA{Name: "mta", RTNames: []string{"example.com"}, AutoReply: "thread", HTML: "keep",
+		EmptySubject: "(no subject)", Requestor: "reply-to", Deliver: "gateway"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(`
+- name: billing
+  when: { mta: { queue: Billing } }
+  do: [ { create: { queue: Invoices } } ]
+`), &doc); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := rules.Compile(rules.Source{File: "t.yaml", Rules: doc.Content[0], Deliver: map[string]string{"mta": "gateway"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := Guard{Rules: rs, Policies: map[string]Policy{"mta": pol}}
+	const head = "From: alice@example.org\nMessage-ID: <r1@example.org>\n"
+	p, err := g.Evaluate(mtaMail(t, head+"Subject: invoice\n\nx\n", event.Delivery{Via: "lmtp", Queue: "Billing", Action: "correspond"}), aliceWatches)
+	if err != nil || p.Rule != "billing" || len(p.Steps) != 1 || p.Steps[0].Gateway == nil ||
+		*p.Steps[0].Gateway != (plan.Gateway{Queue: "Invoices", Action: "correspond"}) {
+		t.Fatalf("plan %s, err %v", showPlan(p), err)
+	}
+	p, err = g.Evaluate(mtaMail(t, head+"Auto-Submitted: auto-replied\nSubject: away\n\nz\n", event.Delivery{Via: "lmtp", Queue: "Billing", Action: "correspond"}), aliceWatches)
+	if err != nil || p.Ignore == nil || p.Ignore.Rule != RuleAutoReply {
+		t.Fatalf("auto-reply: %s, err %v", showPlan(p), err)
+	}
+}
+
 func showPlan(p *plan.Plan) string {
 	b, _ := json.MarshalIndent(p, "", "  ")
 	return string(b)

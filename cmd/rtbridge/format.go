@@ -60,6 +60,13 @@ func formatPlan(p *plan.Plan) string {
 			planField(&b, "content_type", m.ContentType)
 			planText(&b, m.Text)
 		}
+		if g := s.Gateway; g != nil { // the raw mail to RT's mail gateway
+			planField(&b, "queue", g.Queue)
+			planField(&b, "action", g.Action)
+			if g.Ticket > 0 {
+				planField(&b, "ticket", fmt.Sprint(g.Ticket))
+			}
+		}
 		if l := s.Link; l != nil {
 			fmt.Fprintf(&b, "  %s %s\n", l.Type, l.Target)
 		}

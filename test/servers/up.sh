@@ -39,6 +39,7 @@ cat "$out_dir/rt.out" >>"$tmp"
 bash "$here/rt/ensure-cf.sh" >>"$tmp"
 # Extra users (rights, a bcrypt-cost-12 password) and a Basic-auth front on :18082.
 bash "$here/rt/ensure-users.sh" >>"$tmp"
+bash "$here/rt/ensure-queues.sh" >>"$tmp" # a queue strangers may not write to
 RT_BASIC_PORT=${RT_BASIC_PORT:-18082} bash "$here/rt/start-rt-basic.sh" >>"$tmp"
 
 log "Dovecot IMAP on 127.0.0.1:${IMAP_PORT:-1143} / ${IMAPS_PORT:-1993}"

@@ -3,12 +3,14 @@ package e2e_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/rtbridge/rtbridge/bridge/store"
 	"github.com/rtbridge/rtbridge/internal/testenv"
+	"github.com/rtbridge/rtbridge/rtapi"
 )
 
 // cutProxy forwards to RT, except that the first post to the mail gateway
@@ -145,4 +148,156 @@ func (e *env) deadLetter(msgid string) *store.Event {
 		}
 	}
 	return nil
+}
+
+// closedQueue is the test RT's queue on which no ordinary sender may
+// create, reply or comment (test/servers/rt/ensure-queues.sh).
+func closedQueue(t *testing.T, e *env) string {
+	q, ok := testenv.Lookup("RT_CLOSED_QUEUE")
+	if !ok {
+		q = "rtbridge-closed"
+	}
+	if _, err := e.rtc.Queue(context.Background(), q); err != nil {
+		t.Fatalf("queue %s: %v (run test/servers/rt/ensure-queues.sh)", q, err)
+	}
+	return q
+}
+
+// setupMailgate is a daemon of its own, without Postfix: its mailgate
+// socket and binary in the test's directory, RT at rtURL, the mta section
+// delivering with deliver, and rules. Mail goes in with mailgate, as an alias pipe
+// would run it.
+func setupMailgate(t *testing.T, rtURL, deliver, rules string) *env {
+	rt := testenv.RequireRT(t)
+	rtc, err := rtapi.New(rtapi.Config{URL: rt.URL, Auth: rtapi.NewTokenAuth(rt.Token)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, rt: rt, rtc: rtc, dir: t.TempDir()}
+	e.bin = filepath.Join(e.dir, "rtbridge")
+	e.build()
+	tok := filepath.Join(e.dir, "rt-token")
+	os.WriteFile(tok, []byte(rt.Token+"\n"), 0o600)
+	e.addr = freePort(t)
+	e.cfg = filepath.Join(e.dir, "rtbridge.yaml")
+	cfg := fmt.Sprintf(`rt: { url: %s, auth: token, token_file: %s, timeout: 10s }
+state: { dir: %s }
+log: { level: debug }
+http: { listen: %s }
+executor: { workers: 2, backoff: { initial: 200ms, max: 1s } }
+mta:
+  mailgate: { socket: %s }
+  rt_names: [example.com]
+  deliver: %s
+%s`, rtURL, tok, filepath.Join(e.dir, "state"), e.addr, e.socket(), deliver, rules)
+	if err := os.WriteFile(e.cfg, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		e.stop()
+		if t.Failed() {
+			log, _ := os.ReadFile(filepath.Join(e.dir, "daemon.log"))
+			t.Logf("daemon log (tail):\n%s", log[max(0, len(log)-8000):])
+		}
+	})
+	return e
+}
+
+func (e *env) socket() string { return filepath.Join(e.dir, "mailgate.sock") }
+
+// mailgate hands raw to the daemon as an alias line would: rtbridge
+// mailgate --queue queue --action action, the mail on stdin.
+func (e *env) mailgate(queue, action string, raw []byte) {
+	e.t.Helper()
+	cmd := exec.Command(e.bin, "mailgate", "--socket", e.socket(), "--queue", queue, "--action", action, "--url", "http://rt.invalid/")
+	cmd.Stdin = bytes.NewReader(raw)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		e.t.Fatalf("rtbridge mailgate: %v\n%s", err, out)
+	}
+}
+
+// A rule's deliver: gateway sends its mail through RT's own mail gateway,
+// which files it as the sender and checks the sender's rights: the sender
+// opens a ticket in General (Creator: the sender; one ticket, though the
+// post's answer was lost), but RT refuses the same
+// sender's new ticket and reply to a ticket in a queue where ordinary
+// senders have no rights, and each becomes a dead letter carrying RT's
+// answer. RT's log shows the refusal was the rights check (RT names it
+// only there).
+func TestGatewayRuleRefusesSenderWithoutRights(t *testing.T) {
+	rtLog := testenv.Require(t, "RT_LOG")["RT_LOG"]
+	proxy := newCutProxy(t, testenv.RequireRT(t).URL)
+	e := setupMailgate(t, proxy.URL, "rest", `rules:
+  - name: closed queue through RT's mail gateway
+    when: { mta: { queue: rtbridge-closed } }
+    deliver: gateway
+    thread: true
+    if_exists: [ { correspond: { } } ]
+    if_missing: [ { create: { queue: '{{ .MTA.Queue }}' } } ]
+  - name: General through RT's mail gateway
+    when: { mta: { queue: General } }
+    deliver: gateway
+    do: [ { create: { queue: General } } ]
+`)
+	queue := closedQueue(t, e)
+	u := tag("GWR")
+	stranger := strings.ToLower(u) + "-stranger@example.org"
+	ticket, err := e.rtc.CreateTicket(context.Background(), rtapi.TicketCreate{Queue: queue, Subject: u + " staff ticket", Requestors: []string{"staff-" + stranger}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.start()
+
+	const to = "closed@rt.test"
+	// The same sender may open a ticket in General: RT files it, as the
+	// sender. The proxy cuts the answer off: the post is reconciled by its
+	// Message-ID, not posted again.
+	e.mailgate("General", "correspond", mail(stranger, to, u+" new in General", u+"-general@example.org", nil, "hello General", nil))
+	if got := e.waitTickets(u+" new in General", 1, 180*time.Second); len(got[u+" new in General"]) != 1 {
+		t.Fatalf("General: tickets %v, want one", got)
+	} else if tk, err := e.rtc.Ticket(context.Background(), got[u+" new in General"][0]); err != nil {
+		t.Fatal(err)
+	} else if tk.Creator != stranger {
+		t.Errorf("General ticket %d: creator %q, want the sender %q", tk.ID, tk.Creator, stranger)
+	}
+	if !e.logSays("reconciled: RT filed the mail", 180*time.Second) || proxy.cuts.Load() != 1 {
+		t.Errorf("the cut answer (%d cuts) was not reconciled by Message-ID", proxy.cuts.Load())
+	}
+	e.mailgate(queue, "correspond", mail(stranger, to, u+" new from a stranger", u+"-new@example.org", nil, "may I open a ticket?", nil))
+	tagged := fmt.Sprintf("Re: [example.com #%d] %s staff ticket", ticket, u)
+	e.mailgate(queue, "correspond", mail(stranger, to, tagged, u+"-reply@example.org", nil, "may I reply?", nil))
+
+	for _, c := range []struct{ msgid, rtSays string }{
+		{u + "-new@example.org", fmt.Sprintf("Permission Denied: %s has no right to create tickets in queue %s", stranger, queue)},
+		{u + "-reply@example.org", fmt.Sprintf("Permission Denied: %s has no right to reply to ticket %d in queue %s", stranger, ticket, queue)},
+	} {
+		var dead *store.Event
+		for deadline := time.Now().Add(180 * time.Second); dead == nil && time.Now().Before(deadline); time.Sleep(time.Second) {
+			dead = e.deadLetter(c.msgid)
+		}
+		if dead == nil {
+			t.Fatalf("%s: not a dead letter", c.msgid)
+		}
+		t.Logf("%s: dead letter: %s", c.msgid, dead.Reason)
+		if !strings.Contains(dead.Reason, "RT refused the mail: ") || !strings.Contains(dead.Reason, "mail-gateway error") {
+			t.Errorf("%s: dead letter reason %q does not carry RT's answer", c.msgid, dead.Reason)
+		}
+		if log, err := os.ReadFile(rtLog); err != nil {
+			t.Errorf("RT's log: %v", err)
+		} else if !bytes.Contains(log, []byte("mail-gateway error: "+c.rtSays)) {
+			t.Errorf("%s: RT's log has no %q", c.msgid, c.rtSays)
+		}
+	}
+	if got := e.tickets(u); len(got) != 2 {
+		t.Errorf("tickets %v, want only the staff ticket and the one in General", got)
+	}
+	items, err := e.rtc.History(context.Background(), ticket, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if strings.Contains(it.Content, "may I reply?") {
+			t.Errorf("the refused reply reached ticket %d (transaction %d)", ticket, it.ID)
+		}
+	}
 }

@@ -38,6 +38,7 @@ type env struct {
 	rt   testenv.RT
 	rtc  *rtapi.Client
 	dir  string
+	bin  string // the rtbridge binary the daemon runs
 	cfg  string
 	addr string
 	d    *exec.Cmd
@@ -47,7 +48,8 @@ type env struct {
 func setup(t testing.TB) *env { return setupWith(t, "", "", "") }
 
 // setupWith writes the daemon's config: rtURL replaces RT's address (a
-// proxy), mtaExtra adds keys to the mta section, routesExtra LMTP routes.
+// proxy), mtaExtra adds keys to the mta section (it comes last, so it may
+// go on with top-level sections such as rules:), routesExtra LMTP routes.
 func setupWith(t testing.TB, rtURL, mtaExtra, routesExtra string) *env {
 	t.Helper()
 	pf := testenv.Require(t, "POSTFIX_SMTP_ADDR", "POSTFIX_PIPE_ADDRESS", "POSTFIX_COMMENT_ADDRESS", "POSTFIX_LMTP_ADDRESS",
@@ -109,7 +111,13 @@ mta:
 // installBinary builds rtbridge where the Postfix alias runs it (a 0755
 // directory: the pipe runs as an unprivileged user).
 func (e *env) installBinary() {
-	bin := e.pf["POSTFIX_MAILGATE_BIN"]
+	e.bin = e.pf["POSTFIX_MAILGATE_BIN"]
+	e.build()
+}
+
+// build builds rtbridge as e.bin.
+func (e *env) build() {
+	bin := e.bin
 	tmp := bin + ".new"
 	cmd := exec.Command("go", "build", "-o", tmp, "./cmd/rtbridge")
 	cmd.Dir = testenv.RepoRoot()
@@ -139,7 +147,7 @@ func (e *env) start() {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	e.d = exec.Command(e.pf["POSTFIX_MAILGATE_BIN"], "run", "--config", e.cfg)
+	e.d = exec.Command(e.bin, "run", "--config", e.cfg)
 	e.d.Stdout, e.d.Stderr = logf, logf
 	if err := e.d.Start(); err != nil {
 		e.t.Fatal(err)
@@ -179,7 +187,11 @@ func (e *env) send(from, to string, raw []byte) {
 }
 
 // flush asks Postfix to retry its deferred mail now.
-func (e *env) flush() { exec.Command(e.pf["POSTFIX_POSTQUEUE"], "-f").Run() }
+func (e *env) flush() {
+	if q := e.pf["POSTFIX_POSTQUEUE"]; q != "" { // no Postfix: setupMailgate
+		exec.Command(q, "-f").Run()
+	}
+}
 
 // queued returns the messages in Postfix's queue.
 func (e *env) queued() int {
