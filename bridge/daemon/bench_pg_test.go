@@ -208,11 +208,12 @@ func (pb *pgBench) bridge(subject string, n int) benchtab.Result {
 }
 
 // waitDone polls the store's schema until want events are done, failing on
-// a dead letter, and fills done (dedup key → the time the event was done).
+// a dead letter or when none was done for 5 minutes, and fills done (dedup key → the time the event was done).
 func (pb *pgBench) waitDone(db *pgtest.DB, want int, done map[string]time.Time) {
 	b := pb.b
 	ctx := context.Background()
-	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+	last, seen := time.Now(), 0
+	for ; ; time.Sleep(100 * time.Millisecond) {
 		var ok, dead int
 		if err := db.Admin.QueryRow(ctx, `SELECT count(*) FILTER (WHERE state = 'done'), count(*) FILTER (WHERE state = 'dead') FROM `+db.Schema+`.events`).Scan(&ok, &dead); err != nil {
 			b.Fatal(err)
@@ -223,8 +224,11 @@ func (pb *pgBench) waitDone(db *pgtest.DB, want int, done map[string]time.Time) 
 		if ok >= want {
 			break
 		}
-		if time.Now().After(deadline) {
-			b.Fatalf("%d of %d events done after 5 minutes", ok, want)
+		if ok > seen {
+			last, seen = time.Now(), ok
+		}
+		if time.Since(last) > 5*time.Minute {
+			b.Fatalf("%d of %d events done, none for 5 minutes", ok, want)
 		}
 	}
 	if done == nil {

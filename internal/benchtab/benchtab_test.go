@@ -72,11 +72,11 @@ func selfCPU() time.Duration {
 func TestLogProblems(t *testing.T) {
 	p := t.TempDir() + "/daemon.log"
 	os.WriteFile(p, []byte(`time=1 level=INFO msg="event done" event=1
-time=2 level=WARN msg="step failed; will retry" event=1 err="timeout"
+time=2 level=WARN msg="step failed; will retry" event=1 class=ambiguous err="timeout"
 time=3 level=ERROR msg=claim event=2
-time=4 level=WARN msg="step failed; will retry" event=3
+time=4 level=WARN msg="step failed; will retry" event=3 class=ambiguous
 `), 0o600)
-	if got, want := LogProblems(p), `2x "step failed; will retry", 1x "claim"`; got != want {
+	if got, want := LogProblems(p), `2x "step failed; will retry (ambiguous)", 1x "claim"`; got != want {
 		t.Errorf("LogProblems = %s, want %s", got, want)
 	}
 }

@@ -27,6 +27,11 @@ func LogProblems(paths ...string) string {
 					msg, _, _ = strings.Cut(msg, " ")
 				}
 			}
+			// A failed step's class (transient, ambiguous, …) says why.
+			if _, after, ok := strings.Cut(line, " class="); ok {
+				class, _, _ := strings.Cut(after, " ")
+				msg += " (" + class + ")"
+			}
 			if n[msg] == 0 {
 				order = append(order, msg)
 			}
