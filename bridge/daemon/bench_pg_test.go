@@ -63,10 +63,7 @@ func BenchmarkPostgresInstances(b *testing.B) {
 				tab.Add(leg, res)
 			}
 		}
-		b.Logf("%d tickets per leg, %d rounds; load average at the end: %s", pb.events, benchtab.Rounds(), benchtab.LoadAvg())
-		for _, l := range tab.Lines() {
-			b.Log(l)
-		}
+		tab.Print(fmt.Sprintf("BenchmarkPostgresInstances: %d tickets per leg, %d rounds; load average at the end: %s", pb.events, benchtab.Rounds(), benchtab.LoadAvg()))
 		b.ReportMetric(tab.MedianRate("ceiling"), "ceiling-tickets/s")
 		for _, leg := range legs[1:] {
 			b.ReportMetric(tab.MedianRate(leg), leg+"-tickets/s")
@@ -194,7 +191,7 @@ func (pb *pgBench) bridge(subject string, n int) benchtab.Result {
 	pb.waitDone(db, n+pb.events, done)
 	u := m.Stop() // before the instances are killed: their CPU counts
 	if w := benchtab.LogProblems(logs...); w != "" {
-		b.Logf("%s: %s", subject, w)
+		fmt.Printf("%s: %s\n", subject, w) // beside the table (a benchmark's log is cut to ten lines)
 	}
 	var last time.Time
 	var lat []time.Duration

@@ -167,6 +167,16 @@ func (t *Table) Lines() []string {
 	return out
 }
 
+// Print writes the title and the table to standard output: it is the
+// benchmark's report, and the testing package cuts a benchmark's log to
+// ten lines unless -v.
+func (t *Table) Print(title string) {
+	fmt.Println(title)
+	for _, l := range t.Lines() {
+		fmt.Println(l)
+	}
+}
+
 // medianOf is the median of per-round ratios already formatted, or "-".
 func medianOf(s []string) string {
 	var v []float64

@@ -102,13 +102,10 @@ func BenchmarkMTAPaths(b *testing.B) {
 				}
 			}
 		}
-		b.Logf("%d mails per leg, ceiling %d at a time, %d rounds; load average at the end: %s", n, conc, benchtab.Rounds(), benchtab.LoadAvg())
 		if w := benchtab.LogProblems(filepath.Join(e.dir, "daemon.log")); w != "" {
 			b.Logf("daemon warnings and errors: %s", w)
 		}
-		for _, l := range tab.Lines() {
-			b.Log(l)
-		}
+		tab.Print(fmt.Sprintf("BenchmarkMTAPaths: %d mails per leg, ceiling %d at a time, %d rounds; load average at the end: %s", n, conc, benchtab.Rounds(), benchtab.LoadAvg()))
 		for _, leg := range legs {
 			b.ReportMetric(tab.MedianRate(leg), leg+"_tickets/s")
 			if leg != "ceiling" {
