@@ -201,6 +201,55 @@ func TestClaimFailover(t *testing.T) {
 	}
 }
 
+// An event another instance holds is not due before its lease ends, even
+// when its next attempt is past: the other instances' schedulers sleep
+// instead of polling until the holder is done. Released, it is due again;
+// left running by a dead holder, it is due when the lease lapses.
+func TestNextDueWaitsForLease(t *testing.T) {
+	db := freshDB(t)
+	ctx := context.Background()
+	const ttl = 3 * time.Second
+	a := db.open(t, pgstore.Options{LeaseTTL: ttl, Instance: "a"})
+	b := db.open(t, pgstore.Options{LeaseTTL: ttl, Instance: "b"})
+	due := func() time.Time {
+		t.Helper()
+		d, err := b.NextDue(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	e1 := accept(t, a)
+	if d := due(); d.After(time.Now()) {
+		t.Fatalf("a free accepted event is due at %v, in the future", d)
+	}
+	if !claim(t, a, e1) {
+		t.Fatal("a could not claim a free event")
+	}
+	if d := time.Until(due()); d <= 0 {
+		t.Fatalf("an event a holds is due in %v for b, want when its lease (%v) ends", d, ttl)
+	}
+	if err := a.Release(ctx, e1); err != nil {
+		t.Fatal(err)
+	}
+	if d := due(); d.After(time.Now()) {
+		t.Fatalf("a released event is due at %v, in the future", d)
+	}
+	if !claim(t, a, e1) {
+		t.Fatal("a could not claim the event again")
+	}
+	if err := a.SavePlan(ctx, e1, plan("k")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.StepStarted(ctx, e1, 0, time.Hour, ""); err != nil {
+		t.Fatal(err)
+	}
+	a.Kill() // mid-step: next attempt an hour ahead, lease lapses within ttl
+	if d := time.Until(due()); d > ttl {
+		t.Fatalf("a dead holder's running event is due in %v, want within its lease (%v)", d, ttl)
+	}
+}
+
 // Accepting and reading back a 50 MB payload stays within a few chunks of
 // memory (Accept and Raw stream); reports the peak heap growth of each.
 func BenchmarkPayload50MB(b *testing.B) {

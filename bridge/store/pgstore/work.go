@@ -18,6 +18,9 @@ const nonFinal = `('accepted', 'planned', 'running', 'waiting')`
 // unleased: no live lease of any instance on the event.
 const unleased = `(lease_until IS NULL OR lease_until < clock_timestamp())`
 
+// leaseMS is an event's lease_until in Unix milliseconds, like next_attempt.
+const leaseMS = `(extract(epoch FROM lease_until) * 1000)::bigint`
+
 // Runnable returns up to limit events, in id order, that are due at now
 // and that no instance holds: a running event whose holder's lease lapsed
 // (the holder died) is returned at once. Claim before running one.
@@ -75,10 +78,20 @@ func (s *Store) HeldKeys(ctx context.Context) (map[string]string, error) {
 	return out, rows.Err()
 }
 
-// NextDue returns the earliest next_attempt of unfinished events (zero when none).
+// NextDue returns the earliest time an unfinished event may become
+// runnable (zero when none): its next_attempt, or for an event some
+// instance holds, no earlier than its lease's end (Runnable skips it until
+// then). Counting only next_attempt, an event another instance had
+// claimed and was still planning (due in the past) made every instance
+// with a free worker poll the store every 5 ms until its step started.
 func (s *Store) NextDue(ctx context.Context) (time.Time, error) {
 	var v *int64
-	if err := s.pool.QueryRow(ctx, `SELECT MIN(next_attempt) FROM events WHERE state IN `+nonFinal).Scan(&v); err != nil {
+	// A running event with a lease is runnable when the lease lapses (its
+	// holder died), whatever its next_attempt; others when both allow.
+	if err := s.pool.QueryRow(ctx, `SELECT MIN(CASE WHEN lease_until IS NULL THEN next_attempt
+			WHEN state = 'running' THEN `+leaseMS+`
+			ELSE GREATEST(next_attempt, `+leaseMS+`) END)
+		FROM events WHERE state IN `+nonFinal).Scan(&v); err != nil {
 		return time.Time{}, fmt.Errorf("pgstore: next due: %w", err)
 	}
 	if v == nil {
