@@ -198,8 +198,9 @@ func (x *Executor) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Durati
 		}
 		return wait
 	}
-	fresh := x.prepare(ctx, work)
+	fresh := x.prepare(ctx, work, len(work) < limit)
 	taken := map[string]bool{} // keys claimed by an earlier event of this pass
+	remote := false            // a due event waits for another instance
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for _, w := range work {
@@ -212,8 +213,10 @@ func (x *Executor) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Durati
 		}
 		blocked := false
 		for _, k := range keys {
-			if x.heldByKey[k] > 0 || taken[k] || (held[k] != "" && held[k] < w.ID) {
+			if x.heldByKey[k] > 0 || taken[k] {
 				blocked = true
+			} else if held[k] != "" && held[k] < w.ID {
+				blocked, remote = true, true
 			}
 			taken[k] = true
 		}
@@ -228,6 +231,7 @@ func (x *Executor) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Durati
 			if probe {
 				x.br.release()
 			}
+			remote = true
 			continue
 		}
 		x.inflight[w.ID] = keys
@@ -261,12 +265,25 @@ func (x *Executor) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Durati
 		return wait
 	}
 	if next, err := x.o.Store.NextDue(ctx); err == nil && !next.IsZero() {
-		if d := next.Sub(now); d < wait {
-			wait = max(d, 5*time.Millisecond)
+		switch d := next.Sub(now); {
+		case d > 0:
+			wait = min(wait, max(d, 5*time.Millisecond))
+		case remote:
+			// Another instance holds a key (or the event): nothing here
+			// wakes this loop when it lets go, so look again soon.
+			wait = min(wait, remotePoll)
+		default:
+			// Every due event is running here or waits behind one that
+			// is: its worker's end wakes the loop (doneCh). Polling
+			// every few milliseconds meanwhile only burnt CPU.
 		}
 	}
 	return wait
 }
+
+// remotePoll is how often the scheduler looks again for an event that
+// waits for another instance's key, which sends this one no wake.
+const remotePoll = 100 * time.Millisecond
 
 // loaded is an event decoded by the scheduler to learn its keys, handed to
 // the worker that runs it in the same pass, so one attempt decodes once.
@@ -279,9 +296,24 @@ type loaded struct {
 // prepare decodes the unplanned events of work whose keys are not known
 // yet, outside the scheduler's lock, and caches their keys (an event that
 // cannot be decoded has none: its worker dead-letters it). An event that
-// must wait keeps only its keys and is decoded again when it runs.
-func (x *Executor) prepare(ctx context.Context, work []store.Work) map[string]*loaded {
+// must wait keeps only its keys and is decoded again when it runs. When
+// work is every runnable event (complete), keys of events not in it are
+// dropped.
+func (x *Executor) prepare(ctx context.Context, work []store.Work, complete bool) map[string]*loaded {
 	x.mu.Lock()
+	if complete {
+		// An event no longer runnable here (done, or run by another
+		// instance on a shared store) never reaches our worker's cleanup.
+		listed := make(map[string]bool, len(work))
+		for _, w := range work {
+			listed[w.ID] = true
+		}
+		for id := range x.keyCache {
+			if _, busy := x.inflight[id]; !busy && !listed[id] {
+				delete(x.keyCache, id)
+			}
+		}
+	}
 	var todo []string
 	for _, w := range work {
 		_, busy := x.inflight[w.ID]
