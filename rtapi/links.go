@@ -14,15 +14,7 @@ import (
 // for local tickets, external URIs verbatim).
 func (c *Client) Links(ctx context.Context, id int) (*Links, error) {
 	path := "ticket/" + strconv.Itoa(id) + "/links"
-	resp, err := c.exchange(ctx, &call{op: fmt.Sprintf("show links of ticket %d", id), path: path, idempotent: true})
-	if err != nil {
-		return nil, err
-	}
-	rec, err := oneRecord(resp, path)
-	if err != nil {
-		return nil, err
-	}
-	return decodeOrError(path, func() (*Links, error) { return decodeLinks(rec) })
+	return recordAs(ctx, c, &call{op: fmt.Sprintf("show links of ticket %d", id), path: path, idempotent: true}, decodeLinks)
 }
 
 // SetLinks replaces, for every link type present in links, the whole set of

@@ -54,11 +54,7 @@ func (c *Client) CreateTicket(ctx context.Context, t TicketCreate) (int, error) 
 // ticket it was merged into).
 func (c *Client) Ticket(ctx context.Context, id int) (*Ticket, error) {
 	path := "ticket/" + strconv.Itoa(id) + "/show"
-	resp, err := c.exchange(ctx, &call{op: fmt.Sprintf("show ticket %d", id), path: path, idempotent: true})
-	if err != nil {
-		return nil, err
-	}
-	rec, err := oneRecord(resp, path)
+	rec, err := c.record(ctx, &call{op: fmt.Sprintf("show ticket %d", id), path: path, idempotent: true})
 	if err != nil {
 		return nil, err
 	}
@@ -101,12 +97,8 @@ func (c *Client) editQueue(ctx context.Context, id int, e TicketEdit) string {
 		}
 	}
 	path := "ticket/" + strconv.Itoa(id) + "/show"
-	resp, err := c.exchange(ctx, &call{op: fmt.Sprintf("queue of ticket %d", id), path: path,
+	rec, err := c.record(ctx, &call{op: fmt.Sprintf("queue of ticket %d", id), path: path,
 		query: url.Values{"fields": {"Queue"}}, idempotent: true})
-	if err != nil {
-		return ""
-	}
-	rec, err := oneRecord(resp, path)
 	if err != nil {
 		return ""
 	}
@@ -171,6 +163,26 @@ func (c *Client) Merge(ctx context.Context, id, into int) error {
 	r := &call{op: op, path: fmt.Sprintf("ticket/%d/merge/%d", id, into)}
 	_, err := c.exchange(ctx, r)
 	return err
+}
+
+// record runs the read r and returns the first record of RT's answer.
+func (c *Client) record(ctx context.Context, r *call) (form.Record, error) {
+	resp, err := c.exchange(ctx, r)
+	if err != nil {
+		return form.Record{}, err
+	}
+	return oneRecord(resp, r.path)
+}
+
+// recordAs reads one record with r and decodes it with dec; a record that
+// does not decode is a permanent *Error.
+func recordAs[T any](ctx context.Context, c *Client, r *call, dec func(form.Record) (T, error)) (T, error) {
+	rec, err := c.record(ctx, r)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return decodeOrError(r.path, func() (T, error) { return dec(rec) })
 }
 
 // oneRecord returns the first record with fields, or an error naming path.

@@ -13,15 +13,7 @@ func (c *Client) User(ctx context.Context, idOrName string) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.exchange(ctx, &call{op: fmt.Sprintf("show user %q", idOrName), path: path, idempotent: true})
-	if err != nil {
-		return nil, err
-	}
-	rec, err := oneRecord(resp, path)
-	if err != nil {
-		return nil, err
-	}
-	return decodeOrError(path, func() (*User, error) { return decodeUser(rec) })
+	return recordAs(ctx, c, &call{op: fmt.Sprintf("show user %q", idOrName), path: path, idempotent: true}, decodeUser)
 }
 
 // UserCreate is what user/new accepts (needs AdminUsers).
