@@ -82,9 +82,7 @@ func (d *decoder) validate(c *Config) {
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		d.errorf(d.at("log.level"), "log.level", "must be one of debug, info, warn, error; got %q", c.Log.Level)
 	}
-	if c.Log.Format != "text" && c.Log.Format != "json" {
-		d.errorf(d.at("log.format"), "log.format", "must be text or json; got %q", c.Log.Format)
-	}
+	d.oneOf("log.format", c.Log.Format, "text", "json")
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		d.errorf(d.at("http.listen"), "http.listen", "must be host:port (e.g. 127.0.0.1:8080): %v", err)
 	}
@@ -124,9 +122,7 @@ func (d *decoder) validateRT(c *Config) {
 	} else if u.User != nil {
 		d.errorf(d.at("rt.url"), "rt.url", "must not contain credentials (use rt.user and rt.password_file)")
 	}
-	if r.API != "rest1" && r.API != "rest2" {
-		d.errorf(d.at("rt.api"), "rt.api", "must be rest1 or rest2; got %q", r.API)
-	}
+	d.oneOf("rt.api", r.API, "rest1", "rest2")
 	switch r.Auth {
 	case "token":
 		if r.Token == "" && !d.skipSecrets {
@@ -169,9 +165,7 @@ func (d *decoder) validateWebhooks(c *Config) {
 			d.errorf(d.at(p+".path"), p+".path", "%s is used by another webhook", w.Path)
 		}
 		paths[w.Path] = true
-		if !slices.Contains([]string{KindJSON, KindAlertmanager, KindGrafana}, w.Kind) {
-			d.errorf(d.at(p+".kind"), p+".kind", "must be json, alertmanager or grafana; got %q", w.Kind)
-		}
+		d.oneOf(p+".kind", w.Kind, KindJSON, KindAlertmanager, KindGrafana)
 		d.validateAuth(w.Auth, p+".auth")
 		d.validateHMACReplay(w.Auth, p+".auth")
 		if w.Auth.HMAC != nil {
@@ -182,14 +176,9 @@ func (d *decoder) validateWebhooks(c *Config) {
 
 // validateHMAC checks the signing style and what it allows.
 func (d *decoder) validateHMAC(h HMACAuth, p string) {
-	switch h.Style {
-	case "github":
-		if h.TimestampHeader != "" {
-			d.errorf(d.at(p+".timestamp_header"), p+".timestamp_header", "the github style signs no timestamp; remove timestamp_header or use style: grafana")
-		}
-	case "grafana":
-	default:
-		d.errorf(d.at(p+".style"), p+".style", "must be github or grafana; got %q", h.Style)
+	d.oneOf(p+".style", h.Style, "github", "grafana")
+	if h.Style == "github" && h.TimestampHeader != "" {
+		d.errorf(d.at(p+".timestamp_header"), p+".timestamp_header", "the github style signs no timestamp; remove timestamp_header or use style: grafana")
 	}
 }
 
