@@ -39,14 +39,7 @@ func (c *Client) SetLinks(ctx context.Context, id int, links map[LinkType][]stri
 		}
 		b.list(t, links[LinkType(t)], true)
 	}
-	if b.err != nil {
-		return &Error{Op: op, Path: path, Kind: Permanent, Err: b.err}
-	}
-	r := &call{op: op, path: path, idempotent: true}
-	if err := r.setContent(b.f, nil); err != nil {
-		return &Error{Op: op, Path: path, Kind: Permanent, Err: err}
-	}
-	_, err := c.exchange(ctx, r)
+	_, err := c.send(ctx, &call{op: op, path: path, idempotent: true}, b.f, b.err)
 	return err
 }
 
