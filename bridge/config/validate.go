@@ -40,19 +40,24 @@ func (d *decoder) resolve(c *Config) {
 	d.resolvePostgres(c)
 	d.secret(c, &c.RT.Password, &c.RT.PasswordFile, "rt", "password")
 	d.secret(c, &c.RT.Token, &c.RT.TokenFile, "rt", "token")
-	d.resolveAdmin(c)
+	d.authSecrets(c, &c.HTTP.AdminAuth, "http.admin_auth")
 	for i := range c.Webhooks {
-		a := &c.Webhooks[i].Auth
-		p := fmt.Sprintf("webhooks[%d].auth", i)
-		if a.Bearer != nil {
-			d.secret(c, &a.Bearer.Token, &a.Bearer.TokenFile, p+".bearer", "token")
-		}
-		if a.Basic != nil {
-			d.secret(c, &a.Basic.Password, &a.Basic.PasswordFile, p+".basic", "password")
-		}
+		a, p := &c.Webhooks[i].Auth, fmt.Sprintf("webhooks[%d].auth", i)
+		d.authSecrets(c, a, p)
 		if a.HMAC != nil {
 			d.secret(c, &a.HMAC.Secret, &a.HMAC.SecretFile, p+".hmac", "secret")
 		}
+	}
+}
+
+// authSecrets reads the bearer token or basic password file of the auth at
+// p (a webhook's, or the admin endpoints').
+func (d *decoder) authSecrets(c *Config, a *Auth, p string) {
+	if a.Bearer != nil {
+		d.secret(c, &a.Bearer.Token, &a.Bearer.TokenFile, p+".bearer", "token")
+	}
+	if a.Basic != nil {
+		d.secret(c, &a.Basic.Password, &a.Basic.PasswordFile, p+".basic", "password")
 	}
 }
 
