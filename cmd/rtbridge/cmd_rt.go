@@ -99,8 +99,7 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func (o *rtOptions) flags(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("rtbridge rt "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("rtbridge rt "+name, stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, rtUsage); fs.PrintDefaults() }
 	fs.StringVar(&o.configFile, "config", "", "config `FILE` whose rt: section gives the connection (default "+defaultConfig+" if it exists and no --url or RTBRIDGE_RT_URL)")
 	fs.StringVar(&o.url, "url", "", "RT `URL` (https://rt.example.com/ or …/REST/1.0/)")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -22,8 +21,7 @@ skipped, so an interrupted run can simply be repeated.`
 
 // cmdStore moves a store: rtbridge store migrate.
 func cmdStore(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("store", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("store", stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, storeUsage); fs.PrintDefaults() }
 	cfgPath := fs.String("config", defaultConfig, "config file naming the stores when --from or --to is left out")
 	from := fs.String("from", "", "source store: sqlite:DIR")
