@@ -189,5 +189,3 @@ func (cl *Client) getJSON(ctx context.Context, op, path string, q url.Values, v 
 	}
 	return nil
 }
-
-func jsonInto(b []byte, v any) error { return json.Unmarshal(b, v) }
