@@ -3,7 +3,8 @@ package rtapi
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,19 +26,14 @@ func (c *Client) Links(ctx context.Context, id int) (*Links, error) {
 func (c *Client) SetLinks(ctx context.Context, id int, links map[LinkType][]string) error {
 	op := fmt.Sprintf("set links of ticket %d", id)
 	path := "ticket/" + strconv.Itoa(id) + "/links"
-	types := make([]string, 0, len(links))
-	for t := range links {
-		types = append(types, string(t))
-	}
-	sort.Strings(types)
 	b := &formBuilder{}
 	b.f.Add("id", "ticket/"+strconv.Itoa(id)+"/links")
-	for _, t := range types {
-		if !knownLinkType(LinkType(t)) {
+	for _, t := range slices.Sorted(maps.Keys(links)) {
+		if !knownLinkType(t) {
 			b.fail(fmt.Errorf("%w: unknown link type %q", form.ErrInvalidKey, t))
 			continue
 		}
-		b.list(t, links[LinkType(t)], true)
+		b.list(string(t), links[t], true)
 	}
 	_, err := c.send(ctx, &call{op: op, path: path, idempotent: true}, b.f, b.err)
 	return err
