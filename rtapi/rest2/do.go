@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -65,7 +64,7 @@ func (cl *Client) do(ctx context.Context, c *call) (status int, b []byte, h http
 // URL: RT's referrer check ($RestrictReferrer) refuses REST2 writes
 // authenticated by the session cookie without them.
 func (cl *Client) newRequest(ctx context.Context, c *call) (*http.Request, error) {
-	u, err := cl.resolve(c.path, c.query)
+	u, err := rtapi.ResolvePath(cl.base, "REST/2.0/", c.path, c.query)
 	if err != nil {
 		return nil, err
 	}
@@ -87,27 +86,6 @@ func (cl *Client) newRequest(ctx context.Context, c *call) (*http.Request, error
 	req.Header.Set("Origin", cl.origin)
 	req.Header.Set("Referer", cl.root.String())
 	return req, nil
-}
-
-// resolve returns the URL of a REST2 path such as "ticket/17".
-func (cl *Client) resolve(path string, q url.Values) (*url.URL, error) {
-	path = strings.TrimLeft(path, "/")
-	if p, ok := strings.CutPrefix(path, "REST/2.0/"); ok {
-		path = p
-	}
-	rel, err := url.Parse(path)
-	if err != nil || rel.IsAbs() || rel.Host != "" || strings.Contains(path, "..") {
-		return nil, fmt.Errorf("rest2: invalid path %q", path)
-	}
-	u := cl.base.ResolveReference(rel)
-	if len(q) > 0 {
-		merged := u.Query()
-		for k, vs := range q {
-			merged[k] = append(merged[k], vs...)
-		}
-		u.RawQuery = merged.Encode()
-	}
-	return u, nil
 }
 
 // csrfRefusal is REST2's message when its referrer check refuses a request.
