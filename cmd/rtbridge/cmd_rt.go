@@ -229,22 +229,19 @@ func (o *rtOptions) rtConfig(stderr io.Writer) (config.RT, *slog.Logger, error) 
 	override(&c.User, "RTBRIDGE_RT_USER", o.user)
 	override(&c.Auth, "RTBRIDGE_RT_AUTH", o.auth)
 	override(&c.API, "RTBRIDGE_RT_API", o.api)
-	pwFile, tokFile := "", ""
-	override(&pwFile, "RTBRIDGE_RT_PASSWORD_FILE", o.passwordFile)
-	override(&tokFile, "RTBRIDGE_RT_TOKEN_FILE", o.tokenFile)
-	if pwFile != "" {
-		s, err := config.ReadSecretFile(pwFile)
-		if err != nil {
-			return c, nil, fmt.Errorf("password file: %w", err)
+	for _, s := range []struct {
+		what, env, flag string
+		dst             *config.Secret
+	}{{"password", "RTBRIDGE_RT_PASSWORD_FILE", o.passwordFile, &c.Password}, {"token", "RTBRIDGE_RT_TOKEN_FILE", o.tokenFile, &c.Token}} {
+		file := ""
+		if override(&file, s.env, s.flag); file == "" {
+			continue
 		}
-		c.Password = s
-	}
-	if tokFile != "" {
-		s, err := config.ReadSecretFile(tokFile)
+		v, err := config.ReadSecretFile(file)
 		if err != nil {
-			return c, nil, fmt.Errorf("token file: %w", err)
+			return c, nil, fmt.Errorf("%s file: %w", s.what, err)
 		}
-		c.Token = s
+		*s.dst = v
 	}
 	if c.URL == "" {
 		return c, nil, errors.New("no RT URL: give --url, RTBRIDGE_RT_URL or --config (" + defaultConfig + " is used when it exists)")

@@ -18,12 +18,12 @@ type body func() (r io.Reader, contentType string, err error)
 // jsonBody encodes v once; every attempt sends the same bytes.
 func jsonBody(v any) (body, error) {
 	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return func() (io.Reader, string, error) {
-		return bytes.NewReader(b), "application/json", nil
-	}, nil
+	return jsonBytes(b), err
+}
+
+// jsonBytes sends b, JSON already, on every attempt.
+func jsonBytes(b []byte) body {
+	return func() (io.Reader, string, error) { return bytes.NewReader(b), "application/json", nil }
 }
 
 // call is one logical REST2 request.
@@ -148,9 +148,7 @@ func (cl *Client) Raw(ctx context.Context, method, path string, jsonBodyBytes []
 		c.path, c.query = p, vals
 	}
 	if jsonBodyBytes != nil {
-		c.body = func() (io.Reader, string, error) {
-			return bytes.NewReader(jsonBodyBytes), "application/json", nil
-		}
+		c.body = jsonBytes(jsonBodyBytes)
 	}
 	status, b, _, err := cl.do(ctx, c)
 	return status, b, err
