@@ -1,6 +1,7 @@
 package rtapi
 
 import (
+	"cmp"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -53,11 +54,8 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.UserAgent == "" {
-		cfg.UserAgent = "rtbridge-rtapi/1"
-	}
 	conn := newConn(ConnConfig{Root: root, Auth: cfg.Auth, HTTPClient: cfg.HTTPClient, Logger: cfg.Logger,
-		Retry: cfg.Retry, Timeout: cfg.Timeout, UserAgent: cfg.UserAgent})
+		Retry: cfg.Retry, Timeout: cfg.Timeout, UserAgent: cmp.Or(cfg.UserAgent, "rtbridge-rtapi/1")})
 	c := &Client{conn: conn, base: conn.sess.endpoint, maxBody: cfg.MaxResponseBytes, loc: cfg.Location}
 	if c.loc == nil {
 		c.loc = time.UTC

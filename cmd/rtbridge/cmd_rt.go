@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -322,10 +323,7 @@ func (o *rtOptions) postForm() (form.Form, []rtapi.Attachment, error) {
 		if _, err := os.Stat(name); err != nil {
 			return nil, nil, fmt.Errorf("-a: %w", err)
 		}
-		ct := mime.TypeByExtension(filepath.Ext(name))
-		if ct == "" {
-			ct = "application/octet-stream"
-		}
+		ct := cmp.Or(mime.TypeByExtension(filepath.Ext(name)), "application/octet-stream")
 		atts = append(atts, rtapi.Attachment{Name: filepath.Base(name), ContentType: ct,
 			Open: func() (io.ReadCloser, error) { return os.Open(name) }})
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -53,9 +54,7 @@ func cmdStore(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			fmt.Fprintln(stderr, err)
 			return exitFailure
 		}
-		if dir == "" {
-			dir = cfg.State.Dir
-		}
+		dir = cmp.Or(dir, cfg.State.Dir)
 		if dsn == "" {
 			if cfg.State.Postgres == nil {
 				fmt.Fprintf(stderr, "rtbridge store migrate: no --to, and %s has no state.postgres\n", *cfgPath)
