@@ -369,10 +369,8 @@ func writeRTResult(stdout, stderr io.Writer, resp *form.Response, err error) int
 			out.Lines = append(out.Lines, rec.Lines...)
 		}
 	}
-	code := 0
 	var e *rtapi.Error
 	if err != nil {
-		code = 1
 		out.Error = err.Error()
 		if errors.As(err, &e) {
 			if e.Code != 0 {
@@ -396,11 +394,20 @@ func writeRTResult(stdout, stderr io.Writer, resp *form.Response, err error) int
 	} else {
 		out.Records = append(out.Records, fields...)
 	}
+	return printRT(stdout, stderr, out, err)
+}
+
+// printRT prints one answer of "rtbridge rt" as a JSON line; the exit code
+// is 1 when RT refused (err) or the answer could not be printed.
+func printRT(stdout, stderr io.Writer, out any, err error) int {
 	if werr := json.NewEncoder(stdout).Encode(out); werr != nil {
 		fmt.Fprintf(stderr, "rtbridge rt: %v\n", werr)
-		return 1
+		return exitFailure
 	}
-	return code
+	if err != nil {
+		return exitFailure
+	}
+	return exitOK
 }
 
 func rtContent(ctx context.Context, c *rtapi.Client, path string, stdout, stderr io.Writer) int {
