@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -15,25 +14,20 @@ var reservedPaths = []string{"/healthz", "/readyz", "/metrics", "/status"}
 // resolve makes relative paths absolute (against the config's directory) and
 // reads every *_file secret into its twin.
 func (d *decoder) resolve(c *Config) {
-	abs := func(p *string) {
-		if *p != "" && !filepath.IsAbs(*p) {
-			*p = filepath.Join(c.Dir(), *p)
-		}
-	}
-	abs(&c.State.Dir)
-	abs(&c.RT.CAFile)
+	c.Abs(&c.State.Dir)
+	c.Abs(&c.RT.CAFile)
 	if c.HTTP.TLS != nil {
-		abs(&c.HTTP.TLS.CertFile)
-		abs(&c.HTTP.TLS.KeyFile)
+		c.Abs(&c.HTTP.TLS.CertFile)
+		c.Abs(&c.HTTP.TLS.KeyFile)
 	}
 	if k := c.RT.Kerberos; k != nil {
-		abs(&k.Krb5Conf)
-		abs(&k.KeytabFile)
+		c.Abs(&k.Krb5Conf)
+		c.Abs(&k.KeytabFile)
 		d.secret(c, &k.Password, &k.PasswordFile, "rt.kerberos", "password")
 	}
 	for i := range c.IMAP {
 		m := &c.IMAP[i]
-		abs(&m.CAFile)
+		c.Abs(&m.CAFile)
 		d.secret(c, &m.Password, &m.PasswordFile, fmt.Sprintf("imap[%d]", i), "password")
 		d.resolveAuth(c, m, fmt.Sprintf("imap[%d]", i))
 	}
@@ -71,9 +65,7 @@ func (d *decoder) secret(c *Config, val *Secret, file *string, section, key stri
 		d.errorf(d.at(fileKey), fileKey, "%s and %s_file are mutually exclusive", key, key)
 		return
 	}
-	if !filepath.IsAbs(*file) {
-		*file = filepath.Join(c.Dir(), *file)
-	}
+	c.Abs(file)
 	s, err := ReadSecretFile(*file)
 	if err != nil {
 		d.errorf(d.at(fileKey), fileKey, "%v", err)

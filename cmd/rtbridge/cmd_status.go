@@ -9,7 +9,6 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -163,9 +162,7 @@ func adminCredentials(req *http.Request, cfg *config.Config, secretFile string) 
 		} else {
 			file = a.Basic.PasswordFile
 		}
-		if file != "" && !filepath.IsAbs(file) {
-			file = filepath.Join(cfg.Dir(), file)
-		}
+		cfg.Abs(&file)
 	}
 	var secret string
 	switch {
