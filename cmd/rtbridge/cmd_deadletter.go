@@ -53,13 +53,16 @@ func cmdDeadletter(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return code
 	}
 	defer st.Close()
-	switch verb {
-	case "list":
-		evs, err := st.DeadLetters(ctx, 0)
-		if err != nil {
+	var evs []*store.Event // list, retry --all
+	if verb == "list" || *all {
+		var err error
+		if evs, err = st.DeadLetters(ctx, 0); err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
+	}
+	switch verb {
+	case "list":
 		if *asJSON {
 			views := make([]eventView, len(evs))
 			for i, e := range evs {
@@ -89,11 +92,6 @@ func cmdDeadletter(ctx context.Context, args []string, stdout, stderr io.Writer)
 		showEvent(stdout, e)
 	case "retry", "drop":
 		if *all {
-			evs, err := st.DeadLetters(ctx, 0)
-			if err != nil {
-				fmt.Fprintln(stderr, err)
-				return 1
-			}
 			ids = ids[:0]
 			for _, e := range evs {
 				ids = append(ids, e.ID)
