@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+
+	"github.com/rtbridge/rtbridge/rtapi/form"
 )
 
 // Attachments lists every attachment of every transaction of ticket id. A
@@ -29,15 +31,7 @@ func (c *Client) Attachments(ctx context.Context, id int) ([]AttachmentInfo, err
 // content: RT's metadata view indents and mangles it; use AttachmentContent).
 func (c *Client) Attachment(ctx context.Context, id, aid int) (*AttachmentInfo, error) {
 	path := fmt.Sprintf("ticket/%d/attachments/%d", id, aid)
-	resp, err := c.exchange(ctx, &call{op: fmt.Sprintf("show attachment %d of ticket %d", aid, id), path: path, idempotent: true})
-	if err != nil {
-		return nil, err
-	}
-	rec, err := oneRecord(resp, path)
-	if err != nil {
-		return nil, err
-	}
-	return decodeOrError(path, func() (*AttachmentInfo, error) { return decodeAttachmentInfo(rec) })
+	return recordAs(ctx, c, &call{op: fmt.Sprintf("show attachment %d of ticket %d", aid, id), path: path, idempotent: true}, decodeAttachmentInfo)
 }
 
 // AttachmentContent streams the exact stored bytes of attachment aid of
@@ -70,16 +64,8 @@ func (c *Client) AttachmentContent(ctx context.Context, id, aid int) (contentTyp
 // "# Invalid attachment id" comment, an ErrNotFound.
 func (c *Client) attachmentType(ctx context.Context, id, aid int) (string, error) {
 	path := fmt.Sprintf("ticket/%d/attachments/%d", id, aid)
-	resp, err := c.exchange(ctx, &call{op: fmt.Sprintf("show attachment %d of ticket %d", aid, id), path: path,
-		query: url.Values{"fields": {"ContentType"}}, idempotent: true})
-	if err != nil {
-		return "", err
-	}
-	rec, err := oneRecord(resp, path)
-	if err != nil {
-		return "", err
-	}
-	return decodeOrError(path, func() (string, error) {
+	return recordAs(ctx, c, &call{op: fmt.Sprintf("show attachment %d of ticket %d", aid, id), path: path,
+		query: url.Values{"fields": {"ContentType"}}, idempotent: true}, func(rec form.Record) (string, error) {
 		got, err := parseObjectID(getTrim(rec, "id"), "attachment")
 		if err != nil {
 			return "", err

@@ -62,12 +62,8 @@ func (c *Client) cfKinds(ctx context.Context, queue string) cfKinds {
 		return e.kinds
 	}
 	path := "queue/" + url.PathEscape(queue) + "/ticketcustomfields"
-	resp, err := c.exchange(ctx, &call{op: "custom fields of queue " + queue, path: path,
+	rec, err := c.record(ctx, &call{op: "custom fields of queue " + queue, path: path,
 		query: url.Values{"format": {"l"}}, idempotent: true})
-	var rec form.Record
-	if err == nil {
-		rec, err = oneRecord(resp, path)
-	}
 	if err != nil {
 		c.log.DebugContext(ctx, "rt custom field kinds unknown", "queue", queue, "err", err)
 		return e.kinds

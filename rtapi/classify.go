@@ -136,11 +136,9 @@ func classify409(e *Error, resp *form.Response, comments []string) {
 			}
 		}
 	}
-	switch {
-	case len(other) > 0:
+	e.Text = resp.Text
+	if len(other) > 0 {
 		e.Text = trimDot(strings.Join(other, " "))
-	default:
-		e.Text = resp.Text
 	}
 }
 

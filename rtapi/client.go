@@ -1,11 +1,10 @@
 package rtapi
 
 import (
-	"fmt"
+	"cmp"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 )
 
@@ -55,11 +54,8 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.UserAgent == "" {
-		cfg.UserAgent = "rtbridge-rtapi/1"
-	}
 	conn := newConn(ConnConfig{Root: root, Auth: cfg.Auth, HTTPClient: cfg.HTTPClient, Logger: cfg.Logger,
-		Retry: cfg.Retry, Timeout: cfg.Timeout, UserAgent: cfg.UserAgent})
+		Retry: cfg.Retry, Timeout: cfg.Timeout, UserAgent: cmp.Or(cfg.UserAgent, "rtbridge-rtapi/1")})
 	c := &Client{conn: conn, base: conn.sess.endpoint, maxBody: cfg.MaxResponseBytes, loc: cfg.Location}
 	if c.loc == nil {
 		c.loc = time.UTC
@@ -75,22 +71,5 @@ func (c *Client) BaseURL() string { return c.base.String() }
 
 // resolve returns the absolute URL of a REST path such as "ticket/17/show".
 func (c *Client) resolve(path string, query url.Values) (*url.URL, error) {
-	path = strings.TrimLeft(path, "/")
-	if strings.HasPrefix(strings.ToUpper(path), "REST/1.0/") {
-		path = path[len("REST/1.0/"):]
-	}
-	rel, err := url.Parse(path)
-	if err != nil || rel.IsAbs() || rel.Host != "" || strings.Contains(path, "..") {
-		return nil, fmt.Errorf("rtapi: invalid REST path %q", path)
-	}
-	u := c.base.ResolveReference(rel)
-	q := u.Query()
-	for k, vs := range query {
-		for _, v := range vs {
-			q.Add(k, v)
-		}
-	}
-	// Encode encodes '+' as %2B, which RT's search needs for orderby=+id.
-	u.RawQuery = q.Encode()
-	return u, nil
+	return ResolvePath(c.base, "REST/1.0/", path, query)
 }

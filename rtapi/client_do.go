@@ -127,9 +127,17 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values) (*form.
 // be repeated once it may have reached RT. An empty f sends no content
 // parameter (RT then treats the request as a read).
 func (c *Client) Post(ctx context.Context, path string, f form.Form, attachments []Attachment) (*form.Response, error) {
-	r := &call{op: "post " + path, path: path, atts: attachments}
-	if err := r.setContent(f, attachments); err != nil {
-		return nil, &Error{Op: r.op, Path: path, Kind: Permanent, Err: err}
+	return c.send(ctx, &call{op: "post " + path, path: path, atts: attachments}, f, nil)
+}
+
+// send runs the write r with f (and r.atts) as its content. A form that
+// could not be built (ferr) or encoded is a Permanent *Error, never sent.
+func (c *Client) send(ctx context.Context, r *call, f form.Form, ferr error) (*form.Response, error) {
+	if ferr == nil {
+		ferr = r.setContent(f, r.atts)
+	}
+	if ferr != nil {
+		return nil, &Error{Op: r.op, Path: r.path, Kind: Permanent, Err: ferr}
 	}
 	return c.exchange(ctx, r)
 }

@@ -50,6 +50,29 @@ func WebRoot(raw string) (*url.URL, error) {
 	return u, nil
 }
 
+// ResolvePath returns the URL of a REST path ("ticket/17/show") under
+// base, the API's root ending in prefix ("REST/1.0/", "REST/2.0/"); the
+// path may repeat the prefix. query is added to the path's own query. A
+// path that would leave base is refused.
+func ResolvePath(base *url.URL, prefix, path string, query url.Values) (*url.URL, error) {
+	path = strings.TrimLeft(path, "/")
+	if len(path) >= len(prefix) && strings.EqualFold(path[:len(prefix)], prefix) {
+		path = path[len(prefix):]
+	}
+	rel, err := url.Parse(path)
+	if err != nil || rel.IsAbs() || rel.Host != "" || strings.Contains(path, "..") {
+		return nil, fmt.Errorf("rtapi: invalid REST path %q", path)
+	}
+	u := base.ResolveReference(rel)
+	q := u.Query()
+	for k, vs := range query {
+		q[k] = append(q[k], vs...)
+	}
+	// Encode encodes '+' as %2B, which RT's search needs for orderby=+id.
+	u.RawQuery = q.Encode()
+	return u, nil
+}
+
 // TransportError classifies a failure to get an answer to attempt of op:
 // Ambiguous when a request that is not idempotent was sent (RT may have
 // acted), Permanent for a certificate error, else Transient. The error is

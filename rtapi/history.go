@@ -24,13 +24,5 @@ func (c *Client) History(ctx context.Context, id int, long bool) ([]HistoryItem,
 // HistoryItem returns transaction hid of ticket id in full.
 func (c *Client) HistoryItem(ctx context.Context, id, hid int) (*HistoryItem, error) {
 	path := fmt.Sprintf("ticket/%d/history/id/%d", id, hid)
-	resp, err := c.exchange(ctx, &call{op: fmt.Sprintf("show transaction %d of ticket %d", hid, id), path: path, idempotent: true})
-	if err != nil {
-		return nil, err
-	}
-	rec, err := oneRecord(resp, path)
-	if err != nil {
-		return nil, err
-	}
-	return decodeOrError(path, func() (*HistoryItem, error) { return decodeHistoryItem(rec) })
+	return recordAs(ctx, c, &call{op: fmt.Sprintf("show transaction %d of ticket %d", hid, id), path: path, idempotent: true}, decodeHistoryItem)
 }

@@ -3,7 +3,8 @@ package rtapi
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,15 +15,7 @@ import (
 // for local tickets, external URIs verbatim).
 func (c *Client) Links(ctx context.Context, id int) (*Links, error) {
 	path := "ticket/" + strconv.Itoa(id) + "/links"
-	resp, err := c.exchange(ctx, &call{op: fmt.Sprintf("show links of ticket %d", id), path: path, idempotent: true})
-	if err != nil {
-		return nil, err
-	}
-	rec, err := oneRecord(resp, path)
-	if err != nil {
-		return nil, err
-	}
-	return decodeOrError(path, func() (*Links, error) { return decodeLinks(rec) })
+	return recordAs(ctx, c, &call{op: fmt.Sprintf("show links of ticket %d", id), path: path, idempotent: true}, decodeLinks)
 }
 
 // SetLinks replaces, for every link type present in links, the whole set of
@@ -33,28 +26,16 @@ func (c *Client) Links(ctx context.Context, id int) (*Links, error) {
 func (c *Client) SetLinks(ctx context.Context, id int, links map[LinkType][]string) error {
 	op := fmt.Sprintf("set links of ticket %d", id)
 	path := "ticket/" + strconv.Itoa(id) + "/links"
-	types := make([]string, 0, len(links))
-	for t := range links {
-		types = append(types, string(t))
-	}
-	sort.Strings(types)
 	b := &formBuilder{}
 	b.f.Add("id", "ticket/"+strconv.Itoa(id)+"/links")
-	for _, t := range types {
-		if !knownLinkType(LinkType(t)) {
+	for _, t := range slices.Sorted(maps.Keys(links)) {
+		if !knownLinkType(t) {
 			b.fail(fmt.Errorf("%w: unknown link type %q", form.ErrInvalidKey, t))
 			continue
 		}
-		b.list(t, links[LinkType(t)], true)
+		b.list(string(t), links[t], true)
 	}
-	if b.err != nil {
-		return &Error{Op: op, Path: path, Kind: Permanent, Err: b.err}
-	}
-	r := &call{op: op, path: path, idempotent: true}
-	if err := r.setContent(b.f, nil); err != nil {
-		return &Error{Op: op, Path: path, Kind: Permanent, Err: err}
-	}
-	_, err := c.exchange(ctx, r)
+	_, err := c.send(ctx, &call{op: op, path: path, idempotent: true}, b.f, b.err)
 	return err
 }
 

@@ -1,6 +1,7 @@
 package rtapi
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -183,10 +184,7 @@ func attachmentName(name string, i int) string {
 	if strings.HasPrefix(name, "q{") {
 		name = "q_" + name[2:]
 	}
-	if name == "" {
-		name = "attachment-" + strconv.Itoa(i+1)
-	}
-	return name
+	return cmp.Or(name, "attachment-"+strconv.Itoa(i+1))
 }
 
 // length returns the body size when every attachment's size is known from

@@ -11,15 +11,7 @@ func (c *Client) Queue(ctx context.Context, idOrName string) (*Queue, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.exchange(ctx, &call{op: fmt.Sprintf("show queue %q", idOrName), path: path, idempotent: true})
-	if err != nil {
-		return nil, err
-	}
-	rec, err := oneRecord(resp, path)
-	if err != nil {
-		return nil, err
-	}
-	return decodeOrError(path, func() (*Queue, error) { return decodeQueue(rec) })
+	return recordAs(ctx, c, &call{op: fmt.Sprintf("show queue %q", idOrName), path: path, idempotent: true}, decodeQueue)
 }
 
 // QueueCreate is what queue/new accepts (needs AdminQueue).

@@ -28,15 +28,8 @@ func (c *Client) CreateTicket(ctx context.Context, t TicketCreate) (int, error) 
 		kinds = c.cfKinds(ctx, t.Queue)
 	}
 	f, err := createForm(t, c.loc, kinds)
-	op := fmt.Sprintf("create ticket in queue %q", t.Queue)
-	if err != nil {
-		return 0, &Error{Op: op, Path: "ticket/new", Kind: Permanent, Err: err}
-	}
-	r := &call{op: op, path: "ticket/new", atts: t.Attachments}
-	if err := r.setContent(f, t.Attachments); err != nil {
-		return 0, &Error{Op: op, Path: r.path, Kind: Permanent, Err: err}
-	}
-	resp, err := c.exchange(ctx, r)
+	r := &call{op: fmt.Sprintf("create ticket in queue %q", t.Queue), path: "ticket/new", atts: t.Attachments}
+	resp, err := c.send(ctx, r, f, err)
 	id, ok := createdID(resp, "ticket")
 	if err != nil {
 		return id, err
@@ -44,7 +37,7 @@ func (c *Client) CreateTicket(ctx context.Context, t TicketCreate) (int, error) 
 	if !ok {
 		// A 200 without "# Ticket N created.": RT may or may not have
 		// made a ticket; the caller must reconcile.
-		return 0, &Error{Op: op, Path: r.path, Code: resp.Code, Comments: resp.Comments(), Kind: Ambiguous,
+		return 0, &Error{Op: r.op, Path: r.path, Code: resp.Code, Comments: resp.Comments(), Kind: Ambiguous,
 			Text: "RT answered without naming the created ticket"}
 	}
 	return id, nil
@@ -54,11 +47,7 @@ func (c *Client) CreateTicket(ctx context.Context, t TicketCreate) (int, error) 
 // ticket it was merged into).
 func (c *Client) Ticket(ctx context.Context, id int) (*Ticket, error) {
 	path := "ticket/" + strconv.Itoa(id) + "/show"
-	resp, err := c.exchange(ctx, &call{op: fmt.Sprintf("show ticket %d", id), path: path, idempotent: true})
-	if err != nil {
-		return nil, err
-	}
-	rec, err := oneRecord(resp, path)
+	rec, err := c.record(ctx, &call{op: fmt.Sprintf("show ticket %d", id), path: path, idempotent: true})
 	if err != nil {
 		return nil, err
 	}
@@ -84,11 +73,7 @@ func (c *Client) EditTicket(ctx context.Context, id int, e TicketEdit) error {
 	if len(f) == 0 {
 		return nil
 	}
-	r := &call{op: op, path: path, idempotent: true}
-	if err := r.setContent(f, nil); err != nil {
-		return &Error{Op: op, Path: path, Kind: Permanent, Err: err}
-	}
-	_, err = c.exchange(ctx, r)
+	_, err = c.send(ctx, &call{op: op, path: path, idempotent: true}, f, nil)
 	return err
 }
 
@@ -101,12 +86,8 @@ func (c *Client) editQueue(ctx context.Context, id int, e TicketEdit) string {
 		}
 	}
 	path := "ticket/" + strconv.Itoa(id) + "/show"
-	resp, err := c.exchange(ctx, &call{op: fmt.Sprintf("queue of ticket %d", id), path: path,
+	rec, err := c.record(ctx, &call{op: fmt.Sprintf("queue of ticket %d", id), path: path,
 		query: url.Values{"fields": {"Queue"}}, idempotent: true})
-	if err != nil {
-		return ""
-	}
-	rec, err := oneRecord(resp, path)
 	if err != nil {
 		return ""
 	}
@@ -127,17 +108,9 @@ func (c *Client) Correspond(ctx context.Context, id int, m Message) error {
 // TimeWorked is recorded on the transaction, Status is set afterwards. Not
 // idempotent: an unknown outcome is Ambiguous.
 func (c *Client) message(ctx context.Context, id int, action string, m Message) error {
-	op := fmt.Sprintf("%s on ticket %d", action, id)
-	path := "ticket/" + strconv.Itoa(id) + "/comment"
 	f, err := messageForm(action, m)
-	if err != nil {
-		return &Error{Op: op, Path: path, Kind: Permanent, Err: err}
-	}
-	r := &call{op: op, path: path, atts: m.Attachments}
-	if err := r.setContent(f, m.Attachments); err != nil {
-		return &Error{Op: op, Path: path, Kind: Permanent, Err: err}
-	}
-	_, err = c.exchange(ctx, r)
+	r := &call{op: fmt.Sprintf("%s on ticket %d", action, id), path: "ticket/" + strconv.Itoa(id) + "/comment", atts: m.Attachments}
+	_, err = c.send(ctx, r, f, err)
 	return err
 }
 
@@ -154,12 +127,8 @@ func (c *Client) Untake(ctx context.Context, id int) error { return c.owner(ctx,
 // always "take"). A repeat fails in RT ("already own"), so it is not retried
 // once it may have reached RT.
 func (c *Client) owner(ctx context.Context, id int, action string) error {
-	op := fmt.Sprintf("%s ticket %d", action, id)
-	r := &call{op: op, path: "ticket/" + strconv.Itoa(id) + "/take"}
-	if err := r.setContent(form.Form{{Key: "Action", Value: action}}, nil); err != nil {
-		return &Error{Op: op, Path: r.path, Kind: Permanent, Err: err}
-	}
-	_, err := c.exchange(ctx, r)
+	r := &call{op: fmt.Sprintf("%s ticket %d", action, id), path: "ticket/" + strconv.Itoa(id) + "/take"}
+	_, err := c.send(ctx, r, form.Form{{Key: "Action", Value: action}}, nil)
 	return err
 }
 
@@ -171,6 +140,26 @@ func (c *Client) Merge(ctx context.Context, id, into int) error {
 	r := &call{op: op, path: fmt.Sprintf("ticket/%d/merge/%d", id, into)}
 	_, err := c.exchange(ctx, r)
 	return err
+}
+
+// record runs the read r and returns the first record of RT's answer.
+func (c *Client) record(ctx context.Context, r *call) (form.Record, error) {
+	resp, err := c.exchange(ctx, r)
+	if err != nil {
+		return form.Record{}, err
+	}
+	return oneRecord(resp, r.path)
+}
+
+// recordAs reads one record with r and decodes it with dec; a record that
+// does not decode is a permanent *Error.
+func recordAs[T any](ctx context.Context, c *Client, r *call, dec func(form.Record) (T, error)) (T, error) {
+	rec, err := c.record(ctx, r)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return decodeOrError(r.path, func() (T, error) { return dec(rec) })
 }
 
 // oneRecord returns the first record with fields, or an error naming path.

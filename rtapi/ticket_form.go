@@ -2,7 +2,8 @@ package rtapi
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -101,12 +102,7 @@ func (b *formBuilder) date(key string, t time.Time, loc *time.Location) {
 // are refused. A field of unknown kind gets one value as is, several joined.
 // An empty slice clears the field when clear is set.
 func (b *formBuilder) customFields(cfs map[string][]string, clear bool) {
-	names := make([]string, 0, len(cfs))
-	for n := range cfs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(cfs)) {
 		key, err := form.CFKey(n)
 		if err != nil {
 			b.fail(err)
@@ -163,12 +159,7 @@ func createForm(t TicketCreate, loc *time.Location, kinds cfKinds) (form.Form, e
 // editForm is the ticket/<id>/edit form for e.
 func editForm(e TicketEdit, kinds cfKinds) (form.Form, error) {
 	b := &formBuilder{kinds: kinds}
-	keys := make([]string, 0, len(e.Fields))
-	for k := range e.Fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(e.Fields)) {
 		if err := form.ValidKey(k); err != nil {
 			b.fail(err)
 			continue

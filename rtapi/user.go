@@ -13,15 +13,7 @@ func (c *Client) User(ctx context.Context, idOrName string) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.exchange(ctx, &call{op: fmt.Sprintf("show user %q", idOrName), path: path, idempotent: true})
-	if err != nil {
-		return nil, err
-	}
-	rec, err := oneRecord(resp, path)
-	if err != nil {
-		return nil, err
-	}
-	return decodeOrError(path, func() (*User, error) { return decodeUser(rec) })
+	return recordAs(ctx, c, &call{op: fmt.Sprintf("show user %q", idOrName), path: path, idempotent: true}, decodeUser)
 }
 
 // UserCreate is what user/new accepts (needs AdminUsers).
@@ -50,21 +42,14 @@ func (c *Client) CreateUser(ctx context.Context, u UserCreate) (int, error) {
 
 // createObject posts <kind>/new and returns the id from "# <Kind> N created.".
 func (c *Client) createObject(ctx context.Context, kind, op string, b *formBuilder) (int, error) {
-	path := kind + "/new"
-	if b.err != nil {
-		return 0, &Error{Op: op, Path: path, Kind: Permanent, Err: b.err}
-	}
-	r := &call{op: op, path: path}
-	if err := r.setContent(b.f, nil); err != nil {
-		return 0, &Error{Op: op, Path: path, Kind: Permanent, Err: err}
-	}
-	resp, err := c.exchange(ctx, r)
+	r := &call{op: op, path: kind + "/new"}
+	resp, err := c.send(ctx, r, b.f, b.err)
 	if err != nil {
 		return 0, err
 	}
 	id, ok := createdID(resp, kind)
 	if !ok {
-		return 0, &Error{Op: op, Path: path, Code: resp.Code, Comments: resp.Comments(), Kind: Ambiguous,
+		return 0, &Error{Op: op, Path: r.path, Code: resp.Code, Comments: resp.Comments(), Kind: Ambiguous,
 			Text: "RT answered without naming the created " + kind}
 	}
 	return id, nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +36,19 @@ var (
 	durationType = reflect.TypeOf(time.Duration(0))
 	secretType   = reflect.TypeOf(Secret(""))
 )
+
+// oneOf reports v at path unless it is one of allowed, as
+// "must be a, b or c; got v".
+func (d *decoder) oneOf(path, v string, allowed ...string) {
+	if slices.Contains(allowed, v) {
+		return
+	}
+	list := allowed[len(allowed)-1]
+	if n := len(allowed) - 1; n > 0 {
+		list = strings.Join(allowed[:n], ", ") + " or " + list
+	}
+	d.errorf(d.at(path), path, "must be %s; got %q", list, v)
+}
 
 func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
 	e := &Error{File: d.file, Path: path, Msg: fmt.Sprintf(format, args...)}

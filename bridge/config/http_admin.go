@@ -13,17 +13,6 @@ func (h HTTP) AdminGuarded() bool {
 	return h.AdminAuth.Bearer != nil || h.AdminAuth.Basic != nil
 }
 
-// resolveAdmin reads the admin credentials' secret files.
-func (d *decoder) resolveAdmin(c *Config) {
-	a := &c.HTTP.AdminAuth
-	if a.Bearer != nil {
-		d.secret(c, &a.Bearer.Token, &a.Bearer.TokenFile, "http.admin_auth.bearer", "token")
-	}
-	if a.Basic != nil {
-		d.secret(c, &a.Basic.Password, &a.Basic.PasswordFile, "http.admin_auth.basic", "password")
-	}
-}
-
 func (d *decoder) validateAdmin(c *Config) {
 	h := c.HTTP
 	if h.AdminListen != "" {

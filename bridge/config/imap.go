@@ -180,14 +180,9 @@ func (d *decoder) checkIMAP(m *IMAP, p string) {
 	if host, _, err := net.SplitHostPort(m.Address); err != nil || host == "" {
 		d.errorf(d.at(p+".address"), p+".address", "must be host:port (e.g. imap.example.org:993); got %q", m.Address)
 	}
-	switch m.TLS {
-	case "implicit", "starttls":
-	case "none":
-		if !m.AllowPlaintext {
-			d.errorf(d.at(p+".tls"), p+".tls", "none sends the password in clear; also set allow_plaintext: true if that is really wanted")
-		}
-	default:
-		d.errorf(d.at(p+".tls"), p+".tls", "must be implicit, starttls or none; got %q", m.TLS)
+	d.oneOf(p+".tls", m.TLS, "implicit", "starttls", "none")
+	if m.TLS == "none" && !m.AllowPlaintext {
+		d.errorf(d.at(p+".tls"), p+".tls", "none sends the password in clear; also set allow_plaintext: true if that is really wanted")
 	}
 	d.checkAuth(m, p)
 	for j, f := range m.Folders {
@@ -204,16 +199,8 @@ func (d *decoder) checkIMAP(m *IMAP, p string) {
 	if m.MaxMessageBytes < 1024 {
 		d.errorf(d.at(p+".max_message_bytes"), p+".max_message_bytes", "must be at least 1024")
 	}
-	switch m.AutoReply {
-	case "thread", "ignore", "allow":
-	default:
-		d.errorf(d.at(p+".auto_reply"), p+".auto_reply", "must be thread, ignore or allow; got %q", m.AutoReply)
-	}
-	switch m.HTML {
-	case "keep", "text":
-	default:
-		d.errorf(d.at(p+".html"), p+".html", "must be keep or text; got %q", m.HTML)
-	}
+	d.oneOf(p+".auto_reply", m.AutoReply, "thread", "ignore", "allow")
+	d.oneOf(p+".html", m.HTML, "keep", "text")
 	for j, n := range m.RTNames {
 		if strings.TrimSpace(n) == "" {
 			d.errorf(d.at(fmt.Sprintf("%s.rt_names[%d]", p, j)), p+".rt_names", "empty rtname")
@@ -233,11 +220,7 @@ func (d *decoder) checkIMAP(m *IMAP, p string) {
 
 // checkMailPeople checks the requestor, Cc and RT reply keys.
 func (d *decoder) checkMailPeople(m *IMAP, p string) {
-	switch m.Requestor {
-	case "reply-to", "from":
-	default:
-		d.errorf(d.at(p+".requestor"), p+".requestor", "must be reply-to or from; got %q", m.Requestor)
-	}
+	d.oneOf(p+".requestor", m.Requestor, "reply-to", "from")
 	for j, h := range m.Cc {
 		if h != "to" && h != "cc" {
 			d.errorf(d.at(fmt.Sprintf("%s.cc[%d]", p, j)), p+".cc", "must list to and/or cc; got %q", h)
@@ -248,21 +231,13 @@ func (d *decoder) checkMailPeople(m *IMAP, p string) {
 			d.errorf(d.at(fmt.Sprintf("%s.ignore_addresses[%d]", p, j)), p+".ignore_addresses", "%q is not an address or pattern", a)
 		}
 	}
-	switch m.TaggedReply {
-	case "correspond", "comment":
-	default:
-		d.errorf(d.at(p+".tagged_reply"), p+".tagged_reply", "must be correspond or comment; got %q", m.TaggedReply)
-	}
+	d.oneOf(p+".tagged_reply", m.TaggedReply, "correspond", "comment")
 	for j, a := range m.ReplySenders {
 		if !replySender(a) {
 			d.errorf(d.at(fmt.Sprintf("%s.reply_senders[%d]", p, j)), p+".reply_senders", "%q is not an address, pattern or domain", a)
 		}
 	}
-	switch m.StrangerReply {
-	case "new_ticket", "dead_letter":
-	default:
-		d.errorf(d.at(p+".stranger_reply"), p+".stranger_reply", "must be new_ticket or dead_letter; got %q", m.StrangerReply)
-	}
+	d.oneOf(p+".stranger_reply", m.StrangerReply, "new_ticket", "dead_letter")
 	if m.SubjectTagRegex != "" {
 		if _, err := regexp.Compile(m.SubjectTagRegex); err != nil {
 			d.errorf(d.at(p+".subject_tag_regex"), p+".subject_tag_regex", "%v", err)

@@ -143,6 +143,13 @@ func syntaxError(path string, data []byte, err error) error {
 // Dir is the directory relative paths in the config are resolved against.
 func (c *Config) Dir() string { return filepath.Dir(c.File) }
 
+// Abs makes *p, a path the config names, absolute against Dir ("" stays "").
+func (c *Config) Abs(p *string) {
+	if *p != "" && !filepath.IsAbs(*p) {
+		*p = filepath.Join(c.Dir(), *p)
+	}
+}
+
 // Redacted renders the config as YAML with every secret shown as <secret>,
 // for logs and `rtbridge check --print`.
 func (c *Config) Redacted() string {

@@ -199,11 +199,7 @@ func (d *decoder) checkOAuth2(o *OAuth2, p string) {
 			d.errorf(d.at(p+".scopes"), p+".scopes", "scope %d: one scope per list item, no spaces; got %q", j, s)
 		}
 	}
-	switch o.Mechanism {
-	case MechAuto, MechXOAUTH2, MechOAUTHBEARER:
-	default:
-		d.errorf(d.at(p+".mechanism"), p+".mechanism", "must be auto, xoauth2 or oauthbearer; got %q", o.Mechanism)
-	}
+	d.oneOf(p+".mechanism", o.Mechanism, MechAuto, MechXOAUTH2, MechOAUTHBEARER)
 }
 
 // checkTokenURL wants https, except to a loopback host (a local token

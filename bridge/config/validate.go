@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -15,44 +14,44 @@ var reservedPaths = []string{"/healthz", "/readyz", "/metrics", "/status"}
 // resolve makes relative paths absolute (against the config's directory) and
 // reads every *_file secret into its twin.
 func (d *decoder) resolve(c *Config) {
-	abs := func(p *string) {
-		if *p != "" && !filepath.IsAbs(*p) {
-			*p = filepath.Join(c.Dir(), *p)
-		}
-	}
-	abs(&c.State.Dir)
-	abs(&c.RT.CAFile)
+	c.Abs(&c.State.Dir)
+	c.Abs(&c.RT.CAFile)
 	if c.HTTP.TLS != nil {
-		abs(&c.HTTP.TLS.CertFile)
-		abs(&c.HTTP.TLS.KeyFile)
+		c.Abs(&c.HTTP.TLS.CertFile)
+		c.Abs(&c.HTTP.TLS.KeyFile)
 	}
 	if k := c.RT.Kerberos; k != nil {
-		abs(&k.Krb5Conf)
-		abs(&k.KeytabFile)
+		c.Abs(&k.Krb5Conf)
+		c.Abs(&k.KeytabFile)
 		d.secret(c, &k.Password, &k.PasswordFile, "rt.kerberos", "password")
 	}
 	for i := range c.IMAP {
 		m := &c.IMAP[i]
-		abs(&m.CAFile)
+		c.Abs(&m.CAFile)
 		d.secret(c, &m.Password, &m.PasswordFile, fmt.Sprintf("imap[%d]", i), "password")
 		d.resolveAuth(c, m, fmt.Sprintf("imap[%d]", i))
 	}
 	d.resolvePostgres(c)
 	d.secret(c, &c.RT.Password, &c.RT.PasswordFile, "rt", "password")
 	d.secret(c, &c.RT.Token, &c.RT.TokenFile, "rt", "token")
-	d.resolveAdmin(c)
+	d.authSecrets(c, &c.HTTP.AdminAuth, "http.admin_auth")
 	for i := range c.Webhooks {
-		a := &c.Webhooks[i].Auth
-		p := fmt.Sprintf("webhooks[%d].auth", i)
-		if a.Bearer != nil {
-			d.secret(c, &a.Bearer.Token, &a.Bearer.TokenFile, p+".bearer", "token")
-		}
-		if a.Basic != nil {
-			d.secret(c, &a.Basic.Password, &a.Basic.PasswordFile, p+".basic", "password")
-		}
+		a, p := &c.Webhooks[i].Auth, fmt.Sprintf("webhooks[%d].auth", i)
+		d.authSecrets(c, a, p)
 		if a.HMAC != nil {
 			d.secret(c, &a.HMAC.Secret, &a.HMAC.SecretFile, p+".hmac", "secret")
 		}
+	}
+}
+
+// authSecrets reads the bearer token or basic password file of the auth at
+// p (a webhook's, or the admin endpoints').
+func (d *decoder) authSecrets(c *Config, a *Auth, p string) {
+	if a.Bearer != nil {
+		d.secret(c, &a.Bearer.Token, &a.Bearer.TokenFile, p+".bearer", "token")
+	}
+	if a.Basic != nil {
+		d.secret(c, &a.Basic.Password, &a.Basic.PasswordFile, p+".basic", "password")
 	}
 }
 
@@ -66,9 +65,7 @@ func (d *decoder) secret(c *Config, val *Secret, file *string, section, key stri
 		d.errorf(d.at(fileKey), fileKey, "%s and %s_file are mutually exclusive", key, key)
 		return
 	}
-	if !filepath.IsAbs(*file) {
-		*file = filepath.Join(c.Dir(), *file)
-	}
+	c.Abs(file)
 	s, err := ReadSecretFile(*file)
 	if err != nil {
 		d.errorf(d.at(fileKey), fileKey, "%v", err)
@@ -82,9 +79,7 @@ func (d *decoder) validate(c *Config) {
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		d.errorf(d.at("log.level"), "log.level", "must be one of debug, info, warn, error; got %q", c.Log.Level)
 	}
-	if c.Log.Format != "text" && c.Log.Format != "json" {
-		d.errorf(d.at("log.format"), "log.format", "must be text or json; got %q", c.Log.Format)
-	}
+	d.oneOf("log.format", c.Log.Format, "text", "json")
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		d.errorf(d.at("http.listen"), "http.listen", "must be host:port (e.g. 127.0.0.1:8080): %v", err)
 	}
@@ -124,9 +119,7 @@ func (d *decoder) validateRT(c *Config) {
 	} else if u.User != nil {
 		d.errorf(d.at("rt.url"), "rt.url", "must not contain credentials (use rt.user and rt.password_file)")
 	}
-	if r.API != "rest1" && r.API != "rest2" {
-		d.errorf(d.at("rt.api"), "rt.api", "must be rest1 or rest2; got %q", r.API)
-	}
+	d.oneOf("rt.api", r.API, "rest1", "rest2")
 	switch r.Auth {
 	case "token":
 		if r.Token == "" && !d.skipSecrets {
@@ -169,9 +162,7 @@ func (d *decoder) validateWebhooks(c *Config) {
 			d.errorf(d.at(p+".path"), p+".path", "%s is used by another webhook", w.Path)
 		}
 		paths[w.Path] = true
-		if !slices.Contains([]string{KindJSON, KindAlertmanager, KindGrafana}, w.Kind) {
-			d.errorf(d.at(p+".kind"), p+".kind", "must be json, alertmanager or grafana; got %q", w.Kind)
-		}
+		d.oneOf(p+".kind", w.Kind, KindJSON, KindAlertmanager, KindGrafana)
 		d.validateAuth(w.Auth, p+".auth")
 		d.validateHMACReplay(w.Auth, p+".auth")
 		if w.Auth.HMAC != nil {
@@ -182,14 +173,9 @@ func (d *decoder) validateWebhooks(c *Config) {
 
 // validateHMAC checks the signing style and what it allows.
 func (d *decoder) validateHMAC(h HMACAuth, p string) {
-	switch h.Style {
-	case "github":
-		if h.TimestampHeader != "" {
-			d.errorf(d.at(p+".timestamp_header"), p+".timestamp_header", "the github style signs no timestamp; remove timestamp_header or use style: grafana")
-		}
-	case "grafana":
-	default:
-		d.errorf(d.at(p+".style"), p+".style", "must be github or grafana; got %q", h.Style)
+	d.oneOf(p+".style", h.Style, "github", "grafana")
+	if h.Style == "github" && h.TimestampHeader != "" {
+		d.errorf(d.at(p+".timestamp_header"), p+".timestamp_header", "the github style signs no timestamp; remove timestamp_header or use style: grafana")
 	}
 }
 

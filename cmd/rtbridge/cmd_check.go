@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 
@@ -16,8 +14,7 @@ import (
 // as `run` does but connecting nowhere, printing every problem as
 // FILE:LINE:COL: … Exit 0 only when `run` would start.
 func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("check", stderr)
 	file := fs.String("config", defaultConfig, "config file to check")
 	verbose := fs.Bool("v", false, "print a one-line summary of every rule")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object on stdout")
@@ -39,9 +36,7 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		r.Sources = cfg.SourceNames()
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(r)
+		printJSON(stdout, r)
 	} else {
 		r.print(stdout, stderr)
 	}

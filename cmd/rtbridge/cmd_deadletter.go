@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -26,8 +24,7 @@ read-only; retry and drop are safe while the daemon runs.`
 // store; it works while the daemon runs (the daemon notices a retry within
 // its poll interval).
 func cmdDeadletter(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("deadletter", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("deadletter", stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, deadletterUsage); fs.PrintDefaults() }
 	cfgPath := fs.String("config", defaultConfig, "config file")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -56,21 +53,22 @@ func cmdDeadletter(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return code
 	}
 	defer st.Close()
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	switch verb {
-	case "list":
-		evs, err := st.DeadLetters(ctx, 0)
-		if err != nil {
+	var evs []*store.Event // list, retry --all
+	if verb == "list" || *all {
+		var err error
+		if evs, err = st.DeadLetters(ctx, 0); err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
+	}
+	switch verb {
+	case "list":
 		if *asJSON {
 			views := make([]eventView, len(evs))
 			for i, e := range evs {
 				views[i] = viewOf(e)
 			}
-			enc.Encode(views)
+			printJSON(stdout, views)
 			return 0
 		}
 		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
@@ -88,17 +86,12 @@ func cmdDeadletter(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return 1
 		}
 		if *asJSON {
-			enc.Encode(viewOf(e))
+			printJSON(stdout, viewOf(e))
 			return 0
 		}
 		showEvent(stdout, e)
 	case "retry", "drop":
 		if *all {
-			evs, err := st.DeadLetters(ctx, 0)
-			if err != nil {
-				fmt.Fprintln(stderr, err)
-				return 1
-			}
 			ids = ids[:0]
 			for _, e := range evs {
 				ids = append(ids, e.ID)
@@ -133,7 +126,7 @@ func cmdDeadletter(ctx context.Context, args []string, stdout, stderr io.Writer)
 			}
 		}
 		if *asJSON {
-			enc.Encode(results)
+			printJSON(stdout, results)
 		}
 		if failed > 0 {
 			return 1

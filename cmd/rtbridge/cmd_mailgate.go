@@ -27,8 +27,7 @@ const (
 // stdin and hands it to the daemon's store over a unix socket, making no
 // RT call itself; it exits 0 only after the daemon committed the mail.
 func cmdMailgate(ctx context.Context, args []string, stdin io.Reader, stderr io.Writer) int {
-	fs := flag.NewFlagSet("mailgate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("mailgate", stderr)
 	socket := fs.String("socket", os.Getenv("RTBRIDGE_MAILGATE_SOCKET"), "the daemon's mailgate socket (default: mta.mailgate.socket of --config when this user can read it, else "+config.DefaultMailgateSocket+")")
 	cfgPath := fs.String("config", defaultConfig, "the daemon's config, read (when readable) only for mta.mailgate.socket")
 	queue := fs.String("queue", "", "queue of a new ticket (default: the daemon's mta.default_queue)")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -99,8 +100,7 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func (o *rtOptions) flags(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("rtbridge rt "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("rtbridge rt "+name, stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, rtUsage); fs.PrintDefaults() }
 	fs.StringVar(&o.configFile, "config", "", "config `FILE` whose rt: section gives the connection (default "+defaultConfig+" if it exists and no --url or RTBRIDGE_RT_URL)")
 	fs.StringVar(&o.url, "url", "", "RT `URL` (https://rt.example.com/ or …/REST/1.0/)")
@@ -230,22 +230,19 @@ func (o *rtOptions) rtConfig(stderr io.Writer) (config.RT, *slog.Logger, error) 
 	override(&c.User, "RTBRIDGE_RT_USER", o.user)
 	override(&c.Auth, "RTBRIDGE_RT_AUTH", o.auth)
 	override(&c.API, "RTBRIDGE_RT_API", o.api)
-	pwFile, tokFile := "", ""
-	override(&pwFile, "RTBRIDGE_RT_PASSWORD_FILE", o.passwordFile)
-	override(&tokFile, "RTBRIDGE_RT_TOKEN_FILE", o.tokenFile)
-	if pwFile != "" {
-		s, err := config.ReadSecretFile(pwFile)
-		if err != nil {
-			return c, nil, fmt.Errorf("password file: %w", err)
+	for _, s := range []struct {
+		what, env, flag string
+		dst             *config.Secret
+	}{{"password", "RTBRIDGE_RT_PASSWORD_FILE", o.passwordFile, &c.Password}, {"token", "RTBRIDGE_RT_TOKEN_FILE", o.tokenFile, &c.Token}} {
+		file := ""
+		if override(&file, s.env, s.flag); file == "" {
+			continue
 		}
-		c.Password = s
-	}
-	if tokFile != "" {
-		s, err := config.ReadSecretFile(tokFile)
+		v, err := config.ReadSecretFile(file)
 		if err != nil {
-			return c, nil, fmt.Errorf("token file: %w", err)
+			return c, nil, fmt.Errorf("%s file: %w", s.what, err)
 		}
-		c.Token = s
+		*s.dst = v
 	}
 	if c.URL == "" {
 		return c, nil, errors.New("no RT URL: give --url, RTBRIDGE_RT_URL or --config (" + defaultConfig + " is used when it exists)")
@@ -326,10 +323,7 @@ func (o *rtOptions) postForm() (form.Form, []rtapi.Attachment, error) {
 		if _, err := os.Stat(name); err != nil {
 			return nil, nil, fmt.Errorf("-a: %w", err)
 		}
-		ct := mime.TypeByExtension(filepath.Ext(name))
-		if ct == "" {
-			ct = "application/octet-stream"
-		}
+		ct := cmp.Or(mime.TypeByExtension(filepath.Ext(name)), "application/octet-stream")
 		atts = append(atts, rtapi.Attachment{Name: filepath.Base(name), ContentType: ct,
 			Open: func() (io.ReadCloser, error) { return os.Open(name) }})
 	}
@@ -375,10 +369,8 @@ func writeRTResult(stdout, stderr io.Writer, resp *form.Response, err error) int
 			out.Lines = append(out.Lines, rec.Lines...)
 		}
 	}
-	code := 0
 	var e *rtapi.Error
 	if err != nil {
-		code = 1
 		out.Error = err.Error()
 		if errors.As(err, &e) {
 			if e.Code != 0 {
@@ -402,11 +394,20 @@ func writeRTResult(stdout, stderr io.Writer, resp *form.Response, err error) int
 	} else {
 		out.Records = append(out.Records, fields...)
 	}
+	return printRT(stdout, stderr, out, err)
+}
+
+// printRT prints one answer of "rtbridge rt" as a JSON line; the exit code
+// is 1 when RT refused (err) or the answer could not be printed.
+func printRT(stdout, stderr io.Writer, out any, err error) int {
 	if werr := json.NewEncoder(stdout).Encode(out); werr != nil {
 		fmt.Fprintf(stderr, "rtbridge rt: %v\n", werr)
-		return 1
+		return exitFailure
 	}
-	return code
+	if err != nil {
+		return exitFailure
+	}
+	return exitOK
 }
 
 func rtContent(ctx context.Context, c *rtapi.Client, path string, stdout, stderr io.Writer) int {

@@ -116,9 +116,7 @@ func writeREST2Result(stdout, stderr io.Writer, status int, b []byte, err error)
 	default:
 		out.Text = fmt.Sprintf("(%d bytes, not UTF-8)", len(b))
 	}
-	code := 0
 	if err != nil {
-		code = 1
 		out.Error = err.Error()
 		var e *rtapi.Error
 		if errors.As(err, &e) {
@@ -131,9 +129,5 @@ func writeREST2Result(stdout, stderr io.Writer, status int, b []byte, err error)
 			out.Kind = e.Kind.String()
 		}
 	}
-	if werr := json.NewEncoder(stdout).Encode(out); werr != nil {
-		fmt.Fprintf(stderr, "rtbridge rt: %v\n", werr)
-		return 1
-	}
-	return code
+	return printRT(stdout, stderr, out, err)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,8 +15,7 @@ import (
 
 // cmdRun runs the daemon until SIGTERM/SIGINT; SIGHUP reloads.
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("run", stderr)
 	cfgPath := fs.String("config", defaultConfig, "config file")
 	if _, code, ok := parseFlagsMax(fs, args, 0); !ok {
 		return code

@@ -4,13 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
 	"net"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -24,8 +22,7 @@ import (
 // cmdStatus shows the queue from the store (works while the daemon runs),
 // plus breaker and source health from the daemon's /status when it answers.
 func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("status", stderr)
 	cfgPath := fs.String("config", defaultConfig, "config file")
 	asJSON := fs.Bool("json", false, "print JSON")
 	adminSecret := fs.String("admin-secret-file", "", "read the bearer token or Basic password of http.admin_auth from `FILE` (default: the config's token_file or password_file)")
@@ -49,9 +46,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "rtbridge status: %v\n", err)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(s)
+		printJSON(stdout, s)
 		return 0
 	}
 	printStatus(stdout, s)
@@ -167,9 +162,7 @@ func adminCredentials(req *http.Request, cfg *config.Config, secretFile string) 
 		} else {
 			file = a.Basic.PasswordFile
 		}
-		if file != "" && !filepath.IsAbs(file) {
-			file = filepath.Join(cfg.Dir(), file)
-		}
+		cfg.Abs(&file)
 	}
 	var secret string
 	switch {

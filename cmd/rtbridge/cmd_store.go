@@ -1,8 +1,8 @@
 package main
 
 import (
+	"cmp"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -22,8 +22,7 @@ skipped, so an interrupted run can simply be repeated.`
 
 // cmdStore moves a store: rtbridge store migrate.
 func cmdStore(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("store", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("store", stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, storeUsage); fs.PrintDefaults() }
 	cfgPath := fs.String("config", defaultConfig, "config file naming the stores when --from or --to is left out")
 	from := fs.String("from", "", "source store: sqlite:DIR")
@@ -55,9 +54,7 @@ func cmdStore(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			fmt.Fprintln(stderr, err)
 			return exitFailure
 		}
-		if dir == "" {
-			dir = cfg.State.Dir
-		}
+		dir = cmp.Or(dir, cfg.State.Dir)
 		if dsn == "" {
 			if cfg.State.Postgres == nil {
 				fmt.Fprintf(stderr, "rtbridge store migrate: no --to, and %s has no state.postgres\n", *cfgPath)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -23,8 +21,7 @@ import (
 // cmdTest shows, for each event file, which rule matches and the plan the
 // daemon would run (with an empty ledger). It never talks to RT.
 func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("test", stderr)
 	file := fs.String("config", defaultConfig, "config file with the rules")
 	source := fs.String("source", "test", "source name the events pretend to come from (a mailbox's ACCOUNT/FOLDER applies its mail policy)")
 	kind := fs.String("kind", "", "event kind: mail, alertmanager, grafana or json (default: detected)")
@@ -68,17 +65,14 @@ func cmdTest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "== %s (%s from %s)\n%s\n", path, ev.Kind, ev.Source, formatPlan(p))
 			continue
 		}
-		out, err := json.MarshalIndent(struct {
+		if err := printJSON(stdout, struct {
 			File string     `json:"file"`
 			Kind event.Kind `json:"kind"`
 			Plan *plan.Plan `json:"plan"`
-		}{path, ev.Kind, p}, "", "  ")
-		if err != nil {
+		}{path, ev.Kind, p}); err != nil {
 			fmt.Fprintf(stderr, "rtbridge test: %s: %v\n", path, err)
 			code = exitFailure
-			continue
 		}
-		fmt.Fprintf(stdout, "%s\n", out)
 	}
 	return code
 }

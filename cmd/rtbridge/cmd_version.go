@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"runtime/debug"
@@ -15,16 +13,13 @@ import (
 // revision, branch, build date) and the Go version, as Prometheus' tools do;
 // rtbridge_build_info carries the same labels.
 func cmdVersion(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("version", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("version", stderr)
 	asJSON := fs.Bool("json", false, "print the fields as JSON")
 	if _, code, ok := parseFlagsMax(fs, args, 0); !ok {
 		return code
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(map[string]string{
+		_ = printJSON(stdout, map[string]string{
 			"version": version.Version, "revision": version.GetRevision(), "branch": version.Branch,
 			"build_date": version.BuildDate, "go_version": version.GoVersion,
 			"platform": version.GoOS + "/" + version.GoArch,

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 )
 
 // Exit codes of every command: 0 ok, 1 a failure or findings (a bad config
@@ -13,6 +15,21 @@ const (
 	exitFailure = 1
 	exitUsage   = 2
 )
+
+// newFlags is the flag set of command name: errors and -h go to stderr,
+// and a bad flag does not exit the process.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// printJSON prints v as every --json output is: indented, one value.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
 
 // parseFlags parses args with fs, taking flags wherever they stand
 // (`deadletter show ID --json` as well as `deadletter --json show ID`); a

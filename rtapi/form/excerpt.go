@@ -1,6 +1,7 @@
 package form
 
 import (
+	"cmp"
 	"regexp"
 	"strings"
 	"unicode"
@@ -41,8 +42,5 @@ func Excerpt(body []byte) string {
 		r := []rune(s)
 		s = string(r[:excerptMax]) + "…"
 	}
-	if s == "" {
-		s = "(empty)"
-	}
-	return s
+	return cmp.Or(s, "(empty)")
 }

@@ -37,35 +37,35 @@ func vsplitItem(line string, unquote bool) (string, string) {
 	line = line[leadingSpace(line):]
 	if q := line[0]; q == '"' || q == '\'' {
 		if end, ok := quotedEnd(line, q); ok {
-			rest := line[end+1:]
-			rest = rest[leadingSpace(rest):]
-			if rest == "" || rest[0] == ',' {
-				if rest != "" {
-					rest = rest[1:]
-				}
-				inner := line[1:end]
+			if rest, ok := afterItem(line[end+1:]); ok {
 				if !unquote {
 					return line[:end+1], rest
 				}
-				return unescape(inner, q), rest
+				return unescape(line[1:end], q), rest
 			}
 		}
 	}
 	if len(line) >= 2 && line[0] == 'q' && line[1] == '{' {
 		// RT's back-compat q{…} form (no nesting).
 		if end := strings.IndexByte(line, '}'); end > 0 {
-			rest := line[end+1:]
-			rest = rest[leadingSpace(rest):]
-			if rest == "" || rest[0] == ',' {
-				if rest != "" {
-					rest = rest[1:]
-				}
+			if rest, ok := afterItem(line[end+1:]); ok {
 				return line[2:end], rest
 			}
 		}
 	}
 	item, rest, _ := strings.Cut(line, ",")
 	return strings.TrimRightFunc(item, isSpace), rest
+}
+
+// afterItem returns the rest of the line after a quoted item's comma, when
+// only blanks stand between the item's closing character and the comma (or
+// the end); ok=false when something else does, and the item is not quoted.
+func afterItem(rest string) (string, bool) {
+	rest = rest[leadingSpace(rest):]
+	if rest != "" && rest[0] != ',' {
+		return "", false
+	}
+	return strings.TrimPrefix(rest, ","), true
 }
 
 // quotedEnd returns the index of the quote closing the string that starts

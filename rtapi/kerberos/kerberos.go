@@ -16,6 +16,7 @@
 package kerberos
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -80,13 +81,7 @@ func New(cfg Config, rtURL string) (*Authenticator, error) {
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
-	path := cfg.Krb5Conf
-	if path == "" {
-		path = os.Getenv("KRB5_CONFIG")
-	}
-	if path == "" {
-		path = "/etc/krb5.conf"
-	}
+	path := cmp.Or(cfg.Krb5Conf, os.Getenv("KRB5_CONFIG"), "/etc/krb5.conf")
 	krb, err := config.Load(path)
 	if err != nil {
 		var unsupported config.UnsupportedDirective
@@ -131,10 +126,7 @@ func splitPrincipal(p, realm, defRealm string) (string, string) {
 	if i := strings.LastIndex(p, "@"); i >= 0 {
 		return p[:i], p[i+1:]
 	}
-	if realm == "" {
-		realm = defRealm
-	}
-	return p, realm
+	return p, cmp.Or(realm, defRealm)
 }
 
 // newClient builds a gokrb5 client from the configured credential source.
@@ -166,9 +158,7 @@ func (a *Authenticator) newClient() (*client.Client, error) {
 
 // ccachePath resolves the credential cache location like MIT's default.
 func ccachePath(p string) string {
-	if p == "" {
-		p = os.Getenv("KRB5CCNAME")
-	}
+	p = cmp.Or(p, os.Getenv("KRB5CCNAME"))
 	if p == "" {
 		return fmt.Sprintf("/tmp/krb5cc_%d", os.Getuid())
 	}

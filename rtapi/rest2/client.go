@@ -10,6 +10,7 @@
 package rest2
 
 import (
+	"cmp"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -66,13 +67,10 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Attempts <= 0 {
 		cfg.Attempts = 3
 	}
-	if cfg.UserAgent == "" {
-		cfg.UserAgent = "rtbridge-rest2/1"
-	}
 	c := &Client{root: root, base: root.ResolveReference(&url.URL{Path: "REST/2.0/"}), origin: root.Scheme + "://" + root.Host,
 		mpOver: cfg.MultipartOver}
 	c.conn = rtapi.NewConn(rtapi.ConnConfig{Root: root, Auth: cfg.Auth, HTTPClient: cfg.HTTPClient, Logger: cfg.Logger,
-		Retry: rtapi.RetryPolicy{Attempts: cfg.Attempts}, Timeout: cfg.Timeout, UserAgent: cfg.UserAgent})
+		Retry: rtapi.RetryPolicy{Attempts: cfg.Attempts}, Timeout: cfg.Timeout, UserAgent: cmp.Or(cfg.UserAgent, "rtbridge-rest2/1")})
 	c.names.name = cfg.RTName
 	if c.mpOver <= 0 {
 		c.mpOver = 1 << 20

@@ -2,6 +2,7 @@ package rest2
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -53,9 +54,7 @@ func (cl *Client) SearchTickets(ctx context.Context, query, orderby, format stri
 		return nil, &rtapi.Error{Op: "search tickets", Path: "tickets", Kind: rtapi.Permanent, Text: fmt.Sprintf("unknown format %q (use i, s or l)", format)}
 	}
 	order := "ASC"
-	if orderby == "" {
-		orderby = "id"
-	}
+	orderby = cmp.Or(orderby, "id")
 	if f, ok := strings.CutPrefix(orderby, "-"); ok {
 		orderby, order = f, "DESC"
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -19,12 +18,12 @@ type body func() (r io.Reader, contentType string, err error)
 // jsonBody encodes v once; every attempt sends the same bytes.
 func jsonBody(v any) (body, error) {
 	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return func() (io.Reader, string, error) {
-		return bytes.NewReader(b), "application/json", nil
-	}, nil
+	return jsonBytes(b), err
+}
+
+// jsonBytes sends b, JSON already, on every attempt.
+func jsonBytes(b []byte) body {
+	return func() (io.Reader, string, error) { return bytes.NewReader(b), "application/json", nil }
 }
 
 // call is one logical REST2 request.
@@ -65,7 +64,7 @@ func (cl *Client) do(ctx context.Context, c *call) (status int, b []byte, h http
 // URL: RT's referrer check ($RestrictReferrer) refuses REST2 writes
 // authenticated by the session cookie without them.
 func (cl *Client) newRequest(ctx context.Context, c *call) (*http.Request, error) {
-	u, err := cl.resolve(c.path, c.query)
+	u, err := rtapi.ResolvePath(cl.base, "REST/2.0/", c.path, c.query)
 	if err != nil {
 		return nil, err
 	}
@@ -87,27 +86,6 @@ func (cl *Client) newRequest(ctx context.Context, c *call) (*http.Request, error
 	req.Header.Set("Origin", cl.origin)
 	req.Header.Set("Referer", cl.root.String())
 	return req, nil
-}
-
-// resolve returns the URL of a REST2 path such as "ticket/17".
-func (cl *Client) resolve(path string, q url.Values) (*url.URL, error) {
-	path = strings.TrimLeft(path, "/")
-	if p, ok := strings.CutPrefix(path, "REST/2.0/"); ok {
-		path = p
-	}
-	rel, err := url.Parse(path)
-	if err != nil || rel.IsAbs() || rel.Host != "" || strings.Contains(path, "..") {
-		return nil, fmt.Errorf("rest2: invalid path %q", path)
-	}
-	u := cl.base.ResolveReference(rel)
-	if len(q) > 0 {
-		merged := u.Query()
-		for k, vs := range q {
-			merged[k] = append(merged[k], vs...)
-		}
-		u.RawQuery = merged.Encode()
-	}
-	return u, nil
 }
 
 // csrfRefusal is REST2's message when its referrer check refuses a request.
@@ -170,9 +148,7 @@ func (cl *Client) Raw(ctx context.Context, method, path string, jsonBodyBytes []
 		c.path, c.query = p, vals
 	}
 	if jsonBodyBytes != nil {
-		c.body = func() (io.Reader, string, error) {
-			return bytes.NewReader(jsonBodyBytes), "application/json", nil
-		}
+		c.body = jsonBytes(jsonBodyBytes)
 	}
 	status, b, _, err := cl.do(ctx, c)
 	return status, b, err
@@ -189,5 +165,3 @@ func (cl *Client) getJSON(ctx context.Context, op, path string, q url.Values, v 
 	}
 	return nil
 }
-
-func jsonInto(b []byte, v any) error { return json.Unmarshal(b, v) }

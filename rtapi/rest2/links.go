@@ -2,6 +2,7 @@ package rest2
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -123,7 +124,7 @@ func (cl *Client) rtName(ctx context.Context, ticket int) (string, error) {
 	q := map[string][]string{"fields": {"OldValue,NewValue"}, "per_page": {"100"}}
 	_, b, _, err := cl.do(ctx, &call{op: "learn rtname", method: http.MethodGet,
 		path: "ticket/" + strconv.Itoa(ticket) + "/history", query: q, idempotent: true})
-	if err == nil && jsonInto(b, &page) == nil {
+	if err == nil && json.Unmarshal(b, &page) == nil {
 		for _, it := range page.Items {
 			for _, v := range []string{it.NewValue, it.OldValue} {
 				if rest, ok := strings.CutPrefix(v, "fsck.com-rt://"); ok {

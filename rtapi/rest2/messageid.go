@@ -2,6 +2,7 @@ package rest2
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -34,7 +35,7 @@ func (cl *Client) TicketByMessageID(ctx context.Context, id string) (int, error)
 			ID any `json:"id"`
 		} `json:"items"`
 	}
-	if err := jsonInto(b, &found); err != nil {
+	if err := json.Unmarshal(b, &found); err != nil {
 		return 0, &rtapi.Error{Op: c.op, Path: c.path, Code: 200, Kind: rtapi.Permanent, Text: "answer is not the expected JSON", Err: err}
 	}
 	for _, it := range found.Items {

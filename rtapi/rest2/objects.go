@@ -48,10 +48,8 @@ func flatFields(raw map[string]any) map[string]string {
 			continue
 		}
 		switch x := v.(type) {
-		case string:
-			out[k] = x
-		case float64:
-			out[k] = strconv.FormatFloat(x, 'f', -1, 64)
+		case string, float64:
+			out[k] = toString(x)
 		case bool:
 			out[k] = map[bool]string{true: "1", false: "0"}[x]
 		case map[string]any:

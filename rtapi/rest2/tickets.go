@@ -1,6 +1,7 @@
 package rest2
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -23,19 +24,19 @@ func (cl *Client) CreateTicket(ctx context.Context, t rtapi.TicketCreate) (int, 
 	putList(doc, "Requestor", t.Requestors) // singular: applied at create, so autoreplies go out
 	putList(doc, "Cc", t.Cc)
 	putList(doc, "AdminCc", t.AdminCc)
-	putStr(doc, "Owner", t.Owner)
-	putStr(doc, "Status", t.Status)
-	putInt(doc, "Priority", t.Priority)
-	putInt(doc, "InitialPriority", t.InitialPriority)
-	putInt(doc, "FinalPriority", t.FinalPriority)
-	putNum(doc, "TimeEstimated", t.TimeEstimated)
-	putNum(doc, "TimeWorked", t.TimeWorked)
-	putNum(doc, "TimeLeft", t.TimeLeft)
+	put(doc, "Owner", t.Owner)
+	put(doc, "Status", t.Status)
+	put(doc, "Priority", t.Priority)
+	put(doc, "InitialPriority", t.InitialPriority)
+	put(doc, "FinalPriority", t.FinalPriority)
+	put(doc, "TimeEstimated", t.TimeEstimated)
+	put(doc, "TimeWorked", t.TimeWorked)
+	put(doc, "TimeLeft", t.TimeLeft)
 	putTime(doc, "Starts", t.Starts)
 	putTime(doc, "Due", t.Due)
 	if t.Text != "" {
 		doc["Content"] = t.Text
-		doc["ContentType"] = orDefault(t.ContentType, "text/plain")
+		doc["ContentType"] = cmp.Or(t.ContentType, "text/plain")
 	}
 	if len(t.CustomFields) > 0 {
 		doc["CustomFields"] = cfValues(t.CustomFields)
@@ -189,11 +190,16 @@ func (cl *Client) update(ctx context.Context, op, path string, doc any) error {
 		return &rtapi.Error{Op: op, Path: path, Kind: rtapi.Permanent, Err: err}
 	}
 	// A PUT of the same values is idempotent: resending it cannot apply twice.
-	_, out, _, err := cl.do(ctx, &call{op: op, method: http.MethodPut, path: path, body: b, idempotent: true})
+	return cl.send(ctx, &call{op: op, method: http.MethodPut, path: path, body: b, idempotent: true})
+}
+
+// send runs the write c and checks RT's answer for refusals (messagesError).
+func (cl *Client) send(ctx context.Context, c *call) error {
+	_, out, _, err := cl.do(ctx, c)
 	if err != nil {
 		return err
 	}
-	return messagesError(op, path, out)
+	return messagesError(c.op, c.path, out)
 }
 
 // failureWords mark a message of a 200 answer as a refusal; RT words them
@@ -250,18 +256,14 @@ func (cl *Client) message(ctx context.Context, kind string, id int, m rtapi.Mess
 		// REST2 in RT 5.0 has no one-shot recipients; refusing beats silently dropping them.
 		return &rtapi.Error{Op: op, Path: path, Kind: rtapi.Permanent, Text: "REST2 cannot send one-shot Cc/Bcc; use the REST 1.0 backend"}
 	}
-	doc := map[string]any{"Content": m.Text, "ContentType": orDefault(m.ContentType, "text/plain")}
-	putNum(doc, "TimeTaken", m.TimeWorked)
-	putStr(doc, "Status", m.Status)
+	doc := map[string]any{"Content": m.Text, "ContentType": cmp.Or(m.ContentType, "text/plain")}
+	put(doc, "TimeTaken", m.TimeWorked)
+	put(doc, "Status", m.Status)
 	b, err := cl.withAttachments(doc, m.Attachments)
 	if err != nil {
 		return &rtapi.Error{Op: op, Path: path, Kind: rtapi.Permanent, Err: err}
 	}
-	_, out, _, err := cl.do(ctx, &call{op: op, method: http.MethodPost, path: path, body: b})
-	if err != nil {
-		return err
-	}
-	return messagesError(op, path, out)
+	return cl.send(ctx, &call{op: op, method: http.MethodPost, path: path, body: b})
 }
 
 // Take makes the RT user the owner of ticket id (only if it has none).
@@ -279,11 +281,7 @@ func (cl *Client) owner(ctx context.Context, id int, action string) error {
 	op := fmt.Sprintf("%s ticket %d", action, id)
 	path := "ticket/" + strconv.Itoa(id) + "/" + action
 	b, _ := jsonBody(map[string]any{}) // RT wants a JSON content type even here (else 415)
-	_, out, _, err := cl.do(ctx, &call{op: op, method: http.MethodPut, path: path, body: b})
-	if err != nil {
-		return err
-	}
-	return messagesError(op, path, out)
+	return cl.send(ctx, &call{op: op, method: http.MethodPut, path: path, body: b})
 }
 
 // Merge merges ticket id into ticket into.
@@ -291,8 +289,11 @@ func (cl *Client) Merge(ctx context.Context, id, into int) error {
 	return cl.update(ctx, fmt.Sprintf("merge ticket %d into %d", id, into), "ticket/"+strconv.Itoa(id), map[string]any{"MergeInto": into})
 }
 
-func putStr(m map[string]any, k, v string) {
-	if v != "" {
+// put sets m[k] unless v is its zero value: a field left out keeps RT's
+// default. A *int is set when not nil (JSON writes the number).
+func put[T comparable](m map[string]any, k string, v T) {
+	var zero T
+	if v != zero {
 		m[k] = v
 	}
 }
@@ -303,29 +304,10 @@ func putList(m map[string]any, k string, v []string) {
 	}
 }
 
-func putInt(m map[string]any, k string, v *int) {
-	if v != nil {
-		m[k] = *v
-	}
-}
-
-func putNum(m map[string]any, k string, v int) {
-	if v != 0 {
-		m[k] = v
-	}
-}
-
 func putTime(m map[string]any, k string, t time.Time) {
 	if !t.IsZero() {
 		m[k] = t.UTC().Format(rtTime)
 	}
-}
-
-func orDefault(v, d string) string {
-	if v == "" {
-		return d
-	}
-	return v
 }
 
 func nonNil(v []string) []string {

@@ -1,7 +1,6 @@
 package rest2
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -114,11 +113,4 @@ func fileName(a rtapi.Attachment, i int) string {
 		return a.Name
 	}
 	return fmt.Sprintf("attachment-%d", i+1)
-}
-
-// bytesAttachment is a helper for tests and callers with in-memory data.
-func bytesAttachment(name, ctype string, b []byte) rtapi.Attachment {
-	return rtapi.Attachment{Name: name, ContentType: ctype, Open: func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(b)), nil
-	}}
 }
