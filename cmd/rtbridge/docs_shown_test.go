@@ -183,8 +183,10 @@ var (
 	statusRe = regexp.MustCompile(`Status: "([^"]+)"`)
 	// Blocks in formats of other programs, shown as they are: a
 	// .fetchmailrc, /etc/aliases, Postfix, Apache and nginx; the daemon's
-	// log lines, which TestDocsHealthyEventLog (bridge/daemon) produces.
-	foreignRe = regexp.MustCompile(`^(poll |# before|transport_maps|# Apache|level=)`)
+	// log lines, which TestDocsHealthyEventLog (bridge/daemon) produces;
+	// a benchmark's example table, which its test code prints and whose
+	// figures differ every run.
+	foreignRe = regexp.MustCompile(`^(poll |# before|transport_maps|# Apache|level=|Benchmark[A-Za-z0-9]+: )`)
 	nameRe    = regexp.MustCompile(`^/?[a-z_]+$`)
 )
 
