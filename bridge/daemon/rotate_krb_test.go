@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -142,19 +141,7 @@ rules:
 			r := start(t, cfgPath)
 			c := rtClient(t, rt)
 			run := fmt.Sprintf("krbrot-%s-%d", mode, time.Now().UnixNano())
-			post := func(n int) {
-				if code, body := r.post(t, fmt.Sprintf(`{"subject":"%s %d","n":%d}`, run, n, n)); code != 202 {
-					t.Fatalf("post %d: %d %s", n, code, body)
-				}
-			}
-			creator := func(n int) string {
-				res := waitTickets(t, c, fmt.Sprintf("%s %d", run, n), 1, 60*time.Second)
-				tk, err := c.Ticket(context.Background(), res[0].ID)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return tk.Creator
-			}
+			post, creator := numbered(t, r, c, run, 60*time.Second)
 			post(1)
 			if got := creator(1); got != name {
 				t.Fatalf("ticket 1 created by %q, want %q", got, name)

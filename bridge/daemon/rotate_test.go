@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rtbridge/rtbridge/internal/testenv"
+	"github.com/rtbridge/rtbridge/rtapi"
 )
 
 // rtAdmin posts a REST 1.0 form as the test RT's administrator (token).
@@ -69,19 +70,7 @@ rules:
 	r := start(t, cfgPath)
 	c := rtClient(t, rt)
 	run := fmt.Sprintf("rotate-%d", time.Now().UnixNano())
-	post := func(n int) {
-		if code, body := r.post(t, fmt.Sprintf(`{"subject":"%s %d","n":%d}`, run, n, n)); code != 202 {
-			t.Fatalf("post %d: %d %s", n, code, body)
-		}
-	}
-	creator := func(n int) string {
-		res := waitTickets(t, c, fmt.Sprintf("%s %d", run, n), 1, 30*time.Second)
-		tk, err := c.Ticket(context.Background(), res[0].ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tk.Creator
-	}
+	post, creator := numbered(t, r, c, run, 30*time.Second)
 	post(1)
 	if got := creator(1); got != user {
 		t.Fatalf("ticket 1 created by %q, want %q", got, user)
@@ -110,4 +99,25 @@ rules:
 	if !strings.Contains(r.log.String(), "RT client rebuilt") || strings.Contains(r.log.String(), "take effect only after a restart") {
 		t.Errorf("reload log:\n%s", grepLines(r.log.String(), "time="))
 	}
+}
+
+// numbered posts event n of run to the daemon, and reads back who created
+// its ticket (waiting up to within for it).
+func numbered(t *testing.T, r *running, c *rtapi.Client, run string, within time.Duration) (post func(n int), creator func(n int) string) {
+	post = func(n int) {
+		t.Helper()
+		if code, body := r.post(t, fmt.Sprintf(`{"subject":"%s %d","n":%d}`, run, n, n)); code != 202 {
+			t.Fatalf("post %d: %d %s", n, code, body)
+		}
+	}
+	creator = func(n int) string {
+		t.Helper()
+		res := waitTickets(t, c, fmt.Sprintf("%s %d", run, n), 1, within)
+		tk, err := c.Ticket(context.Background(), res[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tk.Creator
+	}
+	return post, creator
 }

@@ -193,13 +193,7 @@ mta:
 	if err := os.WriteFile(e.cfg, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		e.stop()
-		if t.Failed() {
-			log, _ := os.ReadFile(filepath.Join(e.dir, "daemon.log"))
-			t.Logf("daemon log (tail):\n%s", log[max(0, len(log)-8000):])
-		}
-	})
+	t.Cleanup(e.stopAndShowLog)
 	return e
 }
 

@@ -98,13 +98,7 @@ mta:
 	if err := os.WriteFile(e.cfg, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		e.stop()
-		if t.Failed() {
-			log, _ := os.ReadFile(filepath.Join(e.dir, "daemon.log"))
-			t.Logf("daemon log (tail):\n%s", log[max(0, len(log)-8000):])
-		}
-	})
+	t.Cleanup(e.stopAndShowLog)
 	return e
 }
 
@@ -164,6 +158,16 @@ func (e *env) start() {
 }
 
 // stop ends the daemon with SIGTERM (its sockets go away with it).
+// stopAndShowLog stops the daemon and, when the test failed, logs the
+// tail of its log.
+func (e *env) stopAndShowLog() {
+	e.stop()
+	if e.t.Failed() {
+		log, _ := os.ReadFile(filepath.Join(e.dir, "daemon.log"))
+		e.t.Logf("daemon log (tail):\n%s", log[max(0, len(log)-8000):])
+	}
+}
+
 func (e *env) stop() {
 	if e.d == nil {
 		return
