@@ -183,6 +183,9 @@ func (x *Executor) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Durati
 	if free <= 0 {
 		return wait
 	}
+	if h := x.br.holding(now); h > 0 {
+		return min(wait, max(h, 10*time.Millisecond))
+	}
 	limit := 256
 	work, err := x.o.Store.Runnable(ctx, now, limit)
 	if err != nil {
@@ -191,14 +194,14 @@ func (x *Executor) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Durati
 		}
 		return wait
 	}
-	held, err := x.o.Store.HeldKeys(ctx)
+	fresh := x.prepare(ctx, work, len(work) < limit)
+	held, err := x.o.Store.HeldKeys(ctx, x.candidateKeys(work))
 	if err != nil {
 		if ctx.Err() == nil {
 			x.log.Error("list held keys", "err", err)
 		}
 		return wait
 	}
-	fresh := x.prepare(ctx, work, len(work) < limit)
 	taken := map[string]bool{} // keys claimed by an earlier event of this pass
 	remote := false            // a due event waits for another instance
 	x.mu.Lock()
@@ -279,6 +282,28 @@ func (x *Executor) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Durati
 		}
 	}
 	return wait
+}
+
+// candidateKeys is every key of work: the stored plan's, or for an event
+// not planned yet the keys prepare found.
+func (x *Executor) candidateKeys(work []store.Work) []string {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	seen := map[string]bool{}
+	var out []string
+	for _, w := range work {
+		keys := w.Keys
+		if !w.Planned {
+			keys = x.keyCache[w.ID]
+		}
+		for _, k := range keys {
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	return out
 }
 
 // remotePoll is how often the scheduler looks again for an event that

@@ -25,10 +25,10 @@ type RT interface {
 }
 
 // Store is what the executor needs of the durable store; *store.Store
-// satisfies it (a PostgreSQL store will too).
+// and *pgstore.Store satisfy it.
 type Store interface {
 	Runnable(ctx context.Context, now time.Time, limit int) ([]store.Work, error)
-	HeldKeys(ctx context.Context) (map[string]string, error)
+	HeldKeys(ctx context.Context, keys []string) (map[string]string, error)
 	NextDue(ctx context.Context) (time.Time, error)
 	RecoverRunning(ctx context.Context) (int, error)
 	Wake() <-chan struct{}

@@ -114,6 +114,21 @@ func (b *breaker) allow(now time.Time) (ok, probe bool, wait time.Duration) {
 	return true, true, 0
 }
 
+// holding says how long no event may start (0: one may now), without
+// taking the probe: while the breaker is open the scheduler need not even
+// list the backlog, which every accept would otherwise make it do.
+func (b *breaker) holding(now time.Time) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case b.state == BreakerOpen:
+		return max(0, b.openedAt.Add(b.cfg.Cooldown).Sub(now))
+	case b.state == BreakerHalfOpen && b.probing:
+		return b.cfg.Cooldown // the probe's end wakes the scheduler sooner
+	}
+	return 0
+}
+
 // success: RT answered (even with a permanent refusal: it is up).
 func (b *breaker) success() {
 	b.mu.Lock()

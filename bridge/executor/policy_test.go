@@ -62,3 +62,27 @@ func TestBreaker(t *testing.T) {
 		}
 	}
 }
+
+// holding tells the scheduler how long nothing may start, without taking
+// the half-open probe.
+func TestBreakerHolding(t *testing.T) {
+	b := newBreaker(BreakerConfig{Threshold: 1, Cooldown: time.Minute}, nil)
+	now := time.Now()
+	if h := b.holding(now); h != 0 {
+		t.Fatalf("closed: holding %v", h)
+	}
+	b.failure(now)
+	if h := b.holding(now.Add(10 * time.Second)); h != 50*time.Second {
+		t.Fatalf("open: holding %v, want 50s", h)
+	}
+	later := now.Add(2 * time.Minute)
+	if h := b.holding(later); h != 0 {
+		t.Fatalf("cooled down: holding %v", h)
+	}
+	if ok, probe, _ := b.allow(later); !ok || !probe {
+		t.Fatal("holding took the probe")
+	}
+	if h := b.holding(later); h == 0 {
+		t.Fatal("probe out: nothing else may start")
+	}
+}

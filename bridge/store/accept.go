@@ -173,96 +173,6 @@ func jsonMap(m map[string]string) (string, error) {
 	return string(b), err
 }
 
-// committer batches Accepts: it takes the first waiting request, adds every
-// one already queued (up to BatchMax), and commits them in one transaction
-// (one WAL fsync). Accepts that arrive during a commit queue up and form the
-// next batch, so batches grow with the load without a fixed wait; BatchWait
-// > 0 adds one. Ids are assigned here, so id order is commit order.
-func (s *Store) committer() {
-	defer close(s.done)
-	for {
-		var first *acceptReq
-		select {
-		case first = <-s.accepts:
-		case <-s.stop:
-			s.drainClosed()
-			return
-		}
-		s.commitBatch(s.gather(first))
-	}
-}
-
-// gather collects the batch that starts with first.
-func (s *Store) gather(first *acceptReq) []*acceptReq {
-	batch := []*acceptReq{first}
-	var expire <-chan time.Time
-	if s.opts.BatchWait > 0 {
-		timer := time.NewTimer(s.opts.BatchWait)
-		defer timer.Stop()
-		expire = timer.C
-	}
-	for len(batch) < s.opts.BatchMax {
-		select {
-		case r := <-s.accepts:
-			batch = append(batch, r)
-			continue
-		default:
-		}
-		if expire == nil {
-			break
-		}
-		select {
-		case r := <-s.accepts:
-			batch = append(batch, r)
-		case <-expire:
-			return batch
-		}
-	}
-	return batch
-}
-
-func (s *Store) drainClosed() {
-	for {
-		select {
-		case r := <-s.accepts:
-			r.resp <- acceptResp{err: ErrClosed}
-		default:
-			return
-		}
-	}
-}
-
-func (s *Store) commitBatch(batch []*acceptReq) {
-	now := s.opts.Now()
-	out := make([]source.Accepted, len(batch))
-	// A fresh context: one caller's cancellation must not abort the others.
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		for i, r := range batch {
-			acc, err := s.insertEvent(ctx, tx, r, now)
-			if err != nil {
-				return err
-			}
-			out[i] = acc
-		}
-		return nil
-	})
-	s.commits.Add(1)
-	if err != nil {
-		err = fmt.Errorf("store: accept: %w", err)
-		for _, r := range batch {
-			r.resp <- acceptResp{err: err}
-		}
-		return
-	}
-	s.accepted.Add(int64(len(batch)))
-	for i, r := range batch {
-		r.resp <- acceptResp{acc: out[i]}
-	}
-	s.wake()
-}
-
 func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, r *acceptReq, now time.Time) (source.Accepted, error) {
 	id := s.ids.Next(now)
 	acc := source.Accepted{ID: id}
@@ -270,18 +180,18 @@ func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, r *acceptReq, now t
 	if r.in.DedupKey != "" {
 		var first string
 		var firstAt sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT d.event_id, e.received_at FROM dedup d LEFT JOIN events e ON e.id = d.event_id
+		err := s.txRow(ctx, tx, `SELECT d.event_id, e.received_at FROM dedup d LEFT JOIN events e ON e.id = d.event_id
 			WHERE d.source = ? AND d.dedup_key = ?`, r.in.Source, r.in.DedupKey).Scan(&first, &firstAt)
 		expired := err == nil && r.in.DedupWindow > 0 && firstAt.Valid && firstAt.Int64 < ms(now.Add(-r.in.DedupWindow))
 		switch {
 		case err == nil && !expired:
 			state, acc.Duplicate, acc.DuplicateOf = StateDuplicate, true, first
 		case expired:
-			if _, err := tx.ExecContext(ctx, `UPDATE dedup SET event_id = ? WHERE source = ? AND dedup_key = ?`, id, r.in.Source, r.in.DedupKey); err != nil {
+			if _, err := s.txExec(ctx, tx, `UPDATE dedup SET event_id = ? WHERE source = ? AND dedup_key = ?`, id, r.in.Source, r.in.DedupKey); err != nil {
 				return acc, fmt.Errorf("dedup: %w", err)
 			}
 		case errors.Is(err, sql.ErrNoRows):
-			if _, err := tx.ExecContext(ctx, `INSERT INTO dedup (source, dedup_key, event_id) VALUES (?, ?, ?)`, r.in.Source, r.in.DedupKey, id); err != nil {
+			if _, err := s.txExec(ctx, tx, `INSERT INTO dedup (source, dedup_key, event_id) VALUES (?, ?, ?)`, r.in.Source, r.in.DedupKey, id); err != nil {
 				return acc, fmt.Errorf("dedup: %w", err)
 			}
 		default:
@@ -296,7 +206,7 @@ func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, r *acceptReq, now t
 		}
 		raw = b
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO events (id, source, kind, dedup_key, received_at, origin, meta, raw, raw_file, raw_size, state, duplicate_of, next_attempt, updated_at)
+	_, err := s.txExec(ctx, tx, `INSERT INTO events (id, source, kind, dedup_key, received_at, origin, meta, raw, raw_file, raw_size, state, duplicate_of, next_attempt, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		id, r.in.Source, string(r.in.Kind), r.in.DedupKey, ms(now), r.origin, r.meta, raw, r.file, r.size, string(state), acc.DuplicateOf, ms(now), ms(now))
 	if err != nil {

@@ -25,7 +25,7 @@ func (s *Store) EventsAfter(ctx context.Context, after string, limit int) ([]*Ev
 
 // LedgerEntries returns the whole correlation ledger.
 func (s *Store) LedgerEntries(ctx context.Context) ([]LedgerEntry, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT key, ticket, status, created_at, updated_at, resolved_at, state, event_id FROM ledger ORDER BY key`)
+	rows, err := s.read(ctx, `SELECT key, ticket, status, created_at, updated_at, resolved_at, state, event_id FROM ledger ORDER BY key`)
 	if err != nil {
 		return nil, fmt.Errorf("store: ledger: %w", err)
 	}

@@ -33,8 +33,8 @@ func (s *Store) Instance() string { return s.opts.Instance }
 func (s *Store) AcquireLease(ctx context.Context, name string, ttl time.Duration) (bool, error) {
 	now := s.opts.Now()
 	var held bool
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO leases (name, owner, until, acquired_at) VALUES (?, ?, ?, ?)
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := s.txExec(ctx, tx, `INSERT INTO leases (name, owner, until, acquired_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET until = excluded.until,
 				acquired_at = CASE WHEN leases.owner = excluded.owner THEN leases.acquired_at ELSE excluded.acquired_at END,
 				owner = excluded.owner
@@ -56,8 +56,8 @@ func (s *Store) AcquireLease(ctx context.Context, name string, ttl time.Duration
 // ReleaseLease gives up the named lease if this instance holds it, so
 // another instance can take it at once.
 func (s *Store) ReleaseLease(ctx context.Context, name string) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM leases WHERE name = ? AND owner = ?`, name, s.opts.Instance)
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := s.txExec(ctx, tx, `DELETE FROM leases WHERE name = ? AND owner = ?`, name, s.opts.Instance)
 		return err
 	})
 	if err != nil {
@@ -68,7 +68,7 @@ func (s *Store) ReleaseLease(ctx context.Context, name string) error {
 
 // Leases lists the leases that have not lapsed (for status).
 func (s *Store) Leases(ctx context.Context) ([]Lease, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT name, owner, until FROM leases WHERE until >= ? ORDER BY name`, ms(s.opts.Now()))
+	rows, err := s.read(ctx, `SELECT name, owner, until FROM leases WHERE until >= ? ORDER BY name`, ms(s.opts.Now()))
 	if err != nil {
 		return nil, fmt.Errorf("store: leases: %w", err)
 	}

@@ -12,7 +12,7 @@ import (
 func (s *Store) Ledger(ctx context.Context, key string) (LedgerEntry, bool, error) {
 	var le LedgerEntry
 	var c, u, r int64
-	err := s.rdb.QueryRowContext(ctx, `SELECT key, ticket, status, created_at, updated_at, resolved_at, state, event_id FROM ledger WHERE key = ?`, key).
+	err := s.readRow(ctx, `SELECT key, ticket, status, created_at, updated_at, resolved_at, state, event_id FROM ledger WHERE key = ?`, key).
 		Scan(&le.Key, &le.Ticket, &le.Status, &c, &u, &r, &le.State, &le.EventID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return LedgerEntry{}, false, nil
@@ -26,7 +26,7 @@ func (s *Store) Ledger(ctx context.Context, key string) (LedgerEntry, bool, erro
 
 // putLedger upserts: CreatedAt is kept from the first write; zero times
 // default to now (UpdatedAt) or stay unset (ResolvedAt).
-func putLedger(ctx context.Context, tx *sql.Tx, le LedgerEntry, eventID string, now time.Time) error {
+func (s *Store) putLedger(ctx context.Context, tx *sql.Tx, le LedgerEntry, eventID string, now time.Time) error {
 	if le.Key == "" {
 		return errors.New("ledger entry without key")
 	}
@@ -37,7 +37,7 @@ func putLedger(ctx context.Context, tx *sql.Tx, le LedgerEntry, eventID string, 
 	if updated.IsZero() {
 		updated = now
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO ledger (key, ticket, status, created_at, updated_at, resolved_at, state, event_id)
+	_, err := s.txExec(ctx, tx, `INSERT INTO ledger (key, ticket, status, created_at, updated_at, resolved_at, state, event_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET ticket = excluded.ticket, status = excluded.status, updated_at = excluded.updated_at,
 			resolved_at = excluded.resolved_at, state = excluded.state, event_id = excluded.event_id,
@@ -53,7 +53,7 @@ func putLedger(ctx context.Context, tx *sql.Tx, le LedgerEntry, eventID string, 
 // source.Cursors.
 func (s *Store) Cursor(ctx context.Context, src, key string) (string, error) {
 	var v string
-	err := s.rdb.QueryRowContext(ctx, `SELECT value FROM cursors WHERE source = ? AND key = ?`, src, key).Scan(&v)
+	err := s.readRow(ctx, `SELECT value FROM cursors WHERE source = ? AND key = ?`, src, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -65,8 +65,8 @@ func (s *Store) Cursor(ctx context.Context, src, key string) (string, error) {
 
 // SetCursor stores a source's cursor durably; implements source.Cursors.
 func (s *Store) SetCursor(ctx context.Context, src, key, value string) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO cursors (source, key, value, updated_at) VALUES (?, ?, ?, ?)
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := s.txExec(ctx, tx, `INSERT INTO cursors (source, key, value, updated_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (source, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, src, key, value, ms(s.opts.Now()))
 		return err
 	})
@@ -78,7 +78,7 @@ func (s *Store) SetCursor(ctx context.Context, src, key, value string) error {
 
 // Cursors lists every source's cursors (for status): source → key → value.
 func (s *Store) Cursors(ctx context.Context) (map[string]map[string]string, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT source, key, value FROM cursors ORDER BY source, key`)
+	rows, err := s.read(ctx, `SELECT source, key, value FROM cursors ORDER BY source, key`)
 	if err != nil {
 		return nil, fmt.Errorf("store: cursors: %w", err)
 	}
@@ -100,8 +100,8 @@ func (s *Store) Cursors(ctx context.Context) (map[string]map[string]string, erro
 // SetInfo records a small piece of daemon state (breaker state, last
 // reload) so `rtbridge status` in another process can show it.
 func (s *Store) SetInfo(ctx context.Context, name, value string) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO daemon_info (name, value, updated_at) VALUES (?, ?, ?)
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := s.txExec(ctx, tx, `INSERT INTO daemon_info (name, value, updated_at) VALUES (?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, name, value, ms(s.opts.Now()))
 		return err
 	})
@@ -119,7 +119,7 @@ type Info struct {
 
 // Infos returns every SetInfo record by name.
 func (s *Store) Infos(ctx context.Context) (map[string]Info, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT name, value, updated_at FROM daemon_info`)
+	rows, err := s.read(ctx, `SELECT name, value, updated_at FROM daemon_info`)
 	if err != nil {
 		return nil, fmt.Errorf("store: info: %w", err)
 	}

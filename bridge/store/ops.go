@@ -24,7 +24,7 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 	for _, s := range states {
 		st.ByState[s] = 0
 	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT state, n FROM state_counts`)
+	rows, err := s.read(ctx, `SELECT state, n FROM state_counts`)
 	if err != nil {
 		return st, fmt.Errorf("store: stats: %w", err)
 	}
@@ -41,11 +41,11 @@ func (s *Store) Stats(ctx context.Context) (Stats, error) {
 		return st, fmt.Errorf("store: stats: %w", err)
 	}
 	var oldest, next sql.NullInt64
-	if err := s.rdb.QueryRowContext(ctx, `SELECT MIN(received_at), MIN(next_attempt) FROM events WHERE state IN `+nonFinal).Scan(&oldest, &next); err != nil {
+	if err := s.readRow(ctx, `SELECT MIN(received_at), MIN(next_attempt) FROM events WHERE state IN `+nonFinal).Scan(&oldest, &next); err != nil {
 		return st, fmt.Errorf("store: stats: %w", err)
 	}
 	st.OldestPending, st.NextAttempt = fromMS(oldest.Int64), fromMS(next.Int64)
-	if err := s.rdb.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE finished = 0 AND state IN ('done', 'ignored', 'dead', 'duplicate')`).Scan(&st.Unfinished); err != nil {
+	if err := s.readRow(ctx, `SELECT COUNT(*) FROM events WHERE finished = 0 AND state IN ('done', 'ignored', 'dead', 'duplicate')`).Scan(&st.Unfinished); err != nil {
 		return st, fmt.Errorf("store: stats: %w", err)
 	}
 	return st, nil
@@ -70,9 +70,9 @@ func (s *Store) Recent(ctx context.Context, limit int) ([]*Event, error) {
 // carry over (Event.Replan). It works from another process while the daemon
 // runs (the daemon polls); in-process it wakes the executor.
 func (s *Store) Retry(ctx context.Context, id string) error {
-	err := s.update(ctx, id, func(tx *sql.Tx) error {
+	err := s.update(ctx, id, func(ctx context.Context, tx *sql.Tx) error {
 		now := ms(s.opts.Now())
-		res, err := tx.ExecContext(ctx, `UPDATE events SET state = 'accepted', replan = CASE WHEN plan IS NULL THEN 0 ELSE 1 END,
+		res, err := s.txExec(ctx, tx, `UPDATE events SET state = 'accepted', replan = CASE WHEN plan IS NULL THEN 0 ELSE 1 END,
 			attempts = 0, next_attempt = ?, dead_step = -1, dead_class = '', reason = '', finished = 0, updated_at = ?, retried_at = ?
 			WHERE id = ? AND state = 'dead'`, now, now, now, id)
 		if err != nil {
@@ -82,7 +82,7 @@ func (s *Store) Retry(ctx context.Context, id string) error {
 			return fmt.Errorf("%w: %s is not dead", ErrState, id)
 		}
 		// Attempts and reconciliations of unfinished steps start over; done steps stay done.
-		_, err = tx.ExecContext(ctx, `UPDATE steps SET attempts = 0, reconciles = 0 WHERE event_id = ? AND state <> 'done'`, id)
+		_, err = s.txExec(ctx, tx, `UPDATE steps SET attempts = 0, reconciles = 0 WHERE event_id = ? AND state <> 'done'`, id)
 		return err
 	})
 	if err == nil {
@@ -93,8 +93,8 @@ func (s *Store) Retry(ctx context.Context, id string) error {
 
 // Drop gives up on a dead event for good (it stays listed as dropped).
 func (s *Store) Drop(ctx context.Context, id string) error {
-	return s.update(ctx, id, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE events SET state = 'dropped', updated_at = ? WHERE id = ? AND state = 'dead'`, ms(s.opts.Now()), id)
+	return s.update(ctx, id, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := s.txExec(ctx, tx, `UPDATE events SET state = 'dropped', updated_at = ? WHERE id = ? AND state = 'dead'`, ms(s.opts.Now()), id)
 		if err != nil {
 			return err
 		}

@@ -11,10 +11,16 @@ import (
 	"time"
 )
 
-// DefaultPruneBatch is how many events one prune transaction deletes: a
-// few milliseconds of writing, so that accepts waiting for the one writer
-// connection are held up no longer than by a group commit.
+// DefaultPruneBatch is how many events one prune transaction deletes on
+// PostgreSQL, whose writers do not wait for each other.
 const DefaultPruneBatch = 64
+
+// pruneWork is how long one prune transaction should work on SQLite. Its
+// one writer runs the prune inside the group commit, so every accept queued
+// meanwhile waits for it: the batch size follows the measured time per
+// event to keep that wait near one fsync, on a small store as on a large
+// one.
+const pruneWork = 2 * time.Millisecond
 
 // prunePause is the least rest between two prune transactions; the pass
 // rests at least as long as its last transaction took, so it never holds
@@ -28,7 +34,9 @@ type Retention struct {
 	// final (its updated_at); an absent state or 0 keeps its events.
 	// Only events whose disposition ran (finished) are ever deleted.
 	Keep map[State]time.Duration
-	// Batch bounds the events deleted per write transaction (default DefaultPruneBatch).
+	// Batch fixes the events deleted per write transaction. Default: on
+	// SQLite, as many as take pruneWork (1 to 256); on PostgreSQL,
+	// DefaultPruneBatch.
 	Batch int
 }
 
@@ -41,9 +49,6 @@ type Retention struct {
 // ticket) is kept. It returns how many events it deleted; on ctx's end it
 // stops between batches.
 func (s *Store) Prune(ctx context.Context, r Retention) (events int, err error) {
-	if r.Batch <= 0 {
-		r.Batch = DefaultPruneBatch
-	}
 	now := s.opts.Now()
 	for _, state := range states {
 		keep := r.Keep[state]
@@ -51,32 +56,49 @@ func (s *Store) Prune(ctx context.Context, r Retention) (events int, err error) 
 			continue
 		}
 		cut := ms(now.Add(-keep))
+		batch := r.Batch
+		if batch <= 0 {
+			batch = 8
+		}
 		for {
-			t0 := time.Now()
-			n, err := s.pruneBatch(ctx, state, cut, r.Batch)
+			n, work, err := s.pruneBatch(ctx, state, cut, batch)
 			events += n
 			if err != nil {
 				return events, fmt.Errorf("store: prune %s: %w", state, err)
 			}
-			if n < r.Batch {
+			if n < batch {
 				break
+			}
+			if r.Batch <= 0 {
+				batch = nextPruneBatch(batch, work)
 			}
 			select {
 			case <-ctx.Done():
 				return events, ctx.Err()
-			case <-time.After(max(prunePause, time.Since(t0))):
+			case <-time.After(max(prunePause, work)):
 			}
 		}
 	}
 	return events, s.removeOrphans(ctx, now.Add(-time.Hour))
 }
 
-// pruneBatch deletes up to limit events of state final before cut.
-func (s *Store) pruneBatch(ctx context.Context, state State, cut int64, limit int) (int, error) {
+// nextPruneBatch scales the batch toward pruneWork from the time the last
+// one took, at most doubling or halving it per step.
+func nextPruneBatch(batch int, work time.Duration) int {
+	want := int(float64(batch) * float64(pruneWork) / float64(max(work, time.Microsecond)))
+	return min(max(want, batch/2, 1), batch*2, 256)
+}
+
+// pruneBatch deletes up to limit events of state final before cut, and
+// says how long its transaction's statements took.
+func (s *Store) pruneBatch(ctx context.Context, state State, cut int64, limit int) (int, time.Duration, error) {
 	type victim struct{ id, source, dedup, file string }
 	var vs []victim
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, source, dedup_key, raw_file FROM events
+	var work time.Duration
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		t0 := time.Now()
+		defer func() { work = time.Since(t0) }()
+		rows, err := s.txQuery(ctx, tx, `SELECT id, source, dedup_key, raw_file FROM events
 			WHERE state = ? AND finished = 1 AND updated_at < ? ORDER BY updated_at LIMIT ?`, state, cut, limit)
 		if err != nil {
 			return err
@@ -97,25 +119,25 @@ func (s *Store) pruneBatch(ctx context.Context, state State, cut int64, limit in
 			// The dedup entry by its key (the primary key; a duplicate
 			// owns none); steps and keys go with the row (ON DELETE CASCADE).
 			if v.dedup != "" {
-				if _, err := tx.ExecContext(ctx, `DELETE FROM dedup WHERE source = ? AND dedup_key = ? AND event_id = ?`, v.source, v.dedup, v.id); err != nil {
+				if _, err := s.txExec(ctx, tx, `DELETE FROM dedup WHERE source = ? AND dedup_key = ? AND event_id = ?`, v.source, v.dedup, v.id); err != nil {
 					return err
 				}
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id = ?`, v.id); err != nil {
+			if _, err := s.txExec(ctx, tx, `DELETE FROM events WHERE id = ?`, v.id); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, err
+		return 0, work, err
 	}
 	for _, v := range vs {
 		if v.file != "" {
 			s.removeRaw(v.file)
 		}
 	}
-	return len(vs), nil
+	return len(vs), work, nil
 }
 
 func (s *Store) removeOrphans(ctx context.Context, before time.Time) error {
@@ -136,7 +158,7 @@ func (s *Store) removeOrphans(ctx context.Context, before time.Time) error {
 			continue
 		}
 		var one int
-		err = s.rdb.QueryRowContext(ctx, `SELECT 1 FROM events WHERE raw_file = ?`, de.Name()).Scan(&one)
+		err = s.readRow(ctx, `SELECT 1 FROM events WHERE raw_file = ?`, de.Name()).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			s.log.Info("store: removing orphaned payload file", "file", de.Name())
 			s.removeRaw(de.Name())

@@ -178,3 +178,24 @@ func TestPruneOrphans(t *testing.T) {
 		t.Error("referenced payload damaged")
 	}
 }
+
+// The SQLite prune batch follows the time per event toward pruneWork,
+// changing by at most a factor of two per transaction.
+func TestNextPruneBatch(t *testing.T) {
+	for _, c := range []struct {
+		batch int
+		work  time.Duration
+		want  int
+	}{
+		{8, pruneWork, 8},
+		{8, pruneWork / 4, 16},     // fast: at most doubled
+		{8, 4 * pruneWork, 4},      // slow: at most halved
+		{200, pruneWork / 10, 256}, // never above 256
+		{1, time.Second, 1},        // never below 1
+		{10, pruneWork * 10 / 8, 8},
+	} {
+		if got := nextPruneBatch(c.batch, c.work); got != c.want {
+			t.Errorf("nextPruneBatch(%d, %v) = %d, want %d", c.batch, c.work, got, c.want)
+		}
+	}
+}

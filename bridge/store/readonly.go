@@ -46,7 +46,7 @@ func OpenReadOnly(ctx context.Context, dir string) (*Store, error) {
 	}
 	done := make(chan struct{})
 	close(done) // no group committer runs
-	return &Store{dir: dir, rdb: rdb, log: slog.New(slog.DiscardHandler), done: done, ckptDone: done, stop: make(chan struct{}),
+	return &Store{dir: dir, rdb: rdb, rstmts: newStmtCache(rdb), log: slog.New(slog.DiscardHandler), done: done, ckptDone: done, stop: make(chan struct{}),
 		kick: make(chan struct{}, 1), opts: Options{Now: time.Now}}, nil
 }
 

@@ -57,14 +57,17 @@ type Options struct {
 // process may run the daemon while others query and operate on the same
 // directory.
 type Store struct {
-	dir  string
-	wdb  *sql.DB // one connection: SQLite has one writer; BEGIN IMMEDIATE
-	rdb  *sql.DB // readers (WAL: they never block the writer)
-	opts Options
-	log  *slog.Logger
-	ids  IDGen
+	dir string
+	wdb *sql.DB // one connection: SQLite has one writer; BEGIN IMMEDIATE
+	rdb *sql.DB // readers (WAL: they never block the writer)
+	// prepared statements of the readers and of the writer
+	rstmts, wstmts *stmtCache
+	opts           Options
+	log            *slog.Logger
+	ids            IDGen
 
 	accepts chan *acceptReq
+	writeq  chan *writeReq
 	stop    chan struct{}
 	done    chan struct{}
 	closing sync.Once
@@ -122,9 +125,12 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	rdb.SetMaxOpenConns(8)
+	rdb.SetMaxIdleConns(8) // the scheduler reads on every wake: keep its connections open
 	s := &Store{
 		dir: dir, wdb: wdb, rdb: rdb, opts: opts, log: opts.Logger,
+		rstmts: newStmtCache(rdb), wstmts: newStmtCache(wdb),
 		accepts:  make(chan *acceptReq, 1024),
+		writeq:   make(chan *writeReq, 64),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 		kick:     make(chan struct{}, 1),
@@ -149,9 +155,11 @@ func (s *Store) Close() error {
 	})
 	<-s.done
 	<-s.ckptDone
+	s.rstmts.close()
 	if s.readOnly() {
 		return s.rdb.Close()
 	}
+	s.wstmts.close()
 	return errors.Join(s.wdb.Close(), s.rdb.Close())
 }
 
@@ -174,27 +182,6 @@ func (s *Store) wake() {
 // events they accepted: accepts/commits is the batching factor.
 func (s *Store) CommitStats() (commits, accepts int64) {
 	return s.commits.Load(), s.accepted.Load()
-}
-
-// write runs fn in one write transaction.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	if s.readOnly() {
-		return ErrReadOnly
-	}
-	tx, err := s.wdb.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	err = tx.Commit()
-	s.writes.Add(1)
-	if err != nil {
-		return fmt.Errorf("store: commit: %w", err)
-	}
-	return nil
 }
 
 func ms(t time.Time) int64 {

@@ -17,10 +17,12 @@ import (
 const nonFinal = `('accepted', 'planned', 'running', 'waiting')`
 
 // Runnable returns up to limit events whose next attempt is due at now, in
-// id (acceptance) order. The caller (the executor) applies per-key ordering
-// with HeldKeys and its own in-flight set.
+// id (acceptance) order, each with the keys of its stored plan (one query:
+// the scheduler asks on every wake). The caller (the executor) applies
+// per-key ordering with HeldKeys and its own in-flight set.
 func (s *Store) Runnable(ctx context.Context, now time.Time, limit int) ([]Work, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT id, state, corr_key, plan IS NOT NULL AND replan = 0, next_attempt
+	rows, err := s.read(ctx, `SELECT id, state, corr_key, plan IS NOT NULL AND replan = 0, next_attempt,
+			CASE WHEN plan IS NOT NULL AND replan = 0 THEN (SELECT json_group_array(key) FROM (SELECT key FROM event_keys WHERE event_id = events.id ORDER BY key)) END
 		FROM events WHERE state IN `+nonFinal+` AND next_attempt <= ? ORDER BY id LIMIT ?`, ms(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: runnable: %w", err)
@@ -30,8 +32,17 @@ func (s *Store) Runnable(ctx context.Context, now time.Time, limit int) ([]Work,
 	for rows.Next() {
 		var w Work
 		var next int64
-		if err := rows.Scan(&w.ID, &w.State, &w.Key, &w.Planned, &next); err != nil {
+		var keys sql.NullString
+		if err := rows.Scan(&w.ID, &w.State, &w.Key, &w.Planned, &next, &keys); err != nil {
 			return nil, fmt.Errorf("store: runnable: %w", err)
+		}
+		if keys.Valid {
+			if err := json.Unmarshal([]byte(keys.String), &w.Keys); err != nil {
+				return nil, fmt.Errorf("store: runnable: keys of %s: %w", w.ID, err)
+			}
+			if len(w.Keys) == 0 {
+				w.Keys = nil
+			}
 		}
 		w.NextAttempt = fromMS(next)
 		out = append(out, w)
@@ -39,28 +50,29 @@ func (s *Store) Runnable(ctx context.Context, now time.Time, limit int) ([]Work,
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: runnable: %w", err)
 	}
-	rows.Close()
-	for i := range out {
-		if out[i].Planned {
-			if out[i].Keys, err = s.Keys(ctx, out[i].ID); err != nil {
-				return nil, err
-			}
-		}
-	}
 	return out, nil
 }
 
-// HeldKeys returns, for every correlation key of a planned unfinished
-// event, the smallest such event id: a later event with that key must wait.
-// Plans marked for re-planning hold nothing until they are planned again.
-func (s *Store) HeldKeys(ctx context.Context) (map[string]string, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT k.key, MIN(e.id) FROM event_keys k JOIN events e ON e.id = k.event_id
-		WHERE e.state IN `+nonFinal+` AND e.replan = 0 GROUP BY k.key`)
+// HeldKeys returns, for each of keys that a planned unfinished event holds,
+// the smallest such event id: a later event with that key must wait. Plans
+// marked for re-planning hold nothing until they are planned again. Only
+// the keys asked about are looked up, through the key index: the cost
+// follows the scheduler's candidates, not the backlog.
+func (s *Store) HeldKeys(ctx context.Context, keys []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	list, err := json.Marshal(keys)
+	if err != nil {
+		return nil, fmt.Errorf("store: held keys: %w", err)
+	}
+	rows, err := s.read(ctx, `SELECT k.key, MIN(e.id) FROM event_keys k JOIN events e ON e.id = k.event_id
+		WHERE k.key IN (SELECT value FROM json_each(?)) AND e.state IN `+nonFinal+` AND e.replan = 0 GROUP BY k.key`, string(list))
 	if err != nil {
 		return nil, fmt.Errorf("store: held keys: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]string{}
 	for rows.Next() {
 		var k, id string
 		if err := rows.Scan(&k, &id); err != nil {
@@ -74,7 +86,7 @@ func (s *Store) HeldKeys(ctx context.Context) (map[string]string, error) {
 // NextDue returns the earliest next_attempt of unfinished events (zero when none).
 func (s *Store) NextDue(ctx context.Context) (time.Time, error) {
 	var v sql.NullInt64
-	if err := s.rdb.QueryRowContext(ctx, `SELECT MIN(next_attempt) FROM events WHERE state IN `+nonFinal).Scan(&v); err != nil {
+	if err := s.readRow(ctx, `SELECT MIN(next_attempt) FROM events WHERE state IN `+nonFinal).Scan(&v); err != nil {
 		return time.Time{}, fmt.Errorf("store: next due: %w", err)
 	}
 	return fromMS(v.Int64), nil
@@ -85,11 +97,11 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, error) {
 // RT). Call it once when the executor starts, never from a second process.
 func (s *Store) RecoverRunning(ctx context.Context) (int, error) {
 	var n int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE steps SET state = 'unknown' WHERE state = 'started'`); err != nil {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := s.txExec(ctx, tx, `UPDATE steps SET state = 'unknown' WHERE state = 'started'`); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE events SET state = 'waiting', next_attempt = ? WHERE state = 'running'`, ms(s.opts.Now()))
+		res, err := s.txExec(ctx, tx, `UPDATE events SET state = 'waiting', next_attempt = ? WHERE state = 'running'`, ms(s.opts.Now()))
 		if err != nil {
 			return err
 		}
@@ -126,14 +138,14 @@ func scanEvent(sc interface{ Scan(...any) error }) (*Event, error) {
 
 // Event returns one event with its steps.
 func (s *Store) Event(ctx context.Context, id string) (*Event, error) {
-	e, err := scanEvent(s.rdb.QueryRowContext(ctx, `SELECT `+eventCols+` FROM events WHERE id = ?`, id))
+	e, err := scanEvent(s.readRow(ctx, `SELECT `+eventCols+` FROM events WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: event %s: %w", id, err)
 	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT idx, action, key, state, attempts, reconciles, idem, started_at, finished_at, ticket, txn, class, message, reply
+	rows, err := s.read(ctx, `SELECT idx, action, key, state, attempts, reconciles, idem, started_at, finished_at, ticket, txn, class, message, reply
 		FROM steps WHERE event_id = ? ORDER BY idx`, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: steps of %s: %w", id, err)
@@ -157,7 +169,7 @@ func (s *Store) Raw(ctx context.Context, id string) (io.ReadCloser, error) {
 	var raw []byte
 	var file string
 	var pruned bool // not raw == nil: the driver may scan an empty blob as nil
-	err := s.rdb.QueryRowContext(ctx, `SELECT raw, raw IS NULL, raw_file FROM events WHERE id = ?`, id).Scan(&raw, &pruned, &file)
+	err := s.readRow(ctx, `SELECT raw, raw IS NULL, raw_file FROM events WHERE id = ?`, id).Scan(&raw, &pruned, &file)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
@@ -193,15 +205,15 @@ type PlanRecord struct {
 // here on: a rules reload does not change it.
 func (s *Store) SavePlan(ctx context.Context, id string, p PlanRecord) error {
 	now := ms(s.opts.Now())
-	return s.update(ctx, id, func(tx *sql.Tx) error {
+	return s.update(ctx, id, func(ctx context.Context, tx *sql.Tx) error {
 		for _, q := range []string{`DELETE FROM steps WHERE event_id = ?`, `DELETE FROM event_keys WHERE event_id = ?`} {
-			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			if _, err := s.txExec(ctx, tx, q, id); err != nil {
 				return err
 			}
 		}
 		for i, st := range p.Steps {
 			if c := st.Carry; c != nil {
-				_, err := tx.ExecContext(ctx, `INSERT INTO steps (event_id, idx, action, key, state, attempts, reconciles, idem, started_at, finished_at, ticket, txn, class, message, reply)
+				_, err := s.txExec(ctx, tx, `INSERT INTO steps (event_id, idx, action, key, state, attempts, reconciles, idem, started_at, finished_at, ticket, txn, class, message, reply)
 					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, i, st.Action, st.Key, string(c.CarriedState()), c.Attempts, c.Reconciles, c.Idem,
 					ms(c.StartedAt), ms(c.FinishedAt), c.Ticket, c.Txn, c.Class, c.Message, c.Reply)
 				if err != nil {
@@ -209,7 +221,7 @@ func (s *Store) SavePlan(ctx context.Context, id string, p PlanRecord) error {
 				}
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO steps (event_id, idx, action, key, state) VALUES (?, ?, ?, ?, 'pending')`, id, i, st.Action, st.Key); err != nil {
+			if _, err := s.txExec(ctx, tx, `INSERT INTO steps (event_id, idx, action, key, state) VALUES (?, ?, ?, ?, 'pending')`, id, i, st.Action, st.Key); err != nil {
 				return err
 			}
 		}
@@ -219,11 +231,11 @@ func (s *Store) SavePlan(ctx context.Context, id string, p PlanRecord) error {
 				continue
 			}
 			seen[k] = true
-			if _, err := tx.ExecContext(ctx, `INSERT INTO event_keys (event_id, key) VALUES (?, ?)`, id, k); err != nil {
+			if _, err := s.txExec(ctx, tx, `INSERT INTO event_keys (event_id, key) VALUES (?, ?)`, id, k); err != nil {
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE events SET state = 'planned', plan = ?, plan_version = ?, corr_key = ?, rule = ?, replan = 0,
+		_, err := s.txExec(ctx, tx, `UPDATE events SET state = 'planned', plan = ?, plan_version = ?, corr_key = ?, rule = ?, replan = 0,
 			reason = '', dead_step = -1, dead_class = '', updated_at = ?, next_attempt = ? WHERE id = ?`, p.Body, p.Version, p.Key, p.Rule, now, now, id)
 		return err
 	})
@@ -231,7 +243,7 @@ func (s *Store) SavePlan(ctx context.Context, id string, p PlanRecord) error {
 
 // Keys returns the correlation keys of an event's stored plan.
 func (s *Store) Keys(ctx context.Context, id string) ([]string, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT key FROM event_keys WHERE event_id = ? ORDER BY key`, id)
+	rows, err := s.read(ctx, `SELECT key FROM event_keys WHERE event_id = ? ORDER BY key`, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: keys of %s: %w", id, err)
 	}
@@ -249,8 +261,8 @@ func (s *Store) Keys(ctx context.Context, id string) ([]string, error) {
 
 // Ignore finishes an event no rule wants (or that a rule chose to drop).
 func (s *Store) Ignore(ctx context.Context, id, rule, reason string) error {
-	return s.update(ctx, id, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE events SET state = 'ignored', rule = ?, reason = ?, finished = 0, updated_at = ? WHERE id = ?`,
+	return s.update(ctx, id, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := s.txExec(ctx, tx, `UPDATE events SET state = 'ignored', rule = ?, reason = ?, finished = 0, updated_at = ? WHERE id = ?`,
 			rule, reason, ms(s.opts.Now()), id)
 		return err
 	})
@@ -263,13 +275,13 @@ func (s *Store) Ignore(ctx context.Context, id, rule, reason string) error {
 // idempotency value the attempt sends; the step keeps the first one.
 func (s *Store) StepStarted(ctx context.Context, id string, idx int, lease time.Duration, idem string) (attempt int, err error) {
 	now := s.opts.Now()
-	err = s.update(ctx, id, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `UPDATE steps SET state = CASE WHEN state = 'unknown' THEN 'unknown' ELSE 'started' END,
+	err = s.update(ctx, id, func(ctx context.Context, tx *sql.Tx) error {
+		if err := s.txRow(ctx, tx, `UPDATE steps SET state = CASE WHEN state = 'unknown' THEN 'unknown' ELSE 'started' END,
 			attempts = attempts + 1, started_at = ?, idem = CASE WHEN idem = '' THEN ? ELSE idem END
 			WHERE event_id = ? AND idx = ? RETURNING attempts`, ms(now), idem, id, idx).Scan(&attempt); err != nil {
 			return fmt.Errorf("step %d: %w", idx, err)
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE events SET state = 'running', attempts = attempts + 1, next_attempt = ?, updated_at = ? WHERE id = ?`,
+		_, err := s.txExec(ctx, tx, `UPDATE events SET state = 'running', attempts = attempts + 1, next_attempt = ?, updated_at = ? WHERE id = ?`,
 			ms(now.Add(lease)), ms(now), id)
 		return err
 	})
@@ -280,17 +292,17 @@ func (s *Store) StepStarted(ctx context.Context, id string, idx int, lease time.
 // ledger entries it established (a created ticket for its key).
 func (s *Store) StepDone(ctx context.Context, id string, idx int, r Result, ledger []LedgerEntry) error {
 	now := s.opts.Now()
-	return s.update(ctx, id, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE steps SET state = 'done', finished_at = ?, ticket = ?, txn = ?, reply = ?, class = '', message = ''
+	return s.update(ctx, id, func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := s.txExec(ctx, tx, `UPDATE steps SET state = 'done', finished_at = ?, ticket = ?, txn = ?, reply = ?, class = '', message = ''
 			WHERE event_id = ? AND idx = ?`, ms(now), r.Ticket, r.Txn, Clip(r.Reply), id, idx); err != nil {
 			return err
 		}
 		for _, le := range ledger {
-			if err := putLedger(ctx, tx, le, id, now); err != nil {
+			if err := s.putLedger(ctx, tx, le, id, now); err != nil {
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE events SET updated_at = ? WHERE id = ?`, ms(now), id)
+		_, err := s.txExec(ctx, tx, `UPDATE events SET updated_at = ? WHERE id = ?`, ms(now), id)
 		return err
 	})
 }
@@ -309,12 +321,12 @@ func (s *Store) StepFailed(ctx context.Context, id string, idx int, f Failure, u
 		rec = 1
 	}
 	now := ms(s.opts.Now())
-	return s.update(ctx, id, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE steps SET state = ?, finished_at = ?, class = ?, message = ?, reply = ?, reconciles = reconciles + ?
+	return s.update(ctx, id, func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := s.txExec(ctx, tx, `UPDATE steps SET state = ?, finished_at = ?, class = ?, message = ?, reply = ?, reconciles = reconciles + ?
 			WHERE event_id = ? AND idx = ?`, string(st), now, f.Class, Clip(f.Message), Clip(f.Reply), rec, id, idx); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE events SET state = 'waiting', next_attempt = ?, updated_at = ? WHERE id = ?`, ms(next), now, id)
+		_, err := s.txExec(ctx, tx, `UPDATE events SET state = 'waiting', next_attempt = ?, updated_at = ? WHERE id = ?`, ms(next), now, id)
 		return err
 	})
 }
@@ -322,8 +334,8 @@ func (s *Store) StepFailed(ctx context.Context, id string, idx int, f Failure, u
 // Defer puts an event back to wait without counting a failure (e.g. the
 // circuit breaker is open, or the daemon is stopping mid-plan).
 func (s *Store) Defer(ctx context.Context, id string, next time.Time) error {
-	return s.update(ctx, id, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE events SET state = CASE WHEN plan IS NULL OR replan = 1 THEN state ELSE 'waiting' END,
+	return s.update(ctx, id, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := s.txExec(ctx, tx, `UPDATE events SET state = CASE WHEN plan IS NULL OR replan = 1 THEN state ELSE 'waiting' END,
 			next_attempt = ?, updated_at = ? WHERE id = ?`, ms(next), ms(s.opts.Now()), id)
 		return err
 	})
@@ -338,15 +350,15 @@ func (s *Store) Dead(ctx context.Context, id string, step int, f Failure) error 
 	if f.Unknown {
 		st = StepUnknown
 	}
-	return s.update(ctx, id, func(tx *sql.Tx) error {
+	return s.update(ctx, id, func(ctx context.Context, tx *sql.Tx) error {
 		if step >= 0 {
-			if _, err := tx.ExecContext(ctx, `UPDATE steps SET state = CASE WHEN state = 'done' THEN 'done' ELSE ? END,
+			if _, err := s.txExec(ctx, tx, `UPDATE steps SET state = CASE WHEN state = 'done' THEN 'done' ELSE ? END,
 				finished_at = ?, class = ?, message = ?, reply = ? WHERE event_id = ? AND idx = ?`,
 				string(st), now, f.Class, Clip(f.Message), Clip(f.Reply), id, step); err != nil {
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE events SET state = 'dead', dead_step = ?, dead_class = ?, reason = ?, finished = 0, updated_at = ? WHERE id = ?`,
+		_, err := s.txExec(ctx, tx, `UPDATE events SET state = 'dead', dead_step = ?, dead_class = ?, reason = ?, finished = 0, updated_at = ? WHERE id = ?`,
 			step, f.Class, Clip(f.Message), now, id)
 		return err
 	})
@@ -354,8 +366,8 @@ func (s *Store) Dead(ctx context.Context, id string, step int, f Failure) error 
 
 // Done finishes an event whose steps all succeeded.
 func (s *Store) Done(ctx context.Context, id string) error {
-	return s.update(ctx, id, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE events SET state = 'done', finished = 0, reason = '', updated_at = ? WHERE id = ?`, ms(s.opts.Now()), id)
+	return s.update(ctx, id, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := s.txExec(ctx, tx, `UPDATE events SET state = 'done', finished = 0, reason = '', updated_at = ? WHERE id = ?`, ms(s.opts.Now()), id)
 		return err
 	})
 }
@@ -372,14 +384,14 @@ func (s *Store) Unfinished(ctx context.Context, limit int) ([]*Event, error) {
 
 // MarkFinished records that the source's disposition ran for the event.
 func (s *Store) MarkFinished(ctx context.Context, id string) error {
-	return s.update(ctx, id, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE events SET finished = 1 WHERE id = ?`, id)
+	return s.update(ctx, id, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := s.txExec(ctx, tx, `UPDATE events SET finished = 1 WHERE id = ?`, id)
 		return err
 	})
 }
 
 func (s *Store) list(ctx context.Context, where string, args ...any) ([]*Event, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+eventCols+` FROM events `+where, args...)
+	rows, err := s.read(ctx, `SELECT `+eventCols+` FROM events `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list: %w", err)
 	}
@@ -396,16 +408,16 @@ func (s *Store) list(ctx context.Context, where string, args ...any) ([]*Event, 
 }
 
 // update runs fn in a write transaction after checking that id exists.
-func (s *Store) update(ctx context.Context, id string, fn func(tx *sql.Tx) error) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
+func (s *Store) update(ctx context.Context, id string, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var one int
-		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM events WHERE id = ?`, id).Scan(&one); err != nil {
+		if err := s.txRow(ctx, tx, `SELECT 1 FROM events WHERE id = ?`, id).Scan(&one); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("%w: %s", ErrNotFound, id)
 			}
 			return err
 		}
-		return fn(tx)
+		return fn(ctx, tx)
 	})
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("store: event %s: %w", id, err)

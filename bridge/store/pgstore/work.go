@@ -25,7 +25,8 @@ const leaseMS = `(extract(epoch FROM lease_until) * 1000)::bigint`
 // and that no instance holds: a running event whose holder's lease lapsed
 // (the holder died) is returned at once. Claim before running one.
 func (s *Store) Runnable(ctx context.Context, now time.Time, limit int) ([]store.Work, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, state, corr_key, plan IS NOT NULL AND NOT replan, next_attempt
+	rows, err := s.pool.Query(ctx, `SELECT id, state, corr_key, plan IS NOT NULL AND NOT replan, next_attempt,
+			CASE WHEN plan IS NOT NULL AND NOT replan THEN ARRAY(SELECT key FROM event_keys WHERE event_id = events.id ORDER BY key) END
 		FROM events WHERE state IN `+nonFinal+` AND `+unleased+`
 			AND (next_attempt <= $1 OR (state = 'running' AND lease_until IS NOT NULL))
 		ORDER BY id LIMIT $2`, ms(now), limit)
@@ -35,39 +36,39 @@ func (s *Store) Runnable(ctx context.Context, now time.Time, limit int) ([]store
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Work, error) {
 		var w store.Work
 		var next int64
-		err := r.Scan(&w.ID, &w.State, &w.Key, &w.Planned, &next)
+		err := r.Scan(&w.ID, &w.State, &w.Key, &w.Planned, &next, &w.Keys)
+		if len(w.Keys) == 0 {
+			w.Keys = nil
+		}
 		w.NextAttempt = fromMS(next)
 		return w, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: runnable: %w", err)
 	}
-	for i := range out {
-		if out[i].Planned {
-			if out[i].Keys, err = s.Keys(ctx, out[i].ID); err != nil {
-				return nil, err
-			}
-		}
-	}
 	return out, nil
 }
 
-// HeldKeys returns, for every correlation key of a planned unfinished
-// event, the smallest such event id: a later event with that key must wait.
-// Keys another instance holds now count too (with the event it runs), so
-// the scheduler does not try to claim what it cannot get.
-func (s *Store) HeldKeys(ctx context.Context) (map[string]string, error) {
+// HeldKeys returns, for each of keys that a planned unfinished event
+// holds, the smallest such event id: a later event with that key must
+// wait. Keys another instance holds now count too (with the event it
+// runs), so the scheduler does not try to claim what it cannot get. Only
+// the keys asked about are looked up.
+func (s *Store) HeldKeys(ctx context.Context, keys []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(keys) == 0 {
+		return out, nil
+	}
 	rows, err := s.pool.Query(ctx, `SELECT key, MIN(id) FROM (
 			SELECT k.key, e.id FROM event_keys k JOIN events e ON e.id = k.event_id
-				WHERE e.state IN `+nonFinal+` AND NOT e.replan
+				WHERE k.key = ANY($2) AND e.state IN `+nonFinal+` AND NOT e.replan
 			UNION ALL
-			SELECT key, event_id FROM key_leases WHERE owner <> $1 AND lease_until >= clock_timestamp()
-		) held GROUP BY key`, s.opts.Instance)
+			SELECT key, event_id FROM key_leases WHERE key = ANY($2) AND owner <> $1 AND lease_until >= clock_timestamp()
+		) held GROUP BY key`, s.opts.Instance, keys)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: held keys: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]string{}
 	for rows.Next() {
 		var k, id string
 		if err := rows.Scan(&k, &id); err != nil {

@@ -24,7 +24,7 @@ type Store interface {
 	Raw(ctx context.Context, id string) (io.ReadCloser, error)
 	Keys(ctx context.Context, id string) ([]string, error)
 	Runnable(ctx context.Context, now time.Time, limit int) ([]store.Work, error)
-	HeldKeys(ctx context.Context) (map[string]string, error)
+	HeldKeys(ctx context.Context, keys []string) (map[string]string, error)
 	RecoverRunning(ctx context.Context) (int, error)
 	SavePlan(ctx context.Context, id string, p store.PlanRecord) error
 	StepStarted(ctx context.Context, id string, idx int, lease time.Duration, idem string) (int, error)

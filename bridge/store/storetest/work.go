@@ -136,8 +136,8 @@ func testRecoverRunning(t *testing.T, db DB) {
 	if e.State != store.StateWaiting || e.Steps[0].State != store.StepUnknown {
 		t.Fatalf("after recovery: %s / %s", e.State, e.Steps[0].State)
 	}
-	held, _ := s.HeldKeys(ctx)
-	if held["k"] != acc.ID {
+	held, _ := s.HeldKeys(ctx, []string{"k", "other"})
+	if held["k"] != acc.ID || len(held) != 1 {
 		t.Fatalf("held keys %v", held)
 	}
 }
