@@ -370,13 +370,38 @@ func statusText(byState map[store.State]int, breaker string) string {
 	return fmt.Sprintf("%d pending, %d dead letters, RT breaker %s", pending, byState[store.StateDead], breaker)
 }
 
+// finisher is the disposition of source name's events: nil when it has
+// none (a webhook: finished at once). A source this instance does not run
+// is finished here too on a store of its own (it was removed from the
+// config); on a shared store it is left to an instance that runs it, or
+// its mail would never be moved.
 func (d *daemon) finisher(name string) source.Finisher {
 	for _, s := range d.sources {
-		if f, ok := s.(source.Finisher); ok && s.Name() == name {
+		if s.Name() != name {
+			continue
+		}
+		if f, ok := s.(source.Finisher); ok {
 			return f
 		}
+		return nil
+	}
+	cfg := d.cfg.Load()
+	for _, w := range cfg.Webhooks {
+		if w.Name == name {
+			return nil
+		}
+	}
+	if cfg.State.Postgres != nil {
+		return notHere{}
 	}
 	return nil
+}
+
+// notHere is the disposition of a source another instance runs.
+type notHere struct{}
+
+func (notHere) Finish(context.Context, source.Final) error {
+	return fmt.Errorf("source not configured on this instance: %w", source.ErrNotHere)
 }
 
 func (d *daemon) sourceStates() map[string]string {
