@@ -365,12 +365,15 @@ func (s *Store) Done(ctx context.Context, id string) error {
 
 // Unfinished returns final events whose source disposition has not run
 // yet, oldest first, and leases them to this instance for LeaseTTL, so
-// that one instance runs each disposition. An event whose source has a
+// that one instance runs each disposition. A duplicate is listed only once
+// the event it duplicates is final too (its disposition follows that
+// outcome). An event whose source has a
 // live mailbox lease (AcquireLease named after the source) of another
 // instance is left to that instance: only the holder disposes of its mail.
 func (s *Store) Unfinished(ctx context.Context, limit int) ([]*store.Event, error) {
 	out, err := s.list(ctx, `UPDATE events SET owner = $1, lease_until = clock_timestamp() + make_interval(secs => $2)
 		WHERE id IN (SELECT id FROM events WHERE NOT finished AND state IN ('done', 'ignored', 'dead', 'duplicate')
+			AND NOT (state = 'duplicate' AND EXISTS (SELECT 1 FROM events o WHERE o.id = events.duplicate_of AND o.state IN `+nonFinal+`))
 			AND (`+unleased+` OR owner = $1)
 			AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = events.source AND l.owner <> $1
 				AND l.lease_until >= clock_timestamp())

@@ -79,6 +79,7 @@ func Run(t *testing.T, fresh func(t *testing.T) DB) {
 		{"StepIdemReconcilesDeadUnknown", testStepIdemReconcilesDeadUnknown},
 		{"Leases", testLeases},
 		{"StatsFollowChanges", testStatsFollowChanges},
+		{"UnfinishedDuplicateWaitsForOriginal", testUnfinishedDuplicateWaitsForOriginal},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, fresh(t)) })
