@@ -104,6 +104,9 @@ func (s *Store) committer() {
 			return
 		}
 		s.commitBatch(s.gather(first))
+		if s.walLong.Swap(false) {
+			s.restartWAL()
+		}
 	}
 }
 

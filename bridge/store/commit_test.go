@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -153,5 +154,44 @@ func TestPreparedStatementsLetCheckpointFinish(t *testing.T) {
 	}
 	if busy != 0 {
 		t.Fatalf("checkpoint blocked (busy=%d, log=%d, checkpointed=%d): a cached statement holds a snapshot", busy, logFrames, done)
+	}
+}
+
+// restartWAL rewinds the WAL: the next commit writes from its start
+// again, however long it had grown.
+func TestRestartWALRewinds(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	defer s.Close()
+	ctx := context.Background()
+	for i := range 300 {
+		if _, err := s.Accept(ctx, incoming("hook", fmt.Sprint(i), `{"n":1}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, DBName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	frames := func() int {
+		var busy, n, copied int
+		if err := db.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &n, &copied); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// The WAL's length without checkpointing it (which would let the next
+	// commit rewind it anyway): its file.
+	fi, err := os.Stat(filepath.Join(dir, DBName+"-wal"))
+	if err != nil || fi.Size() < 100*4096 {
+		t.Fatalf("WAL after 300 accepts: %v, %v", fi, err)
+	}
+	s.restartWAL()
+	if _, err := s.Accept(ctx, incoming("hook", "last", `{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if after := frames(); after > 20 {
+		t.Fatalf("WAL %d frames after the rewind and one accept (file was %d bytes)", after, fi.Size())
 	}
 }

@@ -79,6 +79,7 @@ type Store struct {
 	accepted atomic.Int64 // events accepted through it
 	writes   atomic.Int64 // write transactions of any kind (the checkpointer's cue)
 	ckptDone chan struct{}
+	walLong  atomic.Bool // the checkpointer found the WAL long: restartWAL
 }
 
 // Open opens (creating if needed) the store in dir and migrates its schema.
