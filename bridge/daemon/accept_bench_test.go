@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -66,6 +67,11 @@ func BenchmarkDaemonAccept500rps(b *testing.B) {
 // at rate from keep-alive connections and returns the latency of every
 // post answered 202.
 func daemonAcceptLeg(b *testing.B, rules string, rate, posts int) []time.Duration {
+	// The previous leg's daemon removed its WAL (tens of MB) on exit; on a
+	// filesystem mounted with discard, trimming it stalled the next leg's
+	// first fsyncs by 100-200 ms. Let the disk settle first.
+	syscall.Sync()
+	time.Sleep(5 * time.Second)
 	dir := b.TempDir()
 	addr := freePort(b)
 	os.WriteFile(filepath.Join(dir, "rt-token"), []byte("unused\n"), 0o600)
