@@ -2,12 +2,10 @@ package daemon
 
 import (
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -64,8 +62,8 @@ func BenchmarkDaemonAccept500rps(b *testing.B) {
 }
 
 // daemonAcceptLeg starts the binary on a fresh state dir with rules, posts
-// at rate from keep-alive connections and returns the latency of every
-// post answered 202.
+// at rate (postAtRate: kept-alive connections) and returns the latency of
+// every post answered 202.
 func daemonAcceptLeg(b *testing.B, rules string, rate, posts int) []time.Duration {
 	// The previous leg's daemon removed its WAL (tens of MB) on exit; on a
 	// filesystem mounted with discard, trimming it stalled the next leg's
@@ -89,40 +87,7 @@ rules:
 	p := startBinary(b, path, addr, filepath.Join(dir, "daemon.log"))
 	defer p.term(b)
 	time.Sleep(2 * time.Second) // past the start-up's first scans
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
-	defer client.CloseIdleConnections()
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	out := make([]time.Duration, 0, posts)
-	tick := time.NewTicker(time.Second / time.Duration(rate))
-	defer tick.Stop()
-	for i := range posts {
-		<-tick.C
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, _ := http.NewRequest("POST", "http://"+addr+"/hooks/deploy",
-				strings.NewReader(fmt.Sprintf(`{"subject":"bench %d","n":%d}`, i, i)))
-			req.Header.Set("Authorization", "Bearer hook-secret")
-			t := time.Now()
-			resp, err := client.Do(req)
-			d := time.Since(t)
-			if err != nil {
-				b.Logf("post: %v", err)
-				return
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusAccepted {
-				b.Logf("post: HTTP %d", resp.StatusCode)
-				return
-			}
-			mu.Lock()
-			out = append(out, d)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	return out
+	return postAtRate(b, addr, rate, posts)
 }
 
 // pct999 is the 99.9th percentile.
