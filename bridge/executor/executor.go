@@ -210,10 +210,7 @@ func (x *Executor) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Durati
 		if _, busy := x.inflight[w.ID]; busy {
 			continue
 		}
-		keys := w.Keys
-		if !w.Planned {
-			keys = x.keyCache[w.ID]
-		}
+		keys := x.keysOf(w)
 		blocked := false
 		for _, k := range keys {
 			if x.heldByKey[k] > 0 || taken[k] {
@@ -284,19 +281,23 @@ func (x *Executor) dispatch(ctx context.Context, wg *sync.WaitGroup) time.Durati
 	return wait
 }
 
-// candidateKeys is every key of work: the stored plan's, or for an event
-// not planned yet the keys prepare found.
+// keysOf is an event's keys: its stored plan's, or for an event not
+// planned yet the keys prepare found. x.mu is held.
+func (x *Executor) keysOf(w store.Work) []string {
+	if w.Planned {
+		return w.Keys
+	}
+	return x.keyCache[w.ID]
+}
+
+// candidateKeys is every key of work.
 func (x *Executor) candidateKeys(work []store.Work) []string {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	seen := map[string]bool{}
 	var out []string
 	for _, w := range work {
-		keys := w.Keys
-		if !w.Planned {
-			keys = x.keyCache[w.ID]
-		}
-		for _, k := range keys {
+		for _, k := range x.keysOf(w) {
 			if !seen[k] {
 				seen[k] = true
 				out = append(out, k)
