@@ -17,9 +17,10 @@ import (
 	"time"
 
 	"github.com/rtbridge/rtbridge/bridge/store"
+	"github.com/rtbridge/rtbridge/internal/benchtab"
 )
 
-// BenchmarkLargeStore compares a store holding RTBRIDGE_BENCH_EVENTS
+// BenchmarkLargeStore compares a store holding BENCH_EVENTS
 // finished events (default 1,000,000; a tenth of them past a 30d
 // retention) and 10,000 dead letters with an empty one, on the real binary
 // (RT not contacted: a rule ignores every event, so planning is the last
@@ -27,13 +28,10 @@ import (
 // `rtbridge status`; then, on the large store, a minute of webhooks at
 // 50/s without and with a prune pass running (the latencies and the
 // daemon's RSS). The empty and the large store run in
-// RTBRIDGE_BENCH_ROUNDS interleaved rounds (default 5); one run prints the
+// BENCH_ROUNDS interleaved rounds (default 5); one run prints the
 // medians side by side and their ratios.
 func BenchmarkLargeStore(b *testing.B) {
-	n := 1_000_000
-	if v, err := strconv.Atoi(os.Getenv("RTBRIDGE_BENCH_EVENTS")); err == nil && v > 0 {
-		n = v
-	}
+	n := benchtab.EnvInt("BENCH_EVENTS", 1_000_000)
 	const dead = 10_000
 	for range b.N {
 		empty := b.TempDir()
@@ -47,7 +45,7 @@ func BenchmarkLargeStore(b *testing.B) {
 		// the shared machine falls on both stores alike; medians of the
 		// rounds are compared.
 		var es, ls []phaseResult
-		for r := range benchRounds() {
+		for r := range benchtab.EnvInt("BENCH_ROUNDS", 5) {
 			if r%2 == 0 {
 				es = append(es, benchPhase(b, empty, keep, 200, burstPosts, false))
 				ls = append(ls, benchPhase(b, large, keep, 200, burstPosts, false))
@@ -98,14 +96,6 @@ const (
 	sustainRate  = 50
 	sustainPosts = 3000
 )
-
-// benchRounds is RTBRIDGE_BENCH_ROUNDS, default 5.
-func benchRounds() int {
-	if v, err := strconv.Atoi(os.Getenv("RTBRIDGE_BENCH_ROUNDS")); err == nil && v > 0 {
-		return v
-	}
-	return 5
-}
 
 // medianPhase is the median of each latency figure over the rounds.
 func medianPhase(rs []phaseResult) phaseResult {
@@ -247,9 +237,9 @@ rules:
 		time.Sleep(3 * time.Second) // steady state: past the start-up's first scans
 	}
 	start := time.Now()
-	cpu0 := cpuTime(p)
+	cpu0 := benchtab.ProcessCPU(p.cmd.Process.Pid)
 	lat := postAtRate(b, addr, rate, posts)
-	res.cpu = cpuTime(p) - cpu0
+	res.cpu = benchtab.ProcessCPU(p.cmd.Process.Pid) - cpu0
 	if prune {
 		if strings.Contains(readLog(logPath), "retention: deleted") {
 			b.Log("the prune pass ended before the posts did: it overlapped only part of them")
@@ -387,21 +377,4 @@ func mean(ds []time.Duration) time.Duration {
 		sum += d
 	}
 	return sum / time.Duration(len(ds))
-}
-
-// cpuTime is the user and system time the process has used (from
-// /proc/PID/stat, in clock ticks of 10 ms).
-func cpuTime(p *proc) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command name, which is in parentheses and may hold spaces.
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * 10 * time.Millisecond
 }

@@ -120,6 +120,13 @@ func treeCPU(trees map[string][]int) map[string]map[int]time.Duration {
 	return out
 }
 
+// ProcessCPU is the user and system time process pid has used so far (0
+// when it cannot be read).
+func ProcessCPU(pid int) time.Duration {
+	_, cpu, _ := procStat(pid)
+	return cpu
+}
+
 // procStat reads a process's parent and user+system CPU time.
 func procStat(pid int) (ppid int, cpu time.Duration, ok bool) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
